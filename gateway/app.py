@@ -1,0 +1,150 @@
+"""``create_app(settings)``: the Starlette application and its lifespan.
+
+The schema is composed when the app is created (so composition errors stop the
+process before it listens); the lifespan opens MongoDB (starting the embedded
+server when no URL is given), the cache and the bus, ensures indexes, builds the
+modules' published interfaces and seeds an empty database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Route, WebSocketRoute
+
+from gateway.accounts import AccountRepository, LoginCodes, load_sender
+from gateway.auth import SigningKeys, TokenService
+from gateway.bus import Bus
+from gateway.cache import connect_cache
+from gateway.config import Settings, load_settings
+from gateway.embedded import EmbeddedMongo
+from gateway.graphql_view import GraphQLView
+from gateway.middleware import AuthMiddleware, RequestContextMiddleware
+from gateway.mongo import connect_mongo, database_name, ensure_indexes
+from gateway.observability import Metrics, configure_logging
+from gateway.ops_routes import ops_routes
+from gateway.registry import Composition, discover
+from gateway.runtime import Runtime
+from gateway.schema import build_schema, compose_with_core
+from gateway.seeding import run_seeds
+
+__all__ = ["app_from_env", "create_app", "open_runtime"]
+
+log = logging.getLogger("onestop.app")
+
+
+async def open_runtime(settings: Settings, composition: Composition, metrics: Metrics) -> Runtime:
+    """Open every resource the gateway needs; the caller must ``close_runtime``."""
+    embedded = None
+    url = settings.mongodb_url
+    if url is None:
+        embedded = await asyncio.to_thread(EmbeddedMongo(settings.data_dir).start)
+        url = embedded.url
+        log.info("embedded database nx-27017 listening", extra={"port": embedded.port})
+    mongo = connect_mongo(url)
+    db = mongo[database_name(url, settings.mongodb_db)]
+    cache = connect_cache(settings.redis_url)
+    bus = Bus(settings.redis_url)
+    tokens = TokenService(SigningKeys.from_settings(settings), settings, cache)
+    runtime = Runtime(
+        settings=settings,
+        composition=composition,
+        metrics=metrics,
+        mongo=mongo,
+        db=db,
+        cache=cache,
+        bus=bus,
+        tokens=tokens,
+        accounts=AccountRepository(db),
+        login_codes=LoginCodes(cache, load_sender(settings)),
+        embedded=embedded,
+    )
+    try:
+        await ensure_indexes(db, composition.indexes)
+        for info in composition.modules:
+            for name, factory in info.module.interfaces.items():
+                runtime.interfaces[name] = factory(runtime)
+            for topic, handlers in info.module.event_handlers.items():
+                for handler in handlers:
+                    bus.on(topic, _bind(handler, runtime))
+        await bus.start()
+        for info in composition.modules:
+            for hook in info.module.on_startup:
+                await hook(runtime)
+        if settings.seed_on_start:
+            await run_seeds(runtime, only_unseeded=True)
+    except BaseException:
+        await close_runtime(runtime)
+        raise
+    return runtime
+
+
+def _bind(handler: Any, runtime: Runtime) -> Any:
+    async def bound(event: Any) -> None:
+        await handler(event, runtime)
+
+    return bound
+
+
+async def close_runtime(runtime: Runtime) -> None:
+    await runtime.bus.close()
+    await runtime.cache.close()
+    await runtime.mongo.close()
+    if runtime.embedded is not None:
+        await asyncio.to_thread(runtime.embedded.stop)
+
+
+def create_app(
+    settings: Settings | None = None, composition: Composition | None = None
+) -> Starlette:
+    """The ASGI application. Composition errors raise here, before anything listens."""
+    settings = settings or load_settings()
+    composition = composition or compose_with_core(discover(settings.modules))
+    metrics = Metrics()
+    metrics.modules_loaded.set(len(composition.modules))
+    schema = build_schema(composition, settings, metrics)
+    graphql = GraphQLView(
+        schema,
+        graphql_ide="graphiql" if settings.graphiql_enabled else None,
+        allow_queries_via_get=True,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        runtime = await open_runtime(settings, composition, metrics)
+        app.state.runtime = runtime
+        log.info(
+            "gateway ready",
+            extra={"modules": composition.module_names(), "env": settings.env.value},
+        )
+        try:
+            yield
+        finally:
+            await close_runtime(runtime)
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            *ops_routes(),
+        ],
+        middleware=[Middleware(RequestContextMiddleware), Middleware(AuthMiddleware)],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.metrics = metrics
+    app.state.schema = schema
+    return app
+
+
+def app_from_env() -> Starlette:
+    """Factory for ``uvicorn --factory gateway.app:app_from_env`` (used with several workers)."""
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

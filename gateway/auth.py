@@ -1,0 +1,336 @@
+"""Tokens and principals: ES256/EdDSA JWTs with ``kid``, rotation, revocation, JWKS.
+
+Access tokens are short-lived and carry the principal (roles, department,
+identity level). Refresh tokens are single-use: each refresh marks the old one
+used and returns a new pair in the same *family*; presenting a used refresh
+token again (a stolen copy, or a replay) revokes the whole family. Revocation
+state lives in the cache (Redis when configured) so every replica agrees.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from enum import IntEnum, StrEnum
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from jwt.algorithms import get_default_algorithms
+
+from gateway.cache import Cache
+from gateway.config import Settings
+
+__all__ = [
+    "ANONYMOUS",
+    "IdentityLevel",
+    "Principal",
+    "Role",
+    "SigningKeys",
+    "TokenError",
+    "TokenPair",
+    "TokenService",
+]
+
+
+class Role(StrEnum):
+    CITIZEN = "citizen"
+    ENTERPRISE = "enterprise"
+    STAFF = "staff"
+    ADMIN = "admin"
+    VERIFIER = "verifier"
+
+
+class IdentityLevel(IntEnum):
+    """Real-name assurance (实名等级)."""
+
+    NONE = 0
+    PHONE = 1  # 手机号验证
+    REAL_NAME = 2  # 实名认证: name + ID number checked against the registry
+    REAL_PERSON = 3  # 实人认证: face verification against the ID photo
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling. Anonymous callers have no subject and no roles."""
+
+    subject: str | None
+    roles: frozenset[str] = frozenset()
+    department: str | None = None
+    identity_level: int = IdentityLevel.NONE
+    scopes: frozenset[str] | None = None  # None: not narrowed beyond the roles' grants
+    token_id: str | None = None
+    family: str | None = None
+    expires_at: int | None = None
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.subject is not None
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles & set(roles))
+
+
+ANONYMOUS = Principal(subject=None)
+
+
+class TokenError(Exception):
+    """A token is invalid; ``reason`` is safe to return to the client."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    refresh_expires_in: int
+    token_type: str = "Bearer"  # noqa: S105 - the OAuth token type, not a secret
+
+
+@dataclass
+class SigningKeys:
+    """The current signing key plus every public key still accepted, by ``kid``."""
+
+    algorithm: str
+    kid: str
+    private_key: Any
+    public_keys: dict[str, tuple[Any, str]] = field(default_factory=dict)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SigningKeys:
+        if settings.jwt_private_key or settings.jwt_private_key_file:
+            pem = (
+                settings.jwt_private_key.encode()
+                if settings.jwt_private_key
+                else Path(settings.jwt_private_key_file or "").read_bytes()
+            )
+            private_key = serialization.load_pem_private_key(pem, password=None)
+            kid = settings.jwt_kid or _thumbprint(private_key)
+        else:
+            private_key, kid = _dev_key(settings.data_dir, settings.jwt_algorithm)
+        _check_key_type(private_key, settings.jwt_algorithm)
+        keys = cls(settings.jwt_algorithm, kid, private_key)
+        keys.public_keys[kid] = (private_key.public_key(), settings.jwt_algorithm)
+        if settings.jwt_extra_public_keys_file:
+            data = json.loads(Path(settings.jwt_extra_public_keys_file).read_text())
+            for jwk in data.get("keys", []):
+                parsed = jwt.PyJWK(jwk)
+                keys.public_keys[jwk["kid"]] = (parsed.key, jwk["alg"])
+        return keys
+
+    def jwks(self) -> dict[str, list[dict[str, Any]]]:
+        entries = []
+        for kid, (public_key, algorithm) in sorted(self.public_keys.items()):
+            jwk = get_default_algorithms()[algorithm].to_jwk(public_key, as_dict=True)
+            entries.append({**jwk, "kid": kid, "alg": algorithm, "use": "sig"})
+        return {"keys": entries}
+
+
+def _check_key_type(key: Any, algorithm: str) -> None:
+    if algorithm == "ES256" and not (
+        isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name == "secp256r1"
+    ):
+        raise ValueError("ONESTOP_JWT_ALGORITHM=ES256 needs a P-256 EC private key")
+    if algorithm == "EdDSA" and not isinstance(key, ed25519.Ed25519PrivateKey):
+        raise ValueError("ONESTOP_JWT_ALGORITHM=EdDSA needs an Ed25519 private key")
+
+
+def _thumbprint(private_key: Any) -> str:
+    der = private_key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return hashlib.sha256(der).hexdigest()[:16]
+
+
+def _dev_key(data_dir: Path, algorithm: str) -> tuple[Any, str]:
+    """Load or create the development signing key under ``<data dir>/keys``."""
+    path = data_dir / "keys" / f"jwt-{algorithm.lower()}.pem"
+    if path.exists():
+        private_key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    else:
+        private_key = (
+            ec.generate_private_key(ec.SECP256R1())
+            if algorithm == "ES256"
+            else ed25519.Ed25519PrivateKey.generate()
+        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pem = private_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(pem)
+        tmp.chmod(0o600)
+        tmp.replace(path)  # atomic: two processes starting at once never read half a key
+    return private_key, "dev-" + _thumbprint(private_key)
+
+
+ClaimsLoader = Callable[[str], Awaitable[Mapping[str, Any] | None]]
+
+
+class TokenService:
+    """Issue, verify, rotate and revoke tokens."""
+
+    LEEWAY = 30  # seconds of clock skew tolerated between replicas and clients
+
+    def __init__(self, keys: SigningKeys, settings: Settings, cache: Cache) -> None:
+        self.keys = keys
+        self.settings = settings
+        self.cache = cache
+
+    def issue_access_token(
+        self,
+        subject: str,
+        *,
+        roles: list[str],
+        department: str | None = None,
+        identity_level: int = IdentityLevel.NONE,
+        scopes: list[str] | None = None,
+        family: str | None = None,
+        ttl: int | None = None,
+    ) -> str:
+        claims: dict[str, Any] = {
+            "roles": sorted(roles),
+            "ial": int(identity_level),
+        }
+        if department:
+            claims["dept"] = department
+        if scopes is not None:
+            claims["scope"] = " ".join(sorted(scopes))
+        if family:
+            claims["fam"] = family
+        return self._sign(subject, "access", ttl or self.settings.access_token_ttl, claims)
+
+    def issue_pair(
+        self, subject: str, claims: Mapping[str, Any], family: str | None = None
+    ) -> TokenPair:
+        family = family or uuid.uuid4().hex
+        access = self.issue_access_token(
+            subject,
+            roles=list(claims.get("roles", [])),
+            department=claims.get("department"),
+            identity_level=int(claims.get("identity_level", IdentityLevel.NONE)),
+            family=family,
+        )
+        refresh = self._sign(subject, "refresh", self.settings.refresh_token_ttl, {"fam": family})
+        return TokenPair(
+            access_token=access,
+            refresh_token=refresh,
+            expires_in=self.settings.access_token_ttl,
+            refresh_expires_in=self.settings.refresh_token_ttl,
+        )
+
+    def _sign(self, subject: str, token_use: str, ttl: int, claims: dict[str, Any]) -> str:
+        now = int(time.time())
+        payload = {
+            "iss": self.settings.jwt_issuer,
+            "aud": self.settings.jwt_audience,
+            "sub": subject,
+            "iat": now,
+            "nbf": now,
+            "exp": now + ttl,
+            "jti": uuid.uuid4().hex,
+            "typ": token_use,
+            **claims,
+        }
+        return jwt.encode(
+            payload,
+            self.keys.private_key,
+            algorithm=self.keys.algorithm,
+            headers={"kid": self.keys.kid},
+        )
+
+    def decode(self, token: str, token_use: str) -> dict[str, Any]:
+        """Verify signature, ``kid``, algorithm, time, issuer, audience and token use."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise TokenError("malformed token") from None
+        kid = header.get("kid")
+        if not isinstance(kid, str) or kid not in self.keys.public_keys:
+            raise TokenError("unknown signing key")
+        public_key, algorithm = self.keys.public_keys[kid]
+        # The algorithm comes from our key table, never from the token: this is what
+        # rejects "alg: none" and HS256-with-the-public-key forgeries.
+        if header.get("alg") != algorithm:
+            raise TokenError("unexpected signing algorithm")
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                public_key,
+                algorithms=[algorithm],
+                audience=self.settings.jwt_audience,
+                issuer=self.settings.jwt_issuer,
+                leeway=self.LEEWAY,
+                options={"require": ["exp", "iat", "sub", "jti", "iss", "aud"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise TokenError("token expired") from None
+        except jwt.PyJWTError:
+            raise TokenError("invalid token") from None
+        if claims.get("typ") != token_use:
+            raise TokenError(f"not an {token_use} token")
+        return claims
+
+    async def verify_access_token(self, token: str) -> Principal:
+        claims = self.decode(token, "access")
+        family = claims.get("fam")
+        if family and await self.is_family_revoked(family):
+            raise TokenError("session revoked")
+        scope = claims.get("scope")
+        return Principal(
+            subject=str(claims["sub"]),
+            roles=frozenset(claims.get("roles", [])),
+            department=claims.get("dept"),
+            identity_level=int(claims.get("ial", 0)),
+            scopes=frozenset(scope.split()) if isinstance(scope, str) else None,
+            token_id=claims["jti"],
+            family=family,
+            expires_at=int(claims["exp"]),
+        )
+
+    async def rotate(
+        self, refresh_token: str, load_claims: ClaimsLoader
+    ) -> tuple[str, Mapping[str, Any], TokenPair]:
+        """Exchange a refresh token for a new pair; a reused token revokes its family.
+
+        Returns the subject, its current claims and the new pair.
+        """
+        claims = self.decode(refresh_token, "refresh")
+        family = str(claims["fam"])
+        if await self.is_family_revoked(family):
+            raise TokenError("session revoked")
+        remaining = max(1, int(claims["exp"]) - int(time.time()) + self.LEEWAY)
+        first_use = await self.cache.add(f"auth:refresh-used:{claims['jti']}", b"1", remaining)
+        if not first_use:
+            await self.revoke_family(family)
+            raise TokenError("refresh token already used; session revoked")
+        subject = str(claims["sub"])
+        current = await load_claims(subject)
+        if current is None:
+            raise TokenError("account no longer exists")
+        return subject, current, self.issue_pair(subject, current, family=family)
+
+    async def revoke(self, refresh_token: str) -> None:
+        """Log out: revoke the refresh token's whole family (all tokens of the session)."""
+        claims = self.decode(refresh_token, "refresh")
+        await self.revoke_family(str(claims["fam"]))
+
+    async def revoke_family(self, family: str) -> None:
+        # Keep the mark as long as any token of the family can still be valid.
+        ttl = max(self.settings.refresh_token_ttl, self.settings.access_token_ttl) + self.LEEWAY
+        await self.cache.set(f"auth:family-revoked:{family}", b"1", ttl)
+
+    async def is_family_revoked(self, family: str) -> bool:
+        return await self.cache.get(f"auth:family-revoked:{family}") is not None

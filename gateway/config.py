@@ -1,0 +1,147 @@
+"""Settings from ``ONESTOP_*`` environment variables, validated once at start.
+
+Every setting has a safe development default; ``ONESTOP_ENV=prod`` turns the
+defaults that are only acceptable on a developer's machine into errors.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+__all__ = ["ConfigError", "Environment", "Settings", "load_settings"]
+
+
+class Environment(StrEnum):
+    DEV = "dev"
+    PROD = "prod"
+
+
+class ConfigError(Exception):
+    """Settings could not be loaded; the message lists every bad variable."""
+
+
+class Settings(BaseSettings):
+    """Gateway configuration. Field ``x`` is read from ``ONESTOP_X``."""
+
+    model_config = SettingsConfigDict(env_prefix="ONESTOP_", extra="ignore", frozen=True)
+
+    env: Environment = Environment.DEV
+    mongodb_url: str | None = Field(
+        default=None, description="MongoDB URL; unset = start the embedded nx-27017 server"
+    )
+    mongodb_db: str | None = Field(
+        default=None, description="database name; default: the URL's path, else 'onestop'"
+    )
+    redis_url: str | None = Field(
+        default=None, description="Redis URL; unset = in-process cache, limits and bus"
+    )
+    modules: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(), description="comma-separated module names to load; empty = all installed"
+    )
+    data_dir: Path = Field(default=Path("./var"), description="embedded database, dev keys")
+    seeds_dir: Path = Field(default=Path("./seeds"), description="seed JSON, one folder per module")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    log_level: str = "INFO"
+    seed_on_start: bool = Field(default=True, description="seed an empty database on start")
+
+    jwt_algorithm: str = "ES256"
+    jwt_private_key: str | None = Field(default=None, description="PEM; prod signing key")
+    jwt_private_key_file: Path | None = None
+    jwt_kid: str | None = Field(default=None, description="key id of the signing key")
+    jwt_extra_public_keys_file: Path | None = Field(
+        default=None, description="JWKS file of older keys still accepted (key rotation)"
+    )
+    jwt_issuer: str = "onestop"
+    jwt_audience: str = "onestop-api"
+    access_token_ttl: int = Field(default=900, ge=30, le=86_400)
+    refresh_token_ttl: int = Field(default=30 * 86_400, ge=300)
+    login_code_sender: str | None = Field(
+        default=None, description="'log' or 'package.module:factory' for SMS login codes"
+    )
+
+    graphiql: bool | None = None
+    introspection: bool | None = None
+    max_query_depth: int = Field(default=12, ge=2, le=64)
+    max_aliases: int = Field(default=30, ge=1, le=1000)
+    max_tokens: int = Field(default=4000, ge=100, le=100_000)
+    max_page_size: int = Field(default=100, ge=1, le=1000)
+
+    @field_validator("modules", mode="before")
+    @classmethod
+    def _split_modules(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(name.strip() for name in value.split(",") if name.strip())
+        return value
+
+    @field_validator("jwt_algorithm")
+    @classmethod
+    def _known_algorithm(cls, value: str) -> str:
+        if value not in ("ES256", "EdDSA"):
+            raise ValueError("must be ES256 or EdDSA")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return level
+
+    @model_validator(mode="after")
+    def _production_requirements(self) -> Settings:
+        if self.env is Environment.PROD:
+            missing = []
+            if not self.mongodb_url:
+                missing.append("ONESTOP_MONGODB_URL (prod never runs the embedded database)")
+            if not (self.jwt_private_key or self.jwt_private_key_file):
+                missing.append("ONESTOP_JWT_PRIVATE_KEY or ONESTOP_JWT_PRIVATE_KEY_FILE")
+            if not self.jwt_kid:
+                missing.append("ONESTOP_JWT_KID")
+            if not self.login_code_sender or self.login_code_sender == "log":
+                missing.append("ONESTOP_LOGIN_CODE_SENDER (an SMS sender, not 'log')")
+            if missing:
+                raise ValueError("ONESTOP_ENV=prod requires " + "; ".join(missing))
+        if self.workers > 1 and not self.mongodb_url:
+            raise ValueError(
+                "ONESTOP_WORKERS > 1 needs ONESTOP_MONGODB_URL: each worker would otherwise "
+                "start its own embedded database"
+            )
+        if self.workers > 1 and not self.redis_url:
+            raise ValueError(
+                "ONESTOP_WORKERS > 1 needs ONESTOP_REDIS_URL: rate limits, login codes and "
+                "token revocation must be shared between worker processes"
+            )
+        return self
+
+    @property
+    def is_dev(self) -> bool:
+        return self.env is Environment.DEV
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.is_dev if self.graphiql is None else self.graphiql
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return self.is_dev if self.introspection is None else self.introspection
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings from the environment (plus ``overrides``), or raise a readable ConfigError."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"])
+            variable = f"ONESTOP_{where.upper()}" if where else "settings"
+            lines.append(f"  {variable}: {error['msg']}")
+        raise ConfigError("invalid configuration:\n" + "\n".join(lines)) from None

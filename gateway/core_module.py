@@ -1,0 +1,226 @@
+"""The gateway's own fields: sign-in, ``me`` and the ``modules`` ops query.
+
+They are composed through the same contract as every module (under the name
+``gateway``), so a module that tries to define ``me`` fails composition loudly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from gateway.accounts import ACCOUNT_INDEXES, mask_phone, normalize_phone
+from gateway.auth import IdentityLevel, Role, TokenError
+from gateway.context import Context
+from gateway.errors import Unauthenticated
+from gateway.registry import Module, Permission
+
+__all__ = ["core_module"]
+
+GatewayInfo = Info[Context, None]
+
+RoleEnum = strawberry.enum(Role, name="Role", description="What a principal acts as.")
+IdentityLevelEnum = strawberry.enum(
+    IdentityLevel,
+    name="IdentityLevel",
+    description=(
+        "Real-name assurance: NONE, PHONE (手机验证), REAL_NAME (实名), REAL_PERSON (实人)."
+    ),
+)
+
+
+@strawberry.type(description="The signed-in principal (当前用户).")
+class Viewer:
+    id: strawberry.ID = strawberry.field(description="Stable subject id.")
+    roles: list[RoleEnum] = strawberry.field(description="Roles held.")  # type: ignore[valid-type]
+    department: str | None = strawberry.field(description="Department code, for staff.")
+    identity_level: IdentityLevelEnum = strawberry.field(  # type: ignore[valid-type]
+        description="Real-name assurance level."
+    )
+    masked_phone: str | None = strawberry.field(description="Phone with the middle masked.")
+    display_name: str | None = strawberry.field(description="Name shown in the app.")
+    permissions: list[str] = strawberry.field(description="Permissions currently granted.")
+
+
+@strawberry.type(description="A permission a module declares.")
+class PermissionInfo:
+    name: str = strawberry.field(description="`<module>.<resource>.<action>`.")
+    description: str = strawberry.field(description="What it allows.")
+    roles: list[str] = strawberry.field(description="Roles granted it by default.")
+
+
+@strawberry.type(description="A module composed into this gateway (ops).")
+class LoadedModule:
+    name: str = strawberry.field(description="Module name (entry point name).")
+    version: str = strawberry.field(description="Module version.")
+    description: str = strawberry.field(description="What the module serves.")
+    query_fields: list[str] = strawberry.field(description="Query fields it contributes.")
+    mutation_fields: list[str] = strawberry.field(description="Mutation fields it contributes.")
+    subscription_fields: list[str] = strawberry.field(
+        description="Subscription fields it contributes."
+    )
+    types: list[str] = strawberry.field(description="GraphQL types it defines.")
+    collections: list[str] = strawberry.field(description="MongoDB collections it owns.")
+    permissions: list[PermissionInfo] = strawberry.field(description="Permissions it declares.")
+
+
+@strawberry.type(description="A login code was sent.")
+class LoginCodeRequest:
+    masked_phone: str = strawberry.field(description="Where the code went, masked.")
+    expires_in: int = strawberry.field(description="Seconds the code stays valid.")
+    retry_after: int = strawberry.field(description="Seconds before another code may be sent.")
+    dev_code: str | None = strawberry.field(
+        description="The code itself, only in development (ONESTOP_ENV=dev); null in production."
+    )
+
+
+@strawberry.type(description="Tokens for a session.")
+class AuthPayload:
+    access_token: str = strawberry.field(description="Bearer token for the Authorization header.")
+    refresh_token: str = strawberry.field(
+        description="Single-use token to obtain a new pair; reuse revokes the session."
+    )
+    token_type: str = strawberry.field(description="Always `Bearer`.")
+    expires_in: int = strawberry.field(description="Access token lifetime in seconds.")
+    refresh_expires_in: int = strawberry.field(description="Refresh token lifetime in seconds.")
+    viewer: Viewer = strawberry.field(description="Who signed in.")
+
+
+async def _viewer(ctx: Context, subject: str, claims: dict[str, Any]) -> Viewer:
+    user = await ctx.runtime.accounts.get(subject)
+    roles = [Role(r) for r in claims.get("roles", []) if r in Role._value2member_map_]
+    return Viewer(
+        id=strawberry.ID(subject),
+        roles=roles,
+        department=claims.get("department"),
+        identity_level=IdentityLevel(int(claims.get("identity_level", 0))),
+        masked_phone=mask_phone(user.get("phone")) if user else None,
+        display_name=user.get("display_name") if user else None,
+        permissions=sorted(ctx.runtime.composition.grants(claims.get("roles", []))),
+    )
+
+
+@strawberry.type
+class GatewayQuery:
+    @strawberry.field(description="The signed-in principal, or null when anonymous.")
+    async def me(self, info: GatewayInfo) -> Viewer | None:
+        ctx = info.context
+        principal = ctx.principal
+        if not principal.is_authenticated or principal.subject is None:
+            return None
+        viewer = await _viewer(
+            ctx,
+            principal.subject,
+            {
+                "roles": sorted(principal.roles),
+                "department": principal.department,
+                "identity_level": principal.identity_level,
+            },
+        )
+        viewer.permissions = sorted(ctx.permissions)
+        return viewer
+
+    @strawberry.field(description="Modules composed into this gateway, with what each contributes.")
+    def modules(self, info: GatewayInfo) -> list[LoadedModule]:
+        composition = info.context.runtime.composition
+        return [
+            LoadedModule(
+                name=m.module.name,
+                version=m.module.version,
+                description=m.module.description,
+                query_fields=list(m.query_fields),
+                mutation_fields=list(m.mutation_fields),
+                subscription_fields=list(m.subscription_fields),
+                types=list(m.type_names),
+                collections=list(m.collections),
+                permissions=[
+                    PermissionInfo(name=p.name, description=p.description, roles=list(p.roles))
+                    for p in m.module.permissions
+                ],
+            )
+            for m in composition.modules
+        ]
+
+
+@strawberry.type
+class GatewayMutation:
+    @strawberry.mutation(
+        description="Send a six-digit login code by SMS (once a minute, ten a day per phone)."
+    )
+    async def request_login_code(self, info: GatewayInfo, phone: str) -> LoginCodeRequest:
+        ctx = info.context
+        number = normalize_phone(phone)
+        code = await ctx.runtime.login_codes.request(number)
+        return LoginCodeRequest(
+            masked_phone=mask_phone(number) or "",
+            expires_in=ctx.runtime.login_codes.TTL,
+            retry_after=ctx.runtime.login_codes.RESEND_AFTER,
+            dev_code=code if ctx.settings.is_dev else None,
+        )
+
+    @strawberry.mutation(
+        description="Sign in with a phone and its login code; first login registers."
+    )
+    async def login(self, info: GatewayInfo, phone: str, code: str) -> AuthPayload:
+        ctx = info.context
+        number = normalize_phone(phone)
+        await ctx.runtime.login_codes.verify(number, code)
+        user = await ctx.runtime.accounts.login_by_phone(number)
+        claims = await ctx.runtime.accounts.claims_for(user["_id"]) or {}
+        pair = ctx.runtime.tokens.issue_pair(user["_id"], claims)
+        return AuthPayload(
+            access_token=pair.access_token,
+            refresh_token=pair.refresh_token,
+            token_type=pair.token_type,
+            expires_in=pair.expires_in,
+            refresh_expires_in=pair.refresh_expires_in,
+            viewer=await _viewer(ctx, user["_id"], dict(claims)),
+        )
+
+    @strawberry.mutation(
+        description="Exchange a refresh token for a new pair. Each refresh token works once."
+    )
+    async def refresh_token(self, info: GatewayInfo, refresh_token: str) -> AuthPayload:
+        ctx = info.context
+        accounts = ctx.runtime.accounts
+        try:
+            subject, claims, pair = await ctx.runtime.tokens.rotate(
+                refresh_token, accounts.claims_for
+            )
+        except TokenError as exc:
+            raise Unauthenticated(f"刷新令牌无效 ({exc.reason})") from None
+        return AuthPayload(
+            access_token=pair.access_token,
+            refresh_token=pair.refresh_token,
+            token_type=pair.token_type,
+            expires_in=pair.expires_in,
+            refresh_expires_in=pair.refresh_expires_in,
+            viewer=await _viewer(ctx, subject, dict(claims)),
+        )
+
+    @strawberry.mutation(description="Sign out: revoke the session of this refresh token.")
+    async def logout(self, info: GatewayInfo, refresh_token: str) -> bool:
+        try:
+            await info.context.runtime.tokens.revoke(refresh_token)
+        except TokenError as exc:
+            raise Unauthenticated(f"刷新令牌无效 ({exc.reason})") from None
+        return True
+
+
+core_module = Module(
+    name="gateway",
+    version="0.1.0",
+    description="Sign-in, the current principal and ops introspection (built into the gateway).",
+    query=GatewayQuery,
+    mutation=GatewayMutation,
+    indexes=ACCOUNT_INDEXES,
+    permissions=(
+        Permission(
+            "gateway.audit.read",
+            "Read the audit trail of access to personal data.",
+            roles=(Role.ADMIN.value,),
+        ),
+    ),
+)

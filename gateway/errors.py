@@ -1,0 +1,113 @@
+"""Stable error codes for clients.
+
+Resolvers raise a :class:`OneStopError` subclass; the ``ErrorCodes`` schema
+extension puts its ``code`` into ``extensions.code`` and masks everything else as
+``INTERNAL``. Frontends switch on the code, never on the message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+__all__ = [
+    "BadUserInput",
+    "Conflict",
+    "ErrorCode",
+    "FieldError",
+    "Forbidden",
+    "NotFound",
+    "OneStopError",
+    "RateLimited",
+    "Unauthenticated",
+    "Unavailable",
+]
+
+
+class ErrorCode(StrEnum):
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    NOT_FOUND = "NOT_FOUND"
+    CONFLICT = "CONFLICT"
+    RATE_LIMITED = "RATE_LIMITED"
+    UNAVAILABLE = "UNAVAILABLE"
+    INTERNAL = "INTERNAL"
+    # The document itself is wrong (syntax, unknown field, limits): nothing ran.
+    GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+    GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One invalid input field, addressed by its path in the input (``materials.2.name``)."""
+
+    field: str
+    message: str
+    code: str = "invalid"
+
+
+class OneStopError(Exception):
+    """An error whose message is safe to show to the user."""
+
+    code: ErrorCode = ErrorCode.INTERNAL
+
+    def __init__(self, message: str, *, extensions: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extra: dict[str, Any] = dict(extensions or {})
+
+    @property
+    def extensions(self) -> dict[str, Any]:
+        return {"code": self.code.value, **self.extra}
+
+
+class Unauthenticated(OneStopError):
+    code = ErrorCode.UNAUTHENTICATED
+
+    def __init__(self, message: str = "请先登录 (authentication required)", **kw: Any) -> None:
+        super().__init__(message, **kw)
+
+
+class Forbidden(OneStopError):
+    code = ErrorCode.FORBIDDEN
+
+    def __init__(self, message: str = "无权访问 (not allowed)", **kw: Any) -> None:
+        super().__init__(message, **kw)
+
+
+class NotFound(OneStopError):
+    code = ErrorCode.NOT_FOUND
+
+
+class Conflict(OneStopError):
+    code = ErrorCode.CONFLICT
+
+
+class Unavailable(OneStopError):
+    code = ErrorCode.UNAVAILABLE
+
+
+class RateLimited(OneStopError):
+    code = ErrorCode.RATE_LIMITED
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message, extensions={"retryAfter": retry_after})
+        self.retry_after = retry_after
+
+
+class BadUserInput(OneStopError):
+    """Invalid input; ``field_errors`` say which fields and why."""
+
+    code = ErrorCode.BAD_USER_INPUT
+
+    def __init__(self, message: str, field_errors: Sequence[FieldError] = ()) -> None:
+        extensions: dict[str, Any] = {}
+        if field_errors:
+            extensions["fieldErrors"] = [
+                {"field": e.field, "message": e.message, "code": e.code} for e in field_errors
+            ]
+        super().__init__(message, extensions=extensions)
+        self.field_errors = tuple(field_errors)

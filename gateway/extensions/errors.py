@@ -1,0 +1,100 @@
+"""Give every error a stable ``extensions.code``; mask and log the unexpected ones."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from gateway.errors import ErrorCode, OneStopError
+from gateway.observability import current_request_id
+
+__all__ = ["ErrorCodeMapper", "classify"]
+
+log = logging.getLogger("onestop.errors")
+
+# graphql-core's messages for variables whose *values* are wrong (not the document).
+_VARIABLE_COERCION = re.compile(
+    r"^Variable '\$\w+' (got invalid value|of required type .* was not provided|"
+    r"of non-null type .* must not be null)"
+)
+
+
+def classify(error: GraphQLError) -> tuple[ErrorCode, OneStopError | None]:
+    """The code for an error, and the OneStopError behind it when there is one."""
+    original = error.original_error
+    if isinstance(original, OneStopError):
+        return original.code, original
+    if original is None:
+        message = error.message
+        if message.startswith("Syntax Error"):
+            return ErrorCode.GRAPHQL_PARSE_FAILED, None
+        if error.path is None:
+            # Variable coercion problems are the caller's input; everything else without
+            # a path is a document that failed validation (unknown field, limits…).
+            if _VARIABLE_COERCION.match(message):
+                return ErrorCode.BAD_USER_INPUT, None
+            return ErrorCode.GRAPHQL_VALIDATION_FAILED, None
+        return ErrorCode.INTERNAL, None
+    if isinstance(original, GraphQLError):  # e.g. argument coercion inside execution
+        return ErrorCode.BAD_USER_INPUT, None
+    return ErrorCode.INTERNAL, None
+
+
+class ErrorCodeMapper(SchemaExtension):
+    """Set ``extensions.code`` on every error; hide unexpected ones in production.
+
+    Unexpected exceptions are logged with the request id and replaced by a
+    generic message naming that id, so a user can quote it to support.
+    """
+
+    def __init__(self, *, mask_internal: bool) -> None:
+        self.mask_internal = mask_internal
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        errors = getattr(result, "errors", None)
+        if result is not None and errors:
+            result.errors = [self._process(error) for error in errors]
+
+    def _process(self, error: GraphQLError) -> GraphQLError:
+        code, known = classify(error)
+        extensions: dict[str, Any] = dict(error.extensions or {})
+        if known is not None:
+            extensions.update(known.extensions)
+            return self._copy(error, known.message, extensions)
+        extensions["code"] = code.value
+        if code is not ErrorCode.INTERNAL:
+            return self._copy(error, error.message, extensions)
+        request_id = current_request_id()
+        original = error.original_error
+        log.error(
+            "unexpected error in %s: %s",
+            ".".join(str(p) for p in error.path or []) or "operation",
+            type(original).__name__ if original else error.message,
+            exc_info=(type(original), original, original.__traceback__) if original else None,
+        )
+        extensions["requestId"] = request_id
+        message = (
+            f"服务器内部错误，请稍后重试 (internal error; request id {request_id})"
+            if self.mask_internal
+            else error.message
+        )
+        return self._copy(error, message, extensions)
+
+    @staticmethod
+    def _copy(error: GraphQLError, message: str, extensions: dict[str, Any]) -> GraphQLError:
+        return GraphQLError(
+            message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            original_error=error.original_error,
+            extensions=extensions,
+        )

@@ -1,0 +1,134 @@
+"""Pure-ASGI middleware: request id + access log + HTTP metrics, and bearer-token auth."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gateway.auth import ANONYMOUS, TokenError
+from gateway.errors import ErrorCode
+from gateway.observability import request_id_var
+
+__all__ = ["AuthMiddleware", "RequestContextMiddleware"]
+
+access_log = logging.getLogger("onestop.access")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+_KNOWN_ROUTES = ("/graphql", "/healthz", "/readyz", "/metrics", "/.well-known/jwks.json")
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            decoded: str = value.decode("latin-1")
+            return decoded
+    return None
+
+
+class RequestContextMiddleware:
+    """Accept or mint ``X-Request-ID``, return it, log one line per request, count it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        incoming = _header(scope, b"x-request-id")
+        request_id = incoming if incoming and _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            path = scope.get("path", "")
+            route = path if path in _KNOWN_ROUTES else "other"
+            duration_ms = round((time.perf_counter() - started) * 1000, 2)
+            metrics = getattr(getattr(scope.get("app"), "state", None), "metrics", None)
+            if metrics is not None and scope["type"] == "http":
+                metrics.http_requests.labels(route, scope.get("method", ""), str(status)).inc()
+            if route not in ("/healthz", "/metrics"):  # probes would drown the log
+                access_log.info(
+                    "%s %s %s",
+                    scope.get("method", "WS"),
+                    path,
+                    status,
+                    extra={"status": status, "durationMs": duration_ms, "route": route},
+                )
+            request_id_var.reset(token)
+
+
+async def _unauthorized(send: Send, reason: str) -> None:
+    body = json.dumps(
+        {
+            "data": None,
+            "errors": [
+                {
+                    "message": f"身份令牌无效 ({reason})",
+                    "extensions": {"code": ErrorCode.UNAUTHENTICATED.value},
+                }
+            ],
+        },
+        ensure_ascii=False,
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 401,
+            "headers": [
+                (b"content-type", b"application/json; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+                (b"www-authenticate", b'Bearer error="invalid_token"'),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class AuthMiddleware:
+    """Verify a bearer token on HTTP requests; a bad token is a 401, none is anonymous.
+
+    A token that is present but invalid is rejected outright rather than treated
+    as anonymous: silently downgrading would hide expired sessions from the app.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state: dict[str, Any] = scope.setdefault("state", {})
+        state["principal"] = ANONYMOUS
+        authorization = _header(scope, b"authorization")
+        if authorization:
+            scheme, _, token = authorization.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                await _unauthorized(send, "expected 'Authorization: Bearer <token>'")
+                return
+            tokens = scope["app"].state.runtime.tokens
+            try:
+                state["principal"] = await tokens.verify_access_token(token.strip())
+            except TokenError as exc:
+                await _unauthorized(send, exc.reason)
+                return
+        await self.app(scope, receive, send)

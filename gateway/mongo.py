@@ -1,0 +1,118 @@
+"""MongoDB access for the gateway: the client, index declarations, and command counting.
+
+The command listener counts database round trips per GraphQL operation (a
+context variable set by the metrics extension), so tests and ops can see that
+nested fields are batched rather than issued once per row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterable
+from contextvars import ContextVar
+from typing import Any
+from urllib.parse import urlparse
+
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import OperationFailure
+from pymongo.monitoring import (
+    CommandFailedEvent,
+    CommandListener,
+    CommandStartedEvent,
+    CommandSucceededEvent,
+)
+
+from gateway.registry import IndexSpec
+
+__all__ = [
+    "CommandCounter",
+    "command_counter",
+    "connect_mongo",
+    "database_name",
+    "ensure_indexes",
+    "ping",
+]
+
+log = logging.getLogger("onestop.mongo")
+
+
+class CommandCounter:
+    """Mutable counter shared by every task spawned while serving one operation."""
+
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+command_counter: ContextVar[CommandCounter | None] = ContextVar("onestop_db_commands", default=None)
+
+_HANDSHAKE = frozenset({"hello", "ismaster", "isMaster", "ping", "endSessions", "saslStart"})
+
+
+class _CountingListener(CommandListener):
+    def started(self, event: CommandStartedEvent) -> None:
+        counter = command_counter.get()
+        if counter is not None and event.command_name not in _HANDSHAKE:
+            counter.count += 1
+
+    def succeeded(self, event: CommandSucceededEvent) -> None:
+        return None
+
+    def failed(self, event: CommandFailedEvent) -> None:
+        return None
+
+
+def database_name(url: str, override: str | None) -> str:
+    """The database to use: explicit setting, else the URL's path, else ``onestop``."""
+    if override:
+        return override
+    path = urlparse(url).path.lstrip("/")
+    return path or "onestop"
+
+
+def connect_mongo(url: str, *, app_name: str = "onestop-gateway") -> AsyncMongoClient[Any]:
+    """A client that fails fast: readiness must report a dead database in seconds."""
+    return AsyncMongoClient(
+        url,
+        appname=app_name,
+        serverSelectionTimeoutMS=3000,
+        connectTimeoutMS=3000,
+        tz_aware=True,
+        event_listeners=[_CountingListener()],
+    )
+
+
+async def ping(client: AsyncMongoClient[Any], limit: float = 2.0) -> float:
+    """Round-trip a ping; return milliseconds. Raises on failure or timeout."""
+    started = time.perf_counter()
+    await asyncio.wait_for(client.admin.command("ping"), limit)
+    return (time.perf_counter() - started) * 1000
+
+
+async def ensure_indexes(db: AsyncDatabase[Any], specs: Iterable[IndexSpec]) -> int:
+    """Create every declared index (idempotent); return how many were requested."""
+    count = 0
+    for spec in specs:
+        options: dict[str, Any] = {"name": spec.index_name}
+        if spec.unique:
+            options["unique"] = True
+        if spec.sparse:
+            options["sparse"] = True
+        if spec.expire_after_seconds is not None:
+            options["expireAfterSeconds"] = spec.expire_after_seconds
+        if spec.partial_filter is not None:
+            options["partialFilterExpression"] = dict(spec.partial_filter)
+        try:
+            await db[spec.collection].create_index(list(spec.keys), **options)
+        except OperationFailure as exc:
+            # An index whose options changed must be migrated explicitly; refusing to
+            # start is safer than silently running without the intended constraint.
+            raise RuntimeError(
+                f"cannot create index {spec.index_name} on {spec.collection}: {exc}"
+            ) from exc
+        count += 1
+    return count

@@ -1,0 +1,142 @@
+"""Structured JSON logs with a request id, PII scrubbing, and the Prometheus metrics.
+
+Personal data must never reach a log line. Besides not logging variables, the
+formatter scrubs anything shaped like a mainland mobile number or a resident ID
+number, so an exception message quoting a document cannot leak one either.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+from contextvars import ContextVar
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+__all__ = [
+    "Metrics",
+    "configure_logging",
+    "current_request_id",
+    "request_id_var",
+    "scrub",
+]
+
+request_id_var: ContextVar[str | None] = ContextVar("onestop_request_id", default=None)
+
+# 18-digit resident IDs (last char may be X) and 11-digit mobiles, not inside longer digit runs.
+_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![0-9A-Za-z])")
+_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+
+
+def scrub(text: str) -> str:
+    """Mask resident ID numbers and mobile numbers in free text."""
+    text = _ID_NUMBER.sub(lambda m: f"{m.group(1)}********{m.group(2)}", text)
+    return _MOBILE.sub(lambda m: f"{m.group(1)}****{m.group(2)}", text)
+
+
+def current_request_id() -> str | None:
+    return request_id_var.get()
+
+
+_RESERVED = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "color_message"}
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request id, extras."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": scrub(record.getMessage()),
+        }
+        request_id = request_id_var.get()
+        if request_id:
+            entry["requestId"] = request_id
+        for key, value in record.__dict__.items():
+            if key not in _RESERVED and not key.startswith("_"):
+                entry[key] = scrub(value) if isinstance(value, str) else value
+        if record.exc_info:
+            entry["exception"] = scrub(self.formatException(record.exc_info))
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """Send every logger (ours, uvicorn's, the libraries') through the JSON formatter."""
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for name in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True
+    # Our access-log middleware replaces uvicorn's (which would log query strings).
+    logging.getLogger("uvicorn.access").disabled = True
+    # jieba prints its dictionary loading at DEBUG/INFO to stderr by default.
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+
+
+class Metrics:
+    """The gateway's Prometheus series, in a registry owned by one app instance."""
+
+    # Operation names come from clients; cap them so a hostile client cannot
+    # explode the label cardinality.
+    MAX_OPERATION_NAMES = 500
+    _OPERATION_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.http_requests = Counter(
+            "onestop_http_requests_total",
+            "HTTP requests by route and status",
+            ["route", "method", "status"],
+            registry=self.registry,
+        )
+        self.operations = Counter(
+            "onestop_graphql_operations_total",
+            "GraphQL operations by operation name and type",
+            ["operation", "type"],
+            registry=self.registry,
+        )
+        self.operation_latency = Histogram(
+            "onestop_graphql_operation_duration_seconds",
+            "GraphQL operation latency by operation name",
+            ["operation"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=self.registry,
+        )
+        self.errors = Counter(
+            "onestop_graphql_errors_total",
+            "GraphQL errors by operation name and error code",
+            ["operation", "code"],
+            registry=self.registry,
+        )
+        self.db_commands = Histogram(
+            "onestop_db_commands_per_operation",
+            "MongoDB commands issued while executing one GraphQL operation",
+            buckets=(0, 1, 2, 3, 5, 8, 13, 21, 50),
+            registry=self.registry,
+        )
+        self.modules_loaded = Gauge(
+            "onestop_modules_loaded", "Modules composed into the schema", registry=self.registry
+        )
+        self._seen_operations: set[str] = set()
+
+    def operation_label(self, name: str | None) -> str:
+        if not name:
+            return "anonymous"
+        if name in self._seen_operations:
+            return name
+        if not self._OPERATION_NAME.match(name) or len(self._seen_operations) >= (
+            self.MAX_OPERATION_NAMES
+        ):
+            return "other"
+        self._seen_operations.add(name)
+        return name

@@ -1,0 +1,79 @@
+"""Relay connection helpers shared by every module: ``PageInfo`` and opaque cursors.
+
+Cursors are opaque to clients (base64 of ``<namespace>:<offset>``) so a module
+can move to keyset cursors later without breaking anyone.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+
+import strawberry
+
+from gateway.errors import BadUserInput, FieldError
+
+__all__ = ["PageInfo", "PageRequest", "decode_cursor", "encode_cursor", "page_request"]
+
+
+@strawberry.type(description="Relay page information.")
+class PageInfo:
+    has_next_page: bool = strawberry.field(description="More items after this page.")
+    has_previous_page: bool = strawberry.field(description="Items before this page.")
+    start_cursor: str | None = strawberry.field(description="Cursor of the first edge.")
+    end_cursor: str | None = strawberry.field(description="Cursor of the last edge.")
+
+
+def encode_cursor(namespace: str, offset: int) -> str:
+    return base64.urlsafe_b64encode(f"{namespace}:{offset}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(namespace: str, cursor: str) -> int:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        kind, _, offset = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
+        value = int(offset)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        value, kind = -1, ""
+    if kind != namespace or value < 0:
+        raise BadUserInput("分页游标无效 (invalid cursor)", [FieldError("after", "invalid cursor")])
+    return value
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    offset: int
+    limit: int
+    namespace: str
+
+    def cursor(self, index: int) -> str:
+        return encode_cursor(self.namespace, self.offset + index + 1)
+
+    def page_info(self, returned: int, total_or_more: int | bool) -> PageInfo:
+        """``total_or_more``: the total count, or whether another item exists."""
+        has_next = (
+            total_or_more
+            if isinstance(total_or_more, bool)
+            else self.offset + returned < total_or_more
+        )
+        return PageInfo(
+            has_next_page=bool(has_next),
+            has_previous_page=self.offset > 0,
+            start_cursor=self.cursor(0) if returned else None,
+            end_cursor=self.cursor(returned - 1) if returned else None,
+        )
+
+
+def page_request(
+    namespace: str, first: int | None, after: str | None, *, default: int, maximum: int
+) -> PageRequest:
+    """Validate ``first``/``after``; a page larger than ``maximum`` is a clear error."""
+    size = default if first is None else first
+    if size < 1 or size > maximum:
+        raise BadUserInput(
+            f"每页数量须在 1–{maximum} 之间 (first must be between 1 and {maximum})",
+            [FieldError("first", f"must be between 1 and {maximum}", "page_size")],
+        )
+    offset = decode_cursor(namespace, after) if after else 0
+    return PageRequest(offset=offset, limit=size, namespace=namespace)

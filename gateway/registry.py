@@ -1,0 +1,376 @@
+"""The module contract, discovery through entry points, and schema composition.
+
+A module is a value, not a subclass::
+
+    # my_package/module.py
+    module = Module(
+        name="weather",
+        version="1.0.0",
+        description="Weather notices for service halls",
+        query=WeatherQuery,
+        indexes=[IndexSpec("weather_notices", (("hall_code", 1),))],
+    )
+
+and is announced in the package's ``pyproject.toml``::
+
+    [project.entry-points."onestop.modules"]
+    weather = "my_package.module:module"
+
+The gateway has no list of modules: built-in ones are declared the same way in
+OneStop's own ``pyproject.toml``. Composition refuses any duplicate root field,
+type name, permission, collection, loader or interface name and names both
+modules, because strawberry's ``merge_types`` would only warn and let the last
+definition silently win.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import strawberry
+from graphql import GraphQLNamedType
+from strawberry.tools import merge_types
+
+if TYPE_CHECKING:
+    from pymongo.asynchronous.database import AsyncDatabase
+
+    from gateway.bus import Event
+    from gateway.context import Context
+    from gateway.runtime import Runtime
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "Composition",
+    "CompositionError",
+    "IndexSpec",
+    "Module",
+    "ModuleInfo",
+    "Permission",
+    "SeedContext",
+    "compose",
+    "discover",
+]
+
+ENTRY_POINT_GROUP = "onestop.modules"
+log = logging.getLogger("onestop.registry")
+
+LoaderFactory = Callable[["Context"], Any]
+InterfaceFactory = Callable[["Runtime"], object]
+EventHandler = Callable[["Event", "Runtime"], Awaitable[None]]
+StartupHook = Callable[["Runtime"], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    """A MongoDB index a module needs; applied (idempotently) at every start."""
+
+    collection: str
+    keys: tuple[tuple[str, int | str], ...]
+    name: str | None = None
+    unique: bool = False
+    sparse: bool = False
+    expire_after_seconds: int | None = None
+    partial_filter: Mapping[str, Any] | None = None
+
+    @property
+    def index_name(self) -> str:
+        return self.name or "_".join(f"{key}_{direction}" for key, direction in self.keys)
+
+
+@dataclass(frozen=True)
+class Permission:
+    """A named capability checked on fields, granted to roles by default.
+
+    Names are ``<module>.<resource>.<action>`` so ownership is obvious.
+    """
+
+    name: str
+    description: str
+    roles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SeedContext:
+    """What a seed loader gets: the database and the folder holding its JSON."""
+
+    db: AsyncDatabase[Any]
+    seeds_dir: Path
+    runtime: Runtime
+
+
+SeedLoader = Callable[[SeedContext], Awaitable[int]]
+
+
+@dataclass(frozen=True)
+class Module:
+    """A pluggable slice of the API.
+
+    Attributes:
+        name: unique module name (also the entry point name).
+        version: the module's own version, shown in the ``modules`` ops query.
+        description: one line for ops and the schema docs.
+        query / mutation / subscription: strawberry types whose fields are
+            merged into the root types.
+        types: extra types reachable only through interfaces or unions.
+        loaders: DataLoader factories ``(Context) -> DataLoader``; use them as
+            ``info.context.loader(factory)``, created lazily once per request.
+        indexes: MongoDB indexes, ensured at start. A collection belongs to the
+            module declaring its indexes; no other module may declare it.
+        seeds: async loaders run by ``onestop seed`` (and on an empty database);
+            they must be idempotent (upserts).
+        permissions: the permissions its fields require, with descriptions.
+        cost_hints: ``{"Query.field": cost}`` for query cost limits.
+        interfaces: published interfaces other modules may call, by name,
+            built once per process from the runtime.
+        event_handlers: ``{topic: [handler]}`` for events on the bus.
+        on_startup: hooks run after indexes are ensured.
+    """
+
+    name: str
+    version: str
+    description: str
+    query: type | None = None
+    mutation: type | None = None
+    subscription: type | None = None
+    types: Sequence[type] = ()
+    loaders: Sequence[LoaderFactory] = ()
+    indexes: Sequence[IndexSpec] = ()
+    seeds: Sequence[SeedLoader] = ()
+    permissions: Sequence[Permission] = ()
+    cost_hints: Mapping[str, int] = field(default_factory=dict)
+    interfaces: Mapping[str, InterfaceFactory] = field(default_factory=dict)
+    event_handlers: Mapping[str, Sequence[EventHandler]] = field(default_factory=dict)
+    on_startup: Sequence[StartupHook] = ()
+
+
+class CompositionError(Exception):
+    """Modules cannot be composed (clash, bad entry point, unknown module)."""
+
+
+@dataclass(frozen=True)
+class ModuleInfo:
+    """What one module contributes, for ops and the ``modules`` query."""
+
+    module: Module
+    query_fields: tuple[str, ...]
+    mutation_fields: tuple[str, ...]
+    subscription_fields: tuple[str, ...]
+    type_names: tuple[str, ...]
+    collections: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Composition:
+    """The result of composing modules: root types and the merged declarations."""
+
+    modules: tuple[ModuleInfo, ...]
+    query: type
+    mutation: type | None
+    subscription: type | None
+    types: tuple[type, ...]
+    permissions: Mapping[str, Permission]
+    indexes: tuple[IndexSpec, ...]
+
+    def module_names(self) -> list[str]:
+        return [info.module.name for info in self.modules]
+
+    def grants(self, roles: Iterable[str]) -> frozenset[str]:
+        """Permissions granted by default to any of ``roles``."""
+        wanted = set(roles)
+        return frozenset(
+            name for name, permission in self.permissions.items() if wanted & set(permission.roles)
+        )
+
+
+def discover(
+    names: Sequence[str] = (), *, points: Iterable[EntryPoint] | None = None
+) -> list[Module]:
+    """Load modules announced in the ``onestop.modules`` entry-point group.
+
+    Args:
+        names: keep only these modules (``ONESTOP_MODULES``); empty keeps all.
+        points: entry points to use instead of the installed ones (tests).
+    """
+    found: dict[str, tuple[Module, str]] = {}
+    for point in points if points is not None else entry_points(group=ENTRY_POINT_GROUP):
+        if names and point.name not in names:
+            continue
+        try:
+            loaded = point.load()
+        except Exception as exc:
+            raise CompositionError(
+                f"module entry point {point.name!r} ({point.value}) failed to import: {exc}"
+            ) from exc
+        if not isinstance(loaded, Module):
+            raise CompositionError(
+                f"entry point {point.name!r} ({point.value}) is a {type(loaded).__name__}, "
+                "not a gateway.registry.Module"
+            )
+        if loaded.name != point.name:
+            raise CompositionError(
+                f"entry point {point.name!r} ({point.value}) names its module {loaded.name!r}; "
+                "they must match"
+            )
+        if loaded.name in found and found[loaded.name][1] != point.value:
+            raise CompositionError(
+                f"two packages provide a module named {loaded.name!r}: "
+                f"{found[loaded.name][1]} and {point.value}"
+            )
+        found[loaded.name] = (loaded, point.value)
+    unknown = [name for name in names if name not in found]
+    if unknown:
+        raise CompositionError(
+            f"ONESTOP_MODULES names modules that are not installed: {', '.join(unknown)}"
+        )
+    return [found[name][0] for name in sorted(found)]
+
+
+@strawberry.type(description="Placeholder root for a module that contributes no query fields.")
+class _NoQuery:
+    _placeholder: strawberry.Private[None] = None
+
+    @strawberry.field
+    def module_placeholder(self) -> bool:  # pragma: no cover - never exposed
+        return True
+
+
+_BUILTIN_NAMES = {"String", "Int", "Float", "Boolean", "ID"}
+
+
+def _module_schema_view(module: Module) -> tuple[dict[str, object], dict[str, list[str]]]:
+    """Build a schema of one module alone to learn its type names and root fields."""
+    schema = strawberry.Schema(
+        query=module.query or _NoQuery,
+        mutation=module.mutation,
+        subscription=module.subscription,
+        types=list(module.types),
+    )
+    roots: dict[str, list[str]] = {"Query": [], "Mutation": [], "Subscription": []}
+    graphql_schema = schema._schema
+    for root_name, root_type, part in (
+        ("Query", graphql_schema.query_type, module.query),
+        ("Mutation", graphql_schema.mutation_type, module.mutation),
+        ("Subscription", graphql_schema.subscription_type, module.subscription),
+    ):
+        if root_type is not None and part is not None:
+            roots[root_name] = list(root_type.fields)
+    root_type_names = {
+        t.name
+        for t in (
+            graphql_schema.query_type,
+            graphql_schema.mutation_type,
+            graphql_schema.subscription_type,
+        )
+        if t is not None
+    }
+    types: dict[str, object] = {}
+    for name, graphql_type in graphql_schema.type_map.items():
+        if name.startswith("__") or name in _BUILTIN_NAMES or name in root_type_names:
+            continue
+        types[name] = _origin(schema, name, graphql_type)
+    return types, roots
+
+
+def _origin(schema: strawberry.Schema, name: str, graphql_type: GraphQLNamedType) -> object:
+    definition = schema.get_type_by_name(name)
+    origin = getattr(definition, "origin", None) if definition is not None else None
+    if origin is None:
+        # Scalars and directives defined by strawberry itself: shared by every module.
+        return ("strawberry", name)
+    return origin
+
+
+def compose(modules: Sequence[Module]) -> Composition:
+    """Merge modules' parts into root types, refusing any clash."""
+    field_owner: dict[tuple[str, str], str] = {}
+    type_owner: dict[str, tuple[str, object]] = {}
+    permission_owner: dict[str, str] = {}
+    collection_owner: dict[str, str] = {}
+    loader_owner: dict[Any, str] = {}
+    interface_owner: dict[str, str] = {}
+    module_owner: dict[str, str] = {}
+    infos: list[ModuleInfo] = []
+    permissions: dict[str, Permission] = {}
+    indexes: list[IndexSpec] = []
+
+    def clash(kind: str, name: str, first: str, second: str) -> CompositionError:
+        return CompositionError(
+            f"{kind} {name!r} is defined by both module {first!r} and module {second!r}"
+        )
+
+    for module in modules:
+        if module.name in module_owner:
+            raise clash("module name", module.name, module.name, module.name)
+        module_owner[module.name] = module.name
+        types, roots = _module_schema_view(module)
+        for root, names in roots.items():
+            for field_name in names:
+                key = (root, field_name)
+                if key in field_owner:
+                    raise clash(f"{root} field", field_name, field_owner[key], module.name)
+                field_owner[key] = module.name
+        for type_name, origin in types.items():
+            if type_name in type_owner:
+                owner, first_origin = type_owner[type_name]
+                if first_origin is not origin and first_origin != origin:
+                    raise clash("type", type_name, owner, module.name)
+            else:
+                type_owner[type_name] = (module.name, origin)
+        for permission in module.permissions:
+            if permission.name in permission_owner:
+                raise clash(
+                    "permission", permission.name, permission_owner[permission.name], module.name
+                )
+            permission_owner[permission.name] = module.name
+            permissions[permission.name] = permission
+        collections = sorted({spec.collection for spec in module.indexes})
+        for collection in collections:
+            if collection in collection_owner:
+                raise clash("collection", collection, collection_owner[collection], module.name)
+            collection_owner[collection] = module.name
+        for loader in module.loaders:
+            if loader in loader_owner:
+                raise clash(
+                    "loader", getattr(loader, "__name__", "?"), loader_owner[loader], module.name
+                )
+            loader_owner[loader] = module.name
+        for interface in module.interfaces:
+            if interface in interface_owner:
+                raise clash("interface", interface, interface_owner[interface], module.name)
+            interface_owner[interface] = module.name
+        indexes.extend(module.indexes)
+        infos.append(
+            ModuleInfo(
+                module=module,
+                query_fields=tuple(roots["Query"]),
+                mutation_fields=tuple(roots["Mutation"]),
+                subscription_fields=tuple(roots["Subscription"]),
+                type_names=tuple(
+                    sorted(n for n, (owner, _) in type_owner.items() if owner == module.name)
+                ),
+                collections=tuple(collections),
+            )
+        )
+
+    def merged(name: str, parts: list[type]) -> type | None:
+        return merge_types(name, tuple(parts)) if parts else None
+
+    query = merged("Query", [m.query for m in modules if m.query is not None])
+    if query is None:
+        raise CompositionError("no module contributes a Query field")
+    return Composition(
+        modules=tuple(infos),
+        query=query,
+        mutation=merged("Mutation", [m.mutation for m in modules if m.mutation is not None]),
+        subscription=merged(
+            "Subscription", [m.subscription for m in modules if m.subscription is not None]
+        ),
+        types=tuple(t for m in modules for t in m.types),
+        permissions=permissions,
+        indexes=tuple(indexes),
+    )

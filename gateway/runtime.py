@@ -1,0 +1,54 @@
+"""Process-wide resources shared by every request: settings, database, cache, bus, tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from gateway.accounts import AccountRepository, LoginCodes
+from gateway.auth import TokenService
+from gateway.bus import Bus
+from gateway.cache import Cache
+from gateway.config import Settings
+from gateway.embedded import EmbeddedMongo
+from gateway.observability import Metrics
+from gateway.registry import Composition
+
+__all__ = ["Runtime"]
+
+T = TypeVar("T")
+
+
+@dataclass
+class Runtime:
+    """Everything the lifespan opened; handed to modules' interfaces, hooks and seeds."""
+
+    settings: Settings
+    composition: Composition
+    metrics: Metrics
+    mongo: AsyncMongoClient[Any]
+    db: AsyncDatabase[Any]
+    cache: Cache
+    bus: Bus
+    tokens: TokenService
+    accounts: AccountRepository
+    login_codes: LoginCodes
+    embedded: EmbeddedMongo | None = None
+    interfaces: dict[str, object] = field(default_factory=dict)
+
+    def interface(self, name: str, kind: type[T]) -> T:
+        """A module's published interface, checked against the protocol the caller expects.
+
+        Raises:
+            LookupError: no loaded module publishes ``name`` (e.g. narrowed by ONESTOP_MODULES).
+        """
+        try:
+            implementation = self.interfaces[name]
+        except KeyError:
+            raise LookupError(f"no loaded module publishes the interface {name!r}") from None
+        if not isinstance(implementation, kind):
+            raise TypeError(f"interface {name!r} does not implement {kind.__name__}")
+        return implementation

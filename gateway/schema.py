@@ -1,0 +1,78 @@
+"""Build the strawberry schema from a composition, with the gateway's extensions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import DisableIntrospection, SchemaExtension
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+
+from gateway.config import Settings
+from gateway.core_module import core_module
+from gateway.extensions import ErrorCodeMapper, OperationMetricsRecorder, document_limits
+from gateway.observability import Metrics
+from gateway.permissions import declared_requirements
+from gateway.registry import Composition, CompositionError, Module, compose
+
+__all__ = ["OneStopSchema", "build_schema", "compose_with_core", "schema_sdl"]
+
+
+class OneStopSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # ErrorCodeMapper logs the unexpected errors with the request id; strawberry's
+        # default would log every user error (wrong code, not found…) as a traceback.
+        return None
+
+
+def compose_with_core(modules: Sequence[Module]) -> Composition:
+    """The gateway's own part first, then the modules, so clashes name the module."""
+    return compose([core_module, *modules])
+
+
+def build_schema(
+    composition: Composition,
+    settings: Settings,
+    metrics: Metrics | None = None,
+) -> OneStopSchema:
+    """The executable schema; fails if a field requires a permission nobody declares."""
+    # Factories: strawberry builds a fresh extension per operation.
+    extensions: list[Callable[[], SchemaExtension]] = []
+    if metrics is not None:
+        # Outermost, so the metrics see the codes the mapper assigned.
+        extensions.append(
+            partial(OperationMetricsRecorder, metrics=metrics, expose_db_commands=settings.is_dev)
+        )
+    extensions.append(partial(ErrorCodeMapper, mask_internal=not settings.is_dev))
+    extensions.extend(document_limits(settings))
+    if not settings.introspection_enabled:
+        extensions.append(DisableIntrospection)
+    schema = OneStopSchema(
+        query=composition.query,
+        mutation=composition.mutation,
+        subscription=composition.subscription,
+        types=list(composition.types),
+        extensions=extensions,
+        # Not sort_schema=True: strawberry's sorted copy cannot print enum default values.
+        config=StrawberryConfig(),
+    )
+    unknown = [
+        f"{coordinate} requires {permission!r}"
+        for coordinate, permission in declared_requirements(schema)
+        if permission not in composition.permissions
+    ]
+    if unknown:
+        raise CompositionError("undeclared permissions: " + "; ".join(unknown))
+    return schema
+
+
+def schema_sdl(schema: strawberry.Schema) -> str:
+    """The SDL written to ``schema.graphql``."""
+    text: Any = schema.as_str()
+    return str(text).rstrip("\n") + "\n"

@@ -1,0 +1,90 @@
+"""Session-wide real servers; see harness.py."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from harness import GatewayProcess, RedisServer, unique_db
+
+from gateway.embedded import EmbeddedMongo
+
+
+@pytest.fixture(scope="session")
+def mongo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    external = os.environ.get("ONESTOP_TEST_MONGODB_URL")
+    if external:
+        yield external
+        return
+    with EmbeddedMongo(tmp_path_factory.mktemp("mongo")) as server:
+        yield server.url
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    external = os.environ.get("ONESTOP_TEST_REDIS_URL")
+    if external:
+        yield external
+        return
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+StartGateway = Callable[..., GatewayProcess]
+
+
+@pytest.fixture(scope="session")
+def start_gateway(
+    tmp_path_factory: pytest.TempPathFactory, mongo_url: str, redis_url: str
+) -> Iterator[StartGateway]:
+    """Start extra gateways (own database unless given); all stopped at session end."""
+    started: list[GatewayProcess] = []
+
+    def start(env: dict[str, str] | None = None, *, db: str | None = None) -> GatewayProcess:
+        settings = {
+            "ONESTOP_MONGODB_URL": mongo_url,
+            "ONESTOP_MONGODB_DB": db or unique_db(),
+            "ONESTOP_REDIS_URL": redis_url,
+            **(env or {}),
+        }
+        gateway = GatewayProcess(tmp_path_factory.mktemp("gateway"), settings)
+        started.append(gateway)
+        return gateway
+
+    yield start
+    for gateway in started:
+        gateway.stop()
+
+
+@pytest.fixture(scope="session")
+def gateway(start_gateway: StartGateway) -> GatewayProcess:
+    """The default gateway: every built-in module, dev settings, seeded database."""
+    return start_gateway(db=unique_db("onestop"))
+
+
+@pytest.fixture(scope="session")
+def external_module_path() -> Path:
+    return Path(__file__).parent / "fixtures" / "external"
+
+
+@pytest.fixture(scope="session")
+def weather_gateway(start_gateway: StartGateway, external_module_path: Path) -> GatewayProcess:
+    """A gateway with the third-party `weather` module on its path."""
+    pythonpath = os.pathsep.join(
+        p for p in (str(external_module_path), os.environ.get("PYTHONPATH", "")) if p
+    )
+    return start_gateway({"PYTHONPATH": pythonpath})
+
+
+def pytest_configure(config: Any) -> None:
+    # Subprocess gateways import `gateway` from the checkout even without an install.
+    root = str(Path(__file__).resolve().parents[1])
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (root, os.environ.get("PYTHONPATH", "")) if p
+    )

@@ -1,0 +1,77 @@
+"""Settings: defaults, parsing, and readable errors for bad or unsafe configuration."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from harness import ROOT
+
+from gateway.config import ConfigError, Environment, load_settings
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    for key in list(os.environ):
+        if key.startswith("ONESTOP_"):
+            monkeypatch.delenv(key)
+
+
+def test_defaults_are_a_working_dev_setup() -> None:
+    settings = load_settings()
+    assert settings.env is Environment.DEV
+    assert settings.port == 8000
+    assert str(settings.data_dir) == "var"
+    assert settings.mongodb_url is None and settings.redis_url is None
+    assert settings.graphiql_enabled and settings.introspection_enabled
+
+
+def test_modules_are_a_comma_separated_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ONESTOP_MODULES", " affairs, wallet ,")
+    assert load_settings().modules == ("affairs", "wallet")
+
+
+def test_bad_values_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ONESTOP_PORT", "eighty")
+    monkeypatch.setenv("ONESTOP_ENV", "staging")
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    assert "ONESTOP_PORT" in str(raised.value)
+    assert "ONESTOP_ENV" in str(raised.value)
+
+
+def test_prod_refuses_dev_only_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ONESTOP_ENV", "prod")
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    message = str(raised.value)
+    for variable in (
+        "ONESTOP_MONGODB_URL",
+        "ONESTOP_JWT_PRIVATE_KEY",
+        "ONESTOP_JWT_KID",
+        "ONESTOP_LOGIN_CODE_SENDER",
+    ):
+        assert variable in message
+
+
+def test_several_workers_need_shared_state(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ONESTOP_WORKERS", "4")
+    monkeypatch.setenv("ONESTOP_MONGODB_URL", "mongodb://db:27017/onestop")
+    with pytest.raises(ConfigError, match="ONESTOP_REDIS_URL"):
+        load_settings()
+
+
+def test_cli_prints_config_errors_without_a_traceback() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "gateway.cli", "modules"],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "ONESTOP_PORT": "0", "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert "ONESTOP_PORT" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,326 @@
+"""Database behaviours the app relies on, pinned against the server under test.
+
+Run with ONESTOP_TEST_MONGODB_URL pointing at real MongoDB to see at once what a
+change of server breaks. Each test names the app feature that needs it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from pymongo import AsyncMongoClient, ReturnDocument
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+
+@pytest.fixture(scope="session")
+async def is_nx(mongo_url: str) -> bool:
+    client: AsyncMongoClient[Any] = AsyncMongoClient(mongo_url)
+    try:
+        return (await client.admin.command("buildInfo")).get("process") == "nx_27017"
+    finally:
+        await client.close()
+
+
+@pytest.fixture
+async def db(mongo_url: str) -> AsyncIterator[AsyncDatabase[Any]]:
+    client: AsyncMongoClient[Any] = AsyncMongoClient(mongo_url)
+    name = f"conf_{uuid.uuid4().hex[:8]}"
+    try:
+        yield client[name]
+    finally:
+        await client.drop_database(name)
+        await client.close()
+
+
+async def test_concurrent_conditional_updates_never_exceed_capacity(db: AsyncDatabase[Any]) -> None:
+    """Appointments: 50 people race for a slot of 10; exactly 10 succeed."""
+    await db.slots.insert_one({"_id": "slot", "capacity": 10, "booked": 0})
+
+    async def book() -> bool:
+        updated = await db.slots.find_one_and_update(
+            {"_id": "slot", "$expr": {"$lt": ["$booked", "$capacity"]}},
+            {"$inc": {"booked": 1}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return updated is not None
+
+    results = await asyncio.gather(*(book() for _ in range(50)))
+    assert sum(results) == 10
+    assert (await db.slots.find_one({"_id": "slot"}))["booked"] == 10
+
+
+async def test_unique_index_rejects_duplicates_on_insert_and_update(db: AsyncDatabase[Any]) -> None:
+    """Accounts (one per phone), idempotency keys, case numbers."""
+    await db.users.create_index("phone", unique=True)
+    await db.users.insert_many([{"phone": "13800000001"}, {"phone": "13800000002"}])
+    with pytest.raises(DuplicateKeyError):
+        await db.users.insert_one({"phone": "13800000001"})
+    with pytest.raises(DuplicateKeyError):
+        await db.users.update_one({"phone": "13800000002"}, {"$set": {"phone": "13800000001"}})
+    assert await db.users.count_documents({}) == 2
+
+
+async def test_compound_unique_index(db: AsyncDatabase[Any]) -> None:
+    """One booking per person per item per day."""
+    await db.bookings.create_index([("person", 1), ("item", 1), ("day", 1)], unique=True)
+    await db.bookings.insert_one({"person": "p", "item": "i", "day": "2026-11-23"})
+    await db.bookings.insert_one({"person": "p", "item": "i", "day": "2026-11-24"})
+    with pytest.raises(DuplicateKeyError):
+        await db.bookings.insert_one({"person": "p", "item": "i", "day": "2026-11-23"})
+
+
+async def test_ttl_index_is_created(db: AsyncDatabase[Any]) -> None:
+    """Short-lived license presentation codes expire by TTL index."""
+    await db.codes.create_index("expires_at", expireAfterSeconds=0, name="expires_at_ttl")
+    indexes = [index async for index in await db.codes.list_indexes()]
+    ttl = [i for i in indexes if "expireAfterSeconds" in i]
+    assert len(ttl) == 1
+    assert ttl[0]["expireAfterSeconds"] == 0
+    assert dict(ttl[0]["key"]) == {"expires_at": 1}
+
+
+async def test_update_one_upsert_applies_set_on_insert(db: AsyncDatabase[Any]) -> None:
+    """Seeds and first login create documents with fields only set on insert."""
+    await db.things.update_one(
+        {"code": "A"},
+        {"$setOnInsert": {"_id": "a1", "created": 1}, "$set": {"seen": 2}},
+        upsert=True,
+    )
+    await db.things.update_one(
+        {"code": "A"}, {"$setOnInsert": {"created": 99}, "$set": {"seen": 3}}, upsert=True
+    )
+    assert await db.things.find_one({"code": "A"}) == {
+        "_id": "a1",
+        "code": "A",
+        "created": 1,
+        "seen": 3,
+    }
+
+
+async def test_find_one_and_update_upsert_and_set_on_insert(
+    db: AsyncDatabase[Any], is_nx: bool
+) -> None:
+    """Gap on nx-27017: find_one_and_update(upsert=True) drops $setOnInsert.
+
+    The app therefore upserts with update_one (above) and reads back.
+    """
+    doc = await db.things.find_one_and_update(
+        {"code": "B"},
+        {"$setOnInsert": {"created": 1}, "$set": {"seen": 1}},
+        upsert=True,
+        return_document=ReturnDocument.AFTER,
+    )
+    assert doc["seen"] == 1
+    assert ("created" in doc) is (not is_nx)  # flip when nx-27017 fixes it
+
+
+async def test_scalar_array_operators(db: AsyncDatabase[Any]) -> None:
+    """Tags and id lists: $push/$addToSet/$pull of scalars, and $inc."""
+    await db.cases.insert_one({"_id": 1, "ids": [], "tags": ["a"], "n": 0})
+    await db.cases.update_one(
+        {"_id": 1}, {"$push": {"ids": "x1"}, "$addToSet": {"tags": "a"}, "$inc": {"n": 2}}
+    )
+    await db.cases.update_one({"_id": 1}, {"$addToSet": {"tags": "b"}, "$push": {"ids": "x2"}})
+    await db.cases.update_one({"_id": 1}, {"$pull": {"tags": "a"}})
+    assert await db.cases.find_one({"_id": 1}) == {
+        "_id": 1,
+        "ids": ["x1", "x2"],
+        "tags": ["b"],
+        "n": 2,
+    }
+
+
+async def test_arrays_of_documents_are_written_whole_with_set(db: AsyncDatabase[Any]) -> None:
+    """Steps, materials, versions: the app $sets the whole array under a revision check."""
+    await db.cases.insert_one({"_id": 2, "rev": 1, "steps": [{"name": "受理", "by": "w1"}]})
+    steps = [{"name": "受理", "by": "w1"}, {"name": "审核", "by": "a1", "opinion": {"ok": True}}]
+    updated = await db.cases.find_one_and_update(
+        {"_id": 2, "rev": 1},
+        {"$set": {"steps": steps, "rev": 2}},
+        return_document=ReturnDocument.AFTER,
+    )
+    assert updated["steps"] == steps
+    # A concurrent writer holding the old revision loses instead of overwriting.
+    assert (
+        await db.cases.find_one_and_update({"_id": 2, "rev": 1}, {"$set": {"steps": [], "rev": 2}})
+        is None
+    )
+    assert await db.cases.count_documents({"steps.name": "审核"}) == 1
+
+
+async def test_push_of_documents(db: AsyncDatabase[Any], is_nx: bool) -> None:
+    """Gap on nx-27017: $push of a sub-document stores JSON *strings* (and re-encodes the
+    existing elements). The app never pushes documents."""
+    await db.cases.insert_one({"_id": 3, "steps": [{"name": "受理"}]})
+    await db.cases.update_one({"_id": 3}, {"$push": {"steps": {"name": "审核"}}})
+    steps = (await db.cases.find_one({"_id": 3}))["steps"]
+    if is_nx:
+        assert all(isinstance(step, str) for step in steps)  # flip when fixed
+    else:
+        assert steps == [{"name": "受理"}, {"name": "审核"}]
+
+
+async def test_equality_on_an_indexed_array_field(db: AsyncDatabase[Any], is_nx: bool) -> None:
+    """Gap on nx-27017: `find({arrayField: v})` returns nothing once the field is indexed
+    (count_documents still counts). The app always matches array fields with `$in`."""
+    await db.tagged.insert_many([{"_id": i, "terms": ["营业执照", f"t{i}"]} for i in range(5)])
+    await db.tagged.create_index("terms")
+    assert len(await db.tagged.find({"terms": {"$in": ["营业执照"]}}).to_list()) == 5
+    assert await db.tagged.count_documents({"terms": "营业执照"}) == 5
+    found = await db.tagged.find({"terms": "营业执照"}).to_list()
+    assert len(found) == (0 if is_nx else 5)  # flip when fixed
+
+
+async def test_nested_projection(db: AsyncDatabase[Any], is_nx: bool) -> None:
+    """Gap on nx-27017: projecting `a.b` returns a flat key "a.b". The app projects
+    top-level fields only."""
+    await db.nested.insert_one({"_id": 1, "a": {"b": 1, "c": 2}, "d": 3})
+    assert await db.nested.find_one({}, {"a": 1}) == {"_id": 1, "a": {"b": 1, "c": 2}}
+    doc = await db.nested.find_one({}, {"a.b": 1})
+    assert doc == ({"_id": 1, "a.b": 1} if is_nx else {"_id": 1, "a": {"b": 1}})
+
+
+async def test_dotted_updates_and_queries(db: AsyncDatabase[Any]) -> None:
+    """Nested settings and statuses: $set/$inc/$unset on dotted paths, dotted filters."""
+    await db.nested.insert_one({"_id": 2, "sub": {"a": 1, "b": {"c": 2}}, "gone": 1})
+    await db.nested.update_one(
+        {"_id": 2}, {"$set": {"sub.b.c": 5}, "$inc": {"sub.a": 2}, "$unset": {"gone": ""}}
+    )
+    assert await db.nested.find_one({"sub.b.c": 5}) == {"_id": 2, "sub": {"a": 3, "b": {"c": 5}}}
+
+
+async def test_datetimes_survive_insert_replace_set_on_insert_and_current_date(
+    db: AsyncDatabase[Any],
+) -> None:
+    """updated_at, changed_at, last_login_at: the write paths the app uses keep datetimes."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    await db.times.insert_one({"_id": "a", "t": now, "rev": 1})
+    replaced = await db.times.find_one_and_replace(
+        {"_id": "a", "rev": 1}, {"t": now, "rev": 2}, return_document=ReturnDocument.AFTER
+    )
+    assert isinstance(replaced["t"], datetime)
+    await db.times.update_one(
+        {"_id": "b"}, {"$setOnInsert": {"t": now}, "$currentDate": {"seen": True}}, upsert=True
+    )
+    doc = await db.times.find_one({"_id": "b"})
+    assert isinstance(doc["t"], datetime)
+    assert isinstance(doc["seen"], datetime)
+    await db.times.update_one({"_id": "a"}, {"$set": {"meta": {"t": now}}})
+    assert isinstance((await db.times.find_one({"_id": "a"}))["meta"]["t"], datetime)
+    assert await db.times.count_documents({"t": {"$gte": now - timedelta(minutes=1)}}) == 2
+
+
+async def test_set_of_a_top_level_datetime(db: AsyncDatabase[Any], is_nx: bool) -> None:
+    """Gap on nx-27017: `$set` of a top-level datetime stores text (and range queries then
+    miss it). The app writes such fields by replace, $setOnInsert or $currentDate."""
+    now = datetime.now(UTC)
+    await db.times.insert_one({"_id": "c", "t": now})
+    await db.times.update_one({"_id": "c"}, {"$set": {"t": now}})
+    stored = (await db.times.find_one({"_id": "c"}))["t"]
+    assert isinstance(stored, str if is_nx else datetime)  # flip when fixed
+
+
+async def test_replace_upsert_and_non_string_ids(db: AsyncDatabase[Any], is_nx: bool) -> None:
+    """Gaps on nx-27017: a replace-upsert ignores the filter's _id (inserts under a new
+    ObjectId), and find_one_and_replace turns a numeric _id into a string. The app inserts
+    new documents explicitly and uses string ids."""
+    await db.ids.replace_one({"_id": "wanted"}, {"x": 1}, upsert=True)
+    assert (await db.ids.find_one({"_id": "wanted"}) is None) is is_nx
+    await db.ids.insert_one({"_id": 5, "rev": 1})
+    replaced = await db.ids.find_one_and_replace(
+        {"_id": 5}, {"rev": 2}, return_document=ReturnDocument.AFTER
+    )
+    assert replaced["_id"] == ("5" if is_nx else 5)
+
+
+async def test_in_query_on_ids_and_on_array_fields(db: AsyncDatabase[Any]) -> None:
+    """DataLoaders batch with `_id: {$in}`; search matches a terms array with `$in`."""
+    await db.items.insert_many(
+        [{"_id": f"i{i}", "terms": ["营业执照", "设立"] if i % 2 else ["居住证"]} for i in range(6)]
+    )
+    found = await db.items.find({"_id": {"$in": ["i1", "i4", "missing"]}}).to_list()
+    assert sorted(d["_id"] for d in found) == ["i1", "i4"]
+    assert await db.items.count_documents({"terms": {"$in": ["营业执照", "户籍"]}}) == 3
+    assert await db.items.count_documents({"terms": "居住证"}) == 3
+
+
+async def test_group_count_unwind_sort_project(db: AsyncDatabase[Any]) -> None:
+    """Totals, per-department and per-theme counts: single-field $group (and $unwind)."""
+    await db.items.insert_many(
+        [
+            {
+                "dept": f"D{i % 3}",
+                "themes": ["P01", "P02"] if i % 2 else ["P01"],
+                "online": i % 4 != 0,
+            }
+            for i in range(300)
+        ]
+    )
+    total = await (
+        await db.items.aggregate(
+            [{"$match": {"online": True}}, {"$group": {"_id": None, "n": {"$sum": 1}}}]
+        )
+    ).to_list()
+    assert total == [{"_id": None, "n": 225}]
+    by_dept = await (
+        await db.items.aggregate(
+            [{"$group": {"_id": "$dept", "n": {"$sum": 1}}}, {"$sort": {"_id": 1}}]
+        )
+    ).to_list()
+    assert by_dept == [{"_id": "D0", "n": 100}, {"_id": "D1", "n": 100}, {"_id": "D2", "n": 100}]
+    by_theme = await (
+        await db.items.aggregate(
+            [
+                {"$unwind": "$themes"},
+                {"$group": {"_id": "$themes", "n": {"$sum": 1}}},
+                {"$sort": {"_id": 1}},
+            ]
+        )
+    ).to_list()
+    assert by_theme == [{"_id": "P01", "n": 300}, {"_id": "P02", "n": 150}]
+    projected = await (
+        await db.items.aggregate(
+            [{"$match": {"dept": "D1"}}, {"$limit": 1}, {"$project": {"_id": 0, "dept": 1}}]
+        )
+    ).to_list()
+    assert projected == [{"dept": "D1"}]
+
+
+async def test_facet_over_more_than_one_batch(db: AsyncDatabase[Any], is_nx: bool) -> None:
+    """Gap on nx-27017: `$facet` over more than a cursor batch (101 documents) can come back
+    per batch (a `$count` facet returns several partial rows). The app never uses `$facet`;
+    facets are counted from a projection."""
+    await db.many.insert_many(
+        [{"_id": f"i{i:04d}", "k": i % 2, "pad": "x" * 3000} for i in range(300)]
+    )
+    (result,) = await (
+        await db.many.aggregate([{"$match": {}}, {"$facet": {"total": [{"$count": "n"}]}}])
+    ).to_list()
+    if is_nx:
+        assert result["total"] != [{"n": 300}]  # flip when fixed
+    else:
+        assert result["total"] == [{"n": 300}]
+
+
+async def test_sort_skip_limit_and_projection(db: AsyncDatabase[Any]) -> None:
+    """Keyset pagination sorts by (key, _id) and projects only needed fields."""
+    await db.items.insert_many([{"_id": i, "k": i % 3, "big": "x" * 100} for i in range(10)])
+    page = (
+        await db.items.find({"k": {"$gte": 1}}, {"k": 1})
+        .sort([("k", 1), ("_id", -1)])
+        .limit(3)
+        .to_list()
+    )
+    assert page == [{"_id": 7, "k": 1}, {"_id": 4, "k": 1}, {"_id": 1, "k": 1}]
+    after = (
+        await db.items.find({"$or": [{"k": {"$gt": 1}}, {"k": 1, "_id": {"$lt": 1}}]})
+        .sort([("k", 1), ("_id", -1)])
+        .to_list()
+    )
+    assert [d["_id"] for d in after] == [8, 5, 2]

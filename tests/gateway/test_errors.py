@@ -1,0 +1,102 @@
+"""Error codes over HTTP, and masking of unexpected errors in production."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from harness import GatewayProcess
+
+
+def code_of(errors: list[dict]) -> str:
+    return errors[0]["extensions"]["code"]
+
+
+def test_syntax_error_is_graphql_parse_failed(gateway: GatewayProcess) -> None:
+    assert code_of(gateway.errors("{ me { id ")) == "GRAPHQL_PARSE_FAILED"
+
+
+def test_unknown_field_is_graphql_validation_failed(gateway: GatewayProcess) -> None:
+    assert code_of(gateway.errors("{ noSuchField }")) == "GRAPHQL_VALIDATION_FAILED"
+
+
+def test_wrong_variable_value_is_bad_user_input(gateway: GatewayProcess) -> None:
+    query = "mutation($p: String!) { requestLoginCode(phone: $p) { maskedPhone } }"
+    assert code_of(gateway.errors(query, {"p": 13800138000})) == "BAD_USER_INPUT"
+    assert code_of(gateway.errors(query, {})) == "BAD_USER_INPUT"
+
+
+def test_depth_and_alias_limits_reject_before_execution(gateway: GatewayProcess) -> None:
+    aliases = " ".join(f"a{i}: me {{ id }}" for i in range(40))
+    assert code_of(gateway.errors(f"{{ {aliases} }}")) == "GRAPHQL_VALIDATION_FAILED"
+    deep = "{ modules { permissions { name } } }"
+    assert gateway.data(deep)
+    huge = "{ " + "me { id } " * 3000 + "}"
+    assert code_of(gateway.errors(huge)) in {"GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED"}
+
+
+def test_get_cannot_run_mutations(gateway: GatewayProcess) -> None:
+    response = gateway.client.get(
+        "/graphql",
+        params={"query": 'mutation { requestLoginCode(phone: "13800000000") { maskedPhone } }'},
+    )
+    assert response.status_code in (400, 405)
+
+
+def test_unexpected_error_shows_its_message_in_dev(weather_gateway: GatewayProcess) -> None:
+    error = weather_gateway.errors("{ weatherBoom }")[0]
+    assert error["extensions"]["code"] == "INTERNAL"
+    assert error["extensions"]["requestId"]
+    assert "unreachable" in error["message"]
+
+
+@pytest.fixture(scope="module")
+def prod_gateway(start_gateway, external_module_path: Path, tmp_path_factory) -> GatewayProcess:
+    key = ec.generate_private_key(ec.SECP256R1())
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    outbox = tmp_path_factory.mktemp("sms") / "outbox.txt"
+    return start_gateway(
+        {
+            "ONESTOP_ENV": "prod",
+            "ONESTOP_JWT_PRIVATE_KEY": pem,
+            "ONESTOP_JWT_KID": "prod-2026-11",
+            "ONESTOP_LOGIN_CODE_SENDER": "onestop_weather.module:CollectingSender",
+            "WEATHER_SMS_OUTBOX": str(outbox),
+            "PYTHONPATH": os.pathsep.join([str(external_module_path), os.environ["PYTHONPATH"]]),
+        }
+    )
+
+
+def test_unexpected_error_is_masked_and_logged_with_request_id_in_prod(
+    prod_gateway: GatewayProcess,
+) -> None:
+    response = prod_gateway.graphql("{ weatherBoom }", headers={"X-Request-ID": "req-boom-1"})
+    error = response.json()["errors"][0]
+    assert error["extensions"] == {"code": "INTERNAL", "requestId": "req-boom-1"}
+    assert "hunter2" not in error["message"] and "unreachable" not in error["message"]
+    assert "req-boom-1" in error["message"]
+    log = prod_gateway.log()
+    assert '"requestId": "req-boom-1"' in log
+    assert "RuntimeError" in log
+    assert "13812345678" not in log  # PII in an exception message is scrubbed from logs
+    assert "138****5678" in log
+
+
+def test_prod_hides_login_codes_graphiql_and_introspection(prod_gateway: GatewayProcess) -> None:
+    sent = prod_gateway.data(
+        'mutation { requestLoginCode(phone: "13600136000") { maskedPhone devCode } }'
+    )
+    assert sent["requestLoginCode"] == {"maskedPhone": "136****6000", "devCode": None}
+    assert "13600136000" not in prod_gateway.log()
+    assert code_of(prod_gateway.errors("{ __schema { types { name } } }")) == (
+        "GRAPHQL_VALIDATION_FAILED"
+    )
+    page = prod_gateway.client.get("/graphql", headers={"Accept": "text/html"})
+    assert "graphiql" not in page.text.lower()
+    jwks = prod_gateway.client.get("/.well-known/jwks.json").json()
+    assert [k["kid"] for k in jwks["keys"]] == ["prod-2026-11"]

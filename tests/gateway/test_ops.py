@@ -1,0 +1,108 @@
+"""Ops endpoints over HTTP: health, readiness, metrics, request ids, the modules query."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from harness import GatewayProcess
+
+from gateway.embedded import EmbeddedMongo
+
+
+def test_healthz_and_readyz_report_each_dependency(gateway: GatewayProcess) -> None:
+    assert gateway.client.get("/healthz").json() == {"status": "ok"}
+    response = gateway.client.get("/readyz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["checks"]["mongodb"]["status"] == "ok"
+    assert body["checks"]["redis"] == {
+        "status": "ok",
+        "latencyMs": body["checks"]["redis"]["latencyMs"],
+        "backend": "redis",
+    }
+
+
+def test_request_id_is_echoed_or_minted(gateway: GatewayProcess) -> None:
+    given = gateway.client.get("/healthz", headers={"X-Request-ID": "app-7f3a.42"})
+    assert given.headers["x-request-id"] == "app-7f3a.42"
+    minted = gateway.client.get("/healthz")
+    assert re.fullmatch(r"[0-9a-f]{32}", minted.headers["x-request-id"])
+    # A hostile id (newline injection, overlong) is replaced, not reflected.
+    hostile = gateway.client.get("/healthz", headers={"X-Request-ID": "x" * 500})
+    assert hostile.headers["x-request-id"] != "x" * 500
+
+
+def test_metrics_show_the_operation_just_run(gateway: GatewayProcess) -> None:
+    name = f"OpsProbe{int(time.time() * 1000)}"
+    gateway.data(f"query {name} {{ me {{ id }} }}")
+    gateway.errors(f"query {name}Fails {{ nope }}")
+    text = gateway.client.get("/metrics").text
+    assert f'onestop_graphql_operations_total{{operation="{name}",type="query"}} 1.0' in text
+    assert f'onestop_graphql_operation_duration_seconds_count{{operation="{name}"}} 1.0' in text
+    assert (
+        f'onestop_graphql_errors_total{{code="GRAPHQL_VALIDATION_FAILED",operation="{name}Fails"}} 1.0'
+        in text
+    )
+    assert 'onestop_http_requests_total{method="POST",route="/graphql",status="200"}' in text
+
+
+def test_modules_query_lists_modules_with_their_fields(gateway: GatewayProcess) -> None:
+    modules = gateway.data("{ modules { name version queryFields mutationFields collections } }")
+    by_name = {m["name"]: m for m in modules["modules"]}
+    assert {"gateway", "affairs"} <= set(by_name)
+    assert "me" in by_name["gateway"]["queryFields"]
+    assert "login" in by_name["gateway"]["mutationFields"]
+    assert by_name["affairs"]["version"]
+    assert by_name["affairs"]["queryFields"]
+
+
+def test_unauthenticated_me_is_a_clean_null(gateway: GatewayProcess) -> None:
+    response = gateway.graphql("{ me { id } }")
+    assert response.status_code == 200
+    assert response.json() == {"data": {"me": None}}
+
+
+def test_readyz_turns_503_when_the_database_stops_and_200_when_back(
+    start_gateway, tmp_path: Path
+) -> None:
+    database = EmbeddedMongo(tmp_path).start()
+    restarted: EmbeddedMongo | None = None
+    try:
+        gateway = start_gateway({"ONESTOP_MONGODB_URL": database.url, "ONESTOP_SEED_ON_START": "0"})
+        assert gateway.client.get("/readyz").status_code == 200
+
+        database.stop()
+        down = gateway.client.get("/readyz")
+        assert down.status_code == 503
+        assert down.json()["checks"]["mongodb"]["status"] == "down"
+        assert down.json()["checks"]["redis"]["status"] == "ok"
+        # Liveness is independent of dependencies: the orchestrator must not restart us.
+        assert gateway.client.get("/healthz").status_code == 200
+
+        restarted = EmbeddedMongo(tmp_path, port=database.port).start()
+        deadline = time.monotonic() + 20
+        status = 0
+        while time.monotonic() < deadline and status != 200:
+            status = gateway.client.get("/readyz").status_code
+            time.sleep(0.2)
+        assert status == 200
+    finally:
+        database.stop()
+        if restarted is not None:
+            restarted.stop()
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz", "/metrics", "/.well-known/jwks.json"])
+def test_ops_routes_answer_get(gateway: GatewayProcess, path: str) -> None:
+    assert gateway.client.get(path).status_code == 200
+
+
+def test_graphiql_is_served_in_dev(gateway: GatewayProcess) -> None:
+    page = httpx.get(f"{gateway.url}/graphql", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert "graphiql" in page.text.lower()

@@ -1,0 +1,228 @@
+"""Module discovery and composition: clashes name both modules; narrowing; bad entry points."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from importlib.metadata import EntryPoint
+from pathlib import Path
+
+import pytest
+import strawberry
+from harness import ROOT, GatewayProcess
+
+from gateway.config import Settings
+from gateway.registry import (
+    CompositionError,
+    IndexSpec,
+    Module,
+    Permission,
+    compose,
+    discover,
+)
+from gateway.schema import build_schema, compose_with_core
+
+
+@strawberry.type(description="A hall.")
+class Hall:
+    name: str
+
+
+@strawberry.type
+class HallsQuery:
+    @strawberry.field(description="Halls.")
+    def halls(self) -> list[Hall]:
+        return [Hall(name="罗湖区政务服务中心")]
+
+
+@strawberry.type
+class OtherHallsQuery:
+    @strawberry.field(description="Halls again.")
+    def halls(self) -> list[str]:
+        return []
+
+
+@strawberry.type(name="Hall", description="Another type that wants the same name.")
+class ImpostorHall:
+    code: str
+
+
+@strawberry.type
+class ImpostorQuery:
+    @strawberry.field(description="Impostor halls.")
+    def impostor_halls(self) -> list[ImpostorHall]:
+        return []
+
+
+@strawberry.type
+class SharedTypeQuery:
+    @strawberry.field(description="Reuses Hall (same class): allowed.")
+    def nearest_hall(self) -> Hall:
+        return Hall(name="东门街道党群服务中心")
+
+
+def test_compose_merges_root_fields_of_all_modules() -> None:
+    composition = compose(
+        [
+            Module("halls", "1.0", "halls", query=HallsQuery),
+            Module("nearby", "1.0", "nearby", query=SharedTypeQuery),
+        ]
+    )
+    schema = strawberry.Schema(query=composition.query)
+    result = schema.execute_sync("{ halls { name } nearestHall { name } }")
+    assert result.errors is None
+    assert result.data == {
+        "halls": [{"name": "罗湖区政务服务中心"}],
+        "nearestHall": {"name": "东门街道党群服务中心"},
+    }
+    by_name = {info.module.name: info for info in composition.modules}
+    assert by_name["halls"].query_fields == ("halls",)
+    assert by_name["nearby"].query_fields == ("nearestHall",)
+
+
+def test_duplicate_root_field_names_both_modules() -> None:
+    with pytest.raises(CompositionError) as raised:
+        compose(
+            [
+                Module("halls", "1.0", "halls", query=HallsQuery),
+                Module("others", "1.0", "others", query=OtherHallsQuery),
+            ]
+        )
+    message = str(raised.value)
+    assert "Query field 'halls'" in message
+    assert "'halls'" in message and "'others'" in message
+
+
+def test_duplicate_type_name_names_both_modules() -> None:
+    with pytest.raises(CompositionError, match=r"type 'Hall'.*'halls'.*'impostor'"):
+        compose(
+            [
+                Module("halls", "1.0", "halls", query=HallsQuery),
+                Module("impostor", "1.0", "impostor", query=ImpostorQuery),
+            ]
+        )
+
+
+def test_a_module_cannot_redefine_gateway_fields() -> None:
+    @strawberry.type
+    class MeQuery:
+        @strawberry.field(description="Shadowing me.")
+        def me(self) -> str:
+            return "not you"
+
+    with pytest.raises(CompositionError, match=r"Query field 'me'.*'gateway'.*'rogue'"):
+        compose_with_core([Module("rogue", "1.0", "rogue", query=MeQuery)])
+
+
+def test_duplicate_permission_and_collection_are_refused() -> None:
+    first = Module(
+        "halls",
+        "1.0",
+        "halls",
+        query=HallsQuery,
+        permissions=[Permission("halls.read", "read")],
+        indexes=[IndexSpec("halls", (("code", 1),))],
+    )
+    with pytest.raises(CompositionError, match=r"permission 'halls\.read'"):
+        compose(
+            [
+                first,
+                Module(
+                    "copy",
+                    "1.0",
+                    "c",
+                    query=SharedTypeQuery,
+                    permissions=[Permission("halls.read", "again")],
+                ),
+            ]
+        )
+    with pytest.raises(CompositionError, match="collection 'halls'"):
+        compose(
+            [
+                first,
+                Module(
+                    "copy",
+                    "1.0",
+                    "c",
+                    query=SharedTypeQuery,
+                    indexes=[IndexSpec("halls", (("name", 1),))],
+                ),
+            ]
+        )
+
+
+def test_a_field_requiring_an_undeclared_permission_fails_at_build() -> None:
+    from gateway.permissions import requires
+
+    @strawberry.type
+    class GuardedQuery:
+        @strawberry.field(description="Guarded.", extensions=[requires("halls.secret.read")])
+        def secret(self) -> str:
+            return "x"
+
+    composition = compose_with_core([Module("guarded", "1.0", "g", query=GuardedQuery)])
+    with pytest.raises(CompositionError, match=r"halls\.secret\.read"):
+        build_schema(composition, Settings())
+
+
+def entry_point(name: str, value: str) -> EntryPoint:
+    return EntryPoint(name=name, value=value, group="onestop.modules")
+
+
+def test_discover_loads_entry_points_and_narrows_by_name() -> None:
+    points = [
+        entry_point("affairs", "modules.affairs.module:module"),
+    ]
+    assert [m.name for m in discover(points=points)] == ["affairs"]
+    assert discover(["affairs"], points=points)[0].name == "affairs"
+    with pytest.raises(CompositionError, match="not installed: wallet"):
+        discover(["affairs", "wallet"], points=points)
+
+
+def test_discover_rejects_entry_points_that_are_not_modules() -> None:
+    with pytest.raises(CompositionError, match=r"not a gateway\.registry\.Module"):
+        discover(points=[entry_point("settings", "gateway.config:Settings")])
+    with pytest.raises(CompositionError, match="failed to import"):
+        discover(points=[entry_point("ghost", "no_such_package.module:module")])
+    with pytest.raises(CompositionError, match="must match"):
+        discover(points=[entry_point("other-name", "modules.affairs.module:module")])
+
+
+def test_installed_modules_include_the_built_ins() -> None:
+    assert "affairs" in [m.name for m in discover()]
+
+
+def test_external_module_package_appears_in_the_schema(
+    weather_gateway: GatewayProcess,
+) -> None:
+    """A package on the path with an `onestop.modules` entry point; gateway/ untouched."""
+    notice = weather_gateway.data(
+        '{ hallWeather(hall: "东门街道党群服务中心") { hall level text } }'
+    )
+    assert notice["hallWeather"]["level"] == "黄色"
+    modules = weather_gateway.data("{ modules { name version collections queryFields } }")
+    weather = next(m for m in modules["modules"] if m["name"] == "weather")
+    assert weather["collections"] == ["weather_notices"]
+    assert "hallWeather" in weather["queryFields"]
+
+
+def test_onestop_modules_cli_lists_the_external_module(external_module_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(external_module_path), str(ROOT)])}
+    output = subprocess.run(
+        [sys.executable, "-m", "gateway.cli", "modules"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "weather 0.1.0" in output
+    assert "affairs" in output
+    assert "gateway 0.1.0" in output
+
+
+def test_onestop_modules_env_narrows_what_is_served(start_gateway) -> None:
+    gateway = start_gateway({"ONESTOP_MODULES": "affairs"})
+    names = [m["name"] for m in gateway.data("{ modules { name } }")["modules"]]
+    assert names == ["gateway", "affairs"]
