@@ -1,0 +1,32 @@
+"""The affairs module value the gateway discovers through the ``onestop.modules`` entry point."""
+
+from __future__ import annotations
+
+from gateway.registry import Module
+from gateway.runtime import Runtime
+from modules.affairs.loaders import ALL_LOADERS
+from modules.affairs.permissions import PERMISSIONS
+from modules.affairs.repository import INDEXES
+from modules.affairs.schema import AffairsMutation, AffairsQuery
+from modules.affairs.seeds import load_catalog
+from modules.affairs.service import CatalogDirectory
+
+
+async def _warm_catalog(runtime: Runtime) -> None:
+    await runtime.interface("affairs.catalog", CatalogDirectory).warm()
+
+
+module = Module(
+    name="affairs",
+    version="0.2.0",
+    description="政务服务: the service catalog — items, departments, themes, service network, FAQ.",
+    query=AffairsQuery,
+    mutation=AffairsMutation,
+    loaders=ALL_LOADERS,
+    indexes=INDEXES,
+    seeds=(load_catalog,),
+    permissions=PERMISSIONS,
+    cost_hints={"Query.affairItems": 10, "Query.affairsCatalogStats": 5},
+    interfaces={"affairs.catalog": CatalogDirectory},
+    on_startup=(_warm_catalog,),
+)

@@ -1,0 +1,453 @@
+"""Read side of the catalog: lookups, listing and search, facets, statistics, places, FAQ.
+
+Per-process state (synonyms, reference code sets, jieba vocabulary) lives in
+``CatalogDirectory``, published to other modules as the ``affairs.catalog``
+interface. Derived aggregates are cached under a *catalog generation* that
+every write bumps, so no reader ever sees counts older than the last change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from enum import Enum
+from typing import Any
+
+import strawberry
+
+from gateway.cache import Cache
+from gateway.context import Context
+from gateway.errors import BadUserInput, FieldError, NotFound
+from gateway.pagination import page_request
+from gateway.runtime import Runtime
+from modules.affairs import search
+from modules.affairs.geo import distance_meters, opening_state
+from modules.affairs.inputs import (
+    FILTER_FLAGS,
+    AffairItemFilter,
+    GeoPointInput,
+    ServiceLocationFilter,
+)
+from modules.affairs.pages import (
+    AffairItemConnection,
+    AffairItemEdge,
+    AffairsCatalogStats,
+    FacetCount,
+    MatchField,
+    Ratio,
+    ResultSet,
+    SearchHighlight,
+    TextRange,
+    TypeCount,
+    compute_stats,
+)
+from modules.affairs.repository import (
+    DEPARTMENTS,
+    FAQ,
+    LICENSE_TYPES,
+    LIFECYCLE_GROUPS,
+    LOCATIONS,
+    SYNONYMS,
+    THEMES,
+    CatalogRepository,
+    ItemCriteria,
+)
+from modules.affairs.types import AffairItem, FaqEntry, ServiceLocation
+from modules.affairs.vocabulary import ItemType
+
+__all__ = ["CatalogDirectory", "catalog_counts", "catalog_stats", "directory", "list_items"]
+
+GENERATION_KEY = "affairs:catalog-generation"
+REFERENCE_TTL = 60.0  # seconds a replica trusts its copy of reference data
+
+
+class CatalogDirectory:
+    """Per-process catalog state and the ``affairs.catalog`` published interface."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.repository = CatalogRepository(runtime.db)
+        self._reference: dict[str, dict[str, dict[str, Any]]] = {}
+        self._loaded_at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def warm(self) -> None:
+        """Load reference data and teach jieba the catalogue's vocabulary."""
+        await self.reference(force=True)
+
+    async def reference(self, *, force: bool = False) -> dict[str, dict[str, dict[str, Any]]]:
+        if not force and time.monotonic() - self._loaded_at < REFERENCE_TTL and self._reference:
+            return self._reference
+        async with self._lock:
+            if force or time.monotonic() - self._loaded_at >= REFERENCE_TTL or not self._reference:
+                loaded = {}
+                for collection in (
+                    DEPARTMENTS,
+                    THEMES,
+                    LIFECYCLE_GROUPS,
+                    LICENSE_TYPES,
+                    LOCATIONS,
+                    SYNONYMS,
+                ):
+                    docs = await self.repository.all(collection)
+                    loaded[collection] = {str(d["_id"]): d for d in docs}
+                self._reference = loaded
+                self._loaded_at = time.monotonic()
+                search.add_words(self._vocabulary(loaded))
+        return self._reference
+
+    @staticmethod
+    def _vocabulary(reference: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> list[str]:
+        words: list[str] = []
+        for synonym in reference[SYNONYMS].values():
+            words.append(str(synonym["term"]))
+            words.extend(str(w) for w in synonym.get("expansions", []))
+        words.extend(str(d["name"]) for d in reference[LICENSE_TYPES].values())
+        words.extend(str(d["name"]) for d in reference[THEMES].values())
+        return words
+
+    async def synonyms(self) -> dict[str, list[str]]:
+        reference = await self.reference()
+        return {str(s["term"]): list(s.get("expansions", [])) for s in reference[SYNONYMS].values()}
+
+    # -- the published interface ---------------------------------------------------------
+    async def item(self, code: str) -> dict[str, Any] | None:
+        """A current item document (for other modules: appointments, cases …)."""
+        return await self.repository.item(code)
+
+    async def bump_generation(self) -> None:
+        await self.runtime.cache.incr(GENERATION_KEY, 365 * 86_400)
+
+
+def directory(ctx: Context) -> CatalogDirectory:
+    return ctx.interface("affairs.catalog", CatalogDirectory)
+
+
+async def _generation(cache: Cache) -> str:
+    value = await cache.get(GENERATION_KEY)
+    return value.decode() if value else "0"
+
+
+async def _cached_json(cache: Cache, key: str, ttl: int, produce: Any) -> Any:
+    """Read-through cache of a JSON value under the current catalog generation."""
+    full_key = f"{key}:{await _generation(cache)}"
+    raw = await cache.get(full_key)
+    if raw is not None:
+        return json.loads(raw)
+    value = await produce()
+    await cache.set(full_key, json.dumps(value, ensure_ascii=False), ttl)
+    return value
+
+
+# -- items ------------------------------------------------------------------------------
+async def get_item(ctx: Context, code: str, version: int | None = None) -> AffairItem:
+    repository = CatalogRepository(ctx.db)
+    if version is None:
+        doc = await repository.item(code.strip())
+    else:
+        snapshot = await repository.version(code.strip(), version)
+        doc = {**snapshot, "_id": snapshot["code"]} if snapshot else None
+    if doc is None:
+        detail = f"{code} 第 {version} 版" if version else code
+        raise NotFound(f"未找到事项 {detail} (no such service item)")
+    return AffairItem.from_doc(doc)
+
+
+async def criteria_from_filter(ctx: Context, given: AffairItemFilter | None) -> ItemCriteria:
+    """Translate and validate a filter; unknown codes are field errors, not empty results."""
+    if given is None:
+        return ItemCriteria()
+    reference = await directory(ctx).reference()
+    errors: list[FieldError] = []
+
+    def known(field: str, values: Sequence[str] | None, collection: str) -> list[str]:
+        for index, value in enumerate(values or []):
+            if value not in reference[collection]:
+                errors.append(
+                    FieldError(f"filter.{field}.{index}", f"未知的编码 {value}", "unknown_code")
+                )
+        return list(values or [])
+
+    theme_codes = known("themeCodes", given.theme_codes, THEMES)
+    groups = known("lifecycleGroups", given.lifecycle_groups, LIFECYCLE_GROUPS)
+    if groups:
+        group_themes = [
+            code
+            for code, theme in reference[THEMES].items()
+            if theme.get("lifecycle_group") in groups
+        ]
+        theme_codes = sorted(set(theme_codes) & set(group_themes)) if theme_codes else group_themes
+        if not theme_codes:
+            theme_codes = ["-"]  # the groups have no themes: match nothing, not everything
+    locations = known(
+        "locationCode", [given.location_code] if given.location_code else [], LOCATIONS
+    )
+    if given.min_online_depth is not None and not 1 <= given.min_online_depth <= 4:
+        errors.append(FieldError("filter.minOnlineDepth", "须在 1–4 之间", "range"))
+    criteria = ItemCriteria(
+        statuses=[s.value for s in given.statuses] if given.statuses else ("active",),
+        department_codes=known("departmentCodes", given.department_codes, DEPARTMENTS),
+        theme_codes=theme_codes,
+        type_codes=[t.value for t in given.types or []],
+        audiences=[a.value for a in given.audiences or []],
+        handling_types=[h.value for h in given.handling_types or []],
+        location_codes=locations,
+        min_online_depth=given.min_online_depth,
+        flags={flag: value for flag in FILTER_FLAGS if (value := getattr(given, flag)) is not None},
+    )
+    if errors:
+        raise BadUserInput("筛选条件无效 (invalid filter)", errors)
+    return criteria
+
+
+def _highlight(h: search.Highlight) -> SearchHighlight:
+    return SearchHighlight(
+        name=h.name,
+        ranges=[TextRange(start=s, end=e) for s, e in h.ranges],
+        matched_terms=h.matched_terms,
+        matched_in=[MatchField(m) for m in h.matched_in],
+    )
+
+
+async def list_items(
+    ctx: Context,
+    *,
+    search_text: str | None,
+    given: AffairItemFilter | None,
+    sort: str | None,
+    first: int | None,
+    after: str | None,
+) -> AffairItemConnection:
+    page = page_request(
+        "affairs.items", first, after, default=20, maximum=ctx.settings.max_page_size
+    )
+    criteria = await criteria_from_filter(ctx, given)
+    repository = CatalogRepository(ctx.db)
+    query = search.parse_query(search_text or "", await directory(ctx).synonyms())
+    if sort == "RELEVANCE" and query.is_empty:
+        raise BadUserInput(
+            "按相关度排序需要搜索词 (RELEVANCE needs a search)",
+            [FieldError("sort", "RELEVANCE needs search", "sort_needs_search")],
+        )
+    if query.is_empty:
+        order = sort or "DEPARTMENT"
+        docs = await repository.list_items(criteria, order, page.offset, page.limit + 1)
+        edges = [
+            AffairItemEdge(
+                cursor=page.cursor(i), node=AffairItem.from_doc(d), score=None, highlight=None
+            )
+            for i, d in enumerate(docs[: page.limit])
+        ]
+        return AffairItemConnection(
+            edges=edges,
+            page_info=page.page_info(len(edges), len(docs) > page.limit),
+            result=ResultSet(criteria=criteria, ranked=None),
+        )
+    criteria.search_terms = query.terms
+    ranked = search.rank(query, await repository.rank_candidates(criteria))
+    if sort and sort != "RELEVANCE":
+        ranked = _resort(ranked, sort)
+    window = ranked[page.offset : page.offset + page.limit]
+    full = {d["_id"]: d for d in await repository.items_by_codes([s.doc["_id"] for s in window])}
+    edges = [
+        AffairItemEdge(
+            cursor=page.cursor(i),
+            node=AffairItem.from_doc(full[s.doc["_id"]]),
+            score=round(s.score, 3),
+            highlight=_highlight(s.highlight),
+        )
+        for i, s in enumerate(window)
+        if s.doc["_id"] in full
+    ]
+    return AffairItemConnection(
+        edges=edges,
+        page_info=page.page_info(len(edges), len(ranked)),
+        result=ResultSet(criteria=criteria, ranked=[s.doc for s in ranked]),
+    )
+
+
+_SORT_KEYS: dict[str, Any] = {
+    "CODE": lambda d: (d["_id"],),
+    "DEPARTMENT": lambda d: (d.get("department_order", 999), d.get("basic_code", ""), d["_id"]),
+    "PROMISED_DAYS": lambda d: (
+        d.get("promised_limit_days", 0),
+        d.get("department_order", 999),
+        d["_id"],
+    ),
+    "RECENTLY_UPDATED": lambda d: (-d["updated_at"].timestamp(), d["_id"]),
+}
+
+
+def _resort(ranked: list[Any], sort: str) -> list[Any]:
+    """Search results in a non-relevance order (only matching items, in that order)."""
+    key = _SORT_KEYS[sort]
+    return sorted(ranked, key=lambda scored: key(scored.doc))
+
+
+# -- aggregates -------------------------------------------------------------------------
+async def catalog_counts(ctx: Context, field: str) -> dict[str, int]:
+    """Active items per department or theme, cached per catalog generation."""
+    repository = CatalogRepository(ctx.db)
+
+    async def produce() -> dict[str, int]:
+        return await repository.counts_by(field, unwind=field == "theme_codes")
+
+    counts: dict[str, int] = await _cached_json(ctx.cache, f"affairs:counts:{field}", 3600, produce)
+    return counts
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+async def catalog_stats(ctx: Context) -> AffairsCatalogStats:
+    repository = CatalogRepository(ctx.db)
+
+    async def produce() -> dict[str, Any]:
+        reference = await directory(ctx).reference()
+        names = {
+            code: str(d.get("short_name", d["name"])) for code, d in reference[DEPARTMENTS].items()
+        }
+        stats = compute_stats(await repository.stats_rows(), names)
+        return dict(_jsonable(asdict(stats)))
+
+    raw = await _cached_json(ctx.cache, "affairs:stats", 3600, produce)
+    fields: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key == "by_type":
+            fields[key] = [
+                TypeCount(type=ItemType(t["type"]), name=t["name"], count=t["count"]) for t in value
+            ]
+        elif key == "by_department":
+            fields[key] = [FacetCount(**d) for d in value]
+        elif isinstance(value, dict):
+            fields[key] = Ratio(**value)
+        else:
+            fields[key] = value
+    return AffairsCatalogStats(**fields)
+
+
+# -- service network --------------------------------------------------------------------
+async def list_locations(
+    ctx: Context, near: GeoPointInput | None, given: ServiceLocationFilter | None, first: int
+) -> list[ServiceLocation]:
+    if not 1 <= first <= ctx.settings.max_page_size:
+        raise BadUserInput(
+            f"first 须在 1–{ctx.settings.max_page_size} 之间",
+            [FieldError("first", "out of range", "page_size")],
+        )
+    if near is not None and not (-90 <= near.lat <= 90 and -180 <= near.lng <= 180):
+        raise BadUserInput("坐标无效 (invalid coordinates)", [FieldError("near", "out of range")])
+    reference = await directory(ctx).reference()
+    places = list(reference[LOCATIONS].values())
+    given = given or ServiceLocationFilter()
+    if given.item_code:
+        item = await CatalogRepository(ctx.db).item(given.item_code)
+        if item is None:
+            raise NotFound(f"未找到事项 {given.item_code}")
+        handled = set(item.get("location_codes", []))
+        places = [p for p in places if p["_id"] in handled]
+    if given.kinds:
+        kinds = {k.value for k in given.kinds}
+        places = [p for p in places if p["kind"] in kinds]
+    if given.street:
+        street = given.street.removesuffix("街道")
+        places = [p for p in places if p.get("street") == street]
+    if given.open_now:
+        places = [
+            p
+            for p in places
+            if opening_state(p.get("opening_hours", []), bool(p.get("always_open"))).is_open
+        ]
+    if near is not None:
+        measured = [(distance_meters(near.lat, near.lng, p["lat"], p["lng"]), p) for p in places]
+        measured.sort(key=lambda pair: (pair[0], pair[1]["_id"]))
+        return [ServiceLocation.from_doc(p, d) for d, p in measured[:first]]
+    places.sort(key=lambda p: (p.get("sort_order", 0), p["_id"]))
+    return [ServiceLocation.from_doc(p) for p in places[:first]]
+
+
+# -- FAQ --------------------------------------------------------------------------------
+@strawberry.type(description="A page of FAQ entries.")
+class FaqConnection:
+    entries: list[FaqEntry] = strawberry.field(description="Entries on this page.")
+    total_count: int = strawberry.field(description="Entries over all pages.")
+    end_cursor: str | None = strawberry.field(description="Cursor for the next page.")
+    has_next_page: bool = strawberry.field(description="More entries exist.")
+
+
+async def faq_page(
+    ctx: Context,
+    search_text: str | None,
+    item_code: str | None,
+    department_code: str | None,
+    first: int | None,
+    after: str | None,
+) -> FaqConnection:
+    page = page_request("affairs.faq", first, after, default=20, maximum=ctx.settings.max_page_size)
+    repository = CatalogRepository(ctx.db)
+    query: dict[str, Any] = {}
+    if item_code:
+        query["item_codes"] = {"$in": [item_code]}
+    if department_code:
+        query["department_code"] = department_code
+    parsed = search.parse_query(search_text or "", await directory(ctx).synonyms())
+    if parsed.is_empty:
+        docs = await repository.faq_page(query, page.offset, page.limit)
+        total = await repository.count(FAQ, query)
+    else:
+        query["search_terms"] = {"$in": list(parsed.terms)}
+        ranked = [s.doc for s in search.rank(parsed, await repository.faq_page(query, 0, 10_000))]
+        total, docs = len(ranked), ranked[page.offset : page.offset + page.limit]
+    info = page.page_info(len(docs), total)
+    return FaqConnection(
+        entries=[FaqEntry.from_doc(d) for d in docs],
+        total_count=total,
+        end_cursor=info.end_cursor,
+        has_next_page=info.has_next_page,
+    )
+
+
+# -- suggestions ------------------------------------------------------------------------
+@strawberry.type(description="An autocomplete suggestion.")
+class AffairSuggestion:
+    text: str = strawberry.field(description="What to show and search for.")
+    item_code: str | None = strawberry.field(description="The item, when the text is an item name.")
+    kind: str = strawberry.field(description="ITEM / EVERYDAY_WORD.")
+
+
+async def suggestions(ctx: Context, prefix: str, first: int) -> list[AffairSuggestion]:
+    if not 1 <= first <= 20:
+        raise BadUserInput(
+            "first 须在 1–20 之间", [FieldError("first", "out of range", "page_size")]
+        )
+    text = search.normalize(prefix)[:20]
+    if not text:
+        return []
+    found: dict[str, AffairSuggestion] = {}
+    for term in sorted(await directory(ctx).synonyms(), key=len):
+        if term.startswith(text):
+            found.setdefault(
+                term, AffairSuggestion(text=term, item_code=None, kind="EVERYDAY_WORD")
+            )
+    pattern = re.escape(text)
+    repository = CatalogRepository(ctx.db)
+    starts = await repository.item_names_like("^" + pattern, first)
+    contains = await repository.item_names_like(pattern, first * 3) if len(starts) < first else []
+    for doc in sorted(starts, key=lambda d: len(d["name"])) + sorted(
+        contains, key=lambda d: len(d["name"])
+    ):
+        found.setdefault(
+            doc["name"], AffairSuggestion(text=doc["name"], item_code=doc["_id"], kind="ITEM")
+        )
+    return list(found.values())[:first]

@@ -1,0 +1,571 @@
+"""GraphQL types of the catalog. Built from stored documents; relations load through DataLoaders."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from gateway.context import Context
+from modules.affairs import loaders
+from modules.affairs.geo import describe_hours, opening_state
+from modules.affairs.vocabulary import (
+    AUDIENCE_LABELS,
+    BODY_NATURE_LABELS,
+    EXERCISE_LEVEL_LABELS,
+    HANDLING_SCOPE_LABELS,
+    HANDLING_TYPE_LABELS,
+    ITEM_TYPE_NAMES,
+    LOCATION_KIND_LABELS,
+    ONLINE_DEPTH_LABELS,
+    POWER_SOURCE_LABELS,
+    STATUS_LABELS,
+    Audience,
+    HandlingForm,
+    HandlingScope,
+    HandlingType,
+    ItemStatus,
+    ItemType,
+    LocationKind,
+    MaterialForm,
+    MaterialNecessity,
+    MaterialSource,
+    ResultType,
+)
+
+CatalogInfo = Info[Context, None]
+Doc = dict[str, Any]
+
+
+@strawberry.enum(
+    description="Department kinds: district departments and resident (垂管/派驻) units."
+)
+class DepartmentKind(Enum):
+    DISTRICT_DEPARTMENT = "district_department"
+    RESIDENT_UNIT = "resident_unit"
+
+
+@strawberry.enum(description="Whose life events a theme covers.")
+class ThemeAudience(Enum):
+    PERSON = "person"
+    LEGAL_PERSON = "legal_person"
+
+
+@strawberry.type(description="实施部门: a district department or resident unit.")
+class Department:
+    code: str = strawberry.field(description="统一社会信用代码 of the department.")
+    name: str = strawberry.field(description="Full name, e.g. 深圳市罗湖区民政局.")
+    short_name: str = strawberry.field(description="Short name, e.g. 区民政局.")
+    kind: DepartmentKind = strawberry.field(description="District department or resident unit.")
+    phone: str = strawberry.field(description="Consultation phone.")
+    complaint_phone: str = strawberry.field(description="Supervision and complaint phone.")
+    address: str = strawberry.field(description="Office address.")
+    description: str = strawberry.field(description="Main responsibilities.")
+
+    @classmethod
+    def from_doc(cls, doc: Doc) -> Department:
+        return cls(
+            code=doc["_id"],
+            name=doc["name"],
+            short_name=str(doc.get("short_name") or doc["name"]),
+            kind=DepartmentKind(doc.get("kind", "district_department")),
+            phone=doc.get("phone", ""),
+            complaint_phone=doc.get("complaint_phone", ""),
+            address=doc.get("address", ""),
+            description=doc.get("description", ""),
+        )
+
+    @strawberry.field(description="Number of active items this department implements.")
+    async def item_count(self, info: CatalogInfo) -> int:
+        counts = await info.context.loader(loaders.item_counts_by).load("department_code")
+        return counts.get(self.code, 0)
+
+
+@strawberry.type(description="生命周期分组 (2025 national list): 出生, 教育 … 准入准营 … 注销退出.")
+class LifecycleGroup:
+    code: str = strawberry.field(description="Stable code, e.g. birth, market_entry.")
+    name: str = strawberry.field(description="Chinese name.")
+    audience: ThemeAudience = strawberry.field(description="Persons or legal persons.")
+
+    @classmethod
+    def from_doc(cls, doc: Doc) -> LifecycleGroup:
+        return cls(code=doc["_id"], name=doc["name"], audience=ThemeAudience(doc["audience"]))
+
+
+@strawberry.type(description="主题: a life-event theme such as 生育收养 or 设立变更.")
+class Theme:
+    code: str = strawberry.field(description="P01… for persons, L01… for legal persons.")
+    name: str = strawberry.field(description="Chinese name.")
+    audience: ThemeAudience = strawberry.field(description="Persons or legal persons.")
+    description: str = strawberry.field(description="What the theme covers.")
+    lifecycle_group_code: str = strawberry.field(description="Code of its lifecycle group.")
+
+    @classmethod
+    def from_doc(cls, doc: Doc) -> Theme:
+        return cls(
+            code=doc["_id"],
+            name=doc["name"],
+            audience=ThemeAudience(doc["audience"]),
+            description=doc.get("description", ""),
+            lifecycle_group_code=doc.get("lifecycle_group", ""),
+        )
+
+    @strawberry.field(description="The lifecycle group this theme belongs to.")
+    async def lifecycle_group(self, info: CatalogInfo) -> LifecycleGroup | None:
+        doc = await info.context.loader(loaders.lifecycle_group_by_code).load(
+            self.lifecycle_group_code
+        )
+        return LifecycleGroup.from_doc(doc) if doc else None
+
+    @strawberry.field(description="Number of active items in this theme.")
+    async def item_count(self, info: CatalogInfo) -> int:
+        counts = await info.context.loader(loaders.item_counts_by).load("theme_codes")
+        return counts.get(self.code, 0)
+
+
+@strawberry.type(
+    description="电子证照类型 (GB/T 36901–36906): an e-license that can replace paper."
+)
+class LicenseType:
+    code: str = strawberry.field(description="Stable code, e.g. BUSINESS_LICENSE.")
+    name: str = strawberry.field(description="Chinese name, e.g. 营业执照.")
+    issuer_kind: str = strawberry.field(description="Who issues it, e.g. 市场监督管理部门.")
+
+    @classmethod
+    def from_doc(cls, doc: Doc) -> LicenseType:
+        return cls(code=doc["_id"], name=doc["name"], issuer_kind=doc.get("issuer_kind", ""))
+
+
+@strawberry.type(
+    description="申请材料: one document the applicant provides (or the office fetches)."
+)
+class Material:
+    name: str = strawberry.field(description="Material name.")
+    form: MaterialForm = strawberry.field(description="Paper, electronic or both.")
+    necessity: MaterialNecessity = strawberry.field(
+        description="必要 / 非必要 / 容缺后补 (may be supplied later under a signed promise)."
+    )
+    source: MaterialSource = strawberry.field(description="Applicant or a government body.")
+    license_type_code: str | None = strawberry.field(
+        description="E-license type that replaces it (免证办), when issued by a government body."
+    )
+    original_copies: int = strawberry.field(description="Originals to show.")
+    photocopies: int = strawberry.field(description="Photocopies to hand in.")
+    has_blank_form: bool = strawberry.field(description="A blank form is provided.")
+    has_sample: bool = strawberry.field(description="A filled sample is provided.")
+    notes: str | None = strawberry.field(description="Remarks.")
+    legal_basis: str | None = strawberry.field(description="Legal basis of the requirement.")
+
+    @classmethod
+    def from_doc(cls, doc: Doc) -> Material:
+        return cls(
+            name=doc["name"],
+            form=MaterialForm(doc.get("form", "paper")),
+            necessity=MaterialNecessity(doc.get("necessity", "required")),
+            source=MaterialSource(doc.get("source", "applicant")),
+            license_type_code=doc.get("license_type"),
+            original_copies=int(doc.get("original_copies", 0)),
+            photocopies=int(doc.get("photocopies", 0)),
+            has_blank_form=bool(doc.get("has_blank_form")),
+            has_sample=bool(doc.get("has_sample")),
+            notes=doc.get("notes"),
+            legal_basis=doc.get("legal_basis"),
+        )
+
+    @strawberry.field(description="The replacing e-license type, resolved.")
+    async def license_type(self, info: CatalogInfo) -> LicenseType | None:
+        if not self.license_type_code:
+            return None
+        doc = await info.context.loader(loaders.license_type_by_code).load(self.license_type_code)
+        return LicenseType.from_doc(doc) if doc else None
+
+
+@strawberry.type(description="收费项目.")
+class Fee:
+    name: str = strawberry.field(description="Fee item.")
+    standard: str = strawberry.field(description="Amount or rate.")
+    basis: str = strawberry.field(description="Legal basis of the fee.")
+    reduction: str | None = strawberry.field(description="Reductions and exemptions.")
+
+
+@strawberry.type(description="审批结果.")
+class ItemResult:
+    name: str = strawberry.field(description="Result name, e.g. 营业执照.")
+    type: ResultType = strawberry.field(description="证照 / 批文 / 其他.")
+    license_type_code: str | None = strawberry.field(description="E-license type issued.")
+
+
+@strawberry.type(description="办理流程 step.")
+class ProcessStep:
+    name: str = strawberry.field(description="受理 / 审核 / 审批 / 办结 / 送达.")
+    actor: str = strawberry.field(description="Who performs it.")
+    limit_days: int = strawberry.field(description="Working days allotted.")
+    description: str = strawberry.field(description="What happens.")
+
+
+@strawberry.type(description="特别程序 (pauses the clock): 现场勘查, 专家评审, 听证 ….")
+class SpecialProcedure:
+    name: str = strawberry.field(description="Procedure name.")
+    limit_days: int = strawberry.field(description="Working days it may take.")
+    description: str = strawberry.field(description="What happens.")
+
+
+@strawberry.type(description="实施主体.")
+class ImplementingBody:
+    name: str = strawberry.field(description="Name.")
+    code: str = strawberry.field(description="统一社会信用代码.")
+    nature: str = strawberry.field(description="Nature code.")
+    nature_label: str = strawberry.field(description="法定机关 / 授权组织 / 受委托组织.")
+
+
+@strawberry.type(description="Service-convenience flags of an item (便民标识).")
+class AffairItemFlags:
+    online: bool = strawberry.field(description="可网办 (online depth ≥ 3).")
+    zero_visit: bool = strawberry.field(description="零跑动.")
+    max_one_visit: bool = strawberry.field(description="最多跑一次.")
+    instant: bool = strawberry.field(description="即办件 (即来即办).")
+    instant_approval: bool = strawberry.field(description="秒批: automatic rule-based approval.")
+    tolerates_missing: bool = strawberry.field(description="容缺受理.")
+    no_meeting: bool = strawberry.field(description="不见面审批.")
+    district_wide: bool = strawberry.field(description="区内通办 (any hall in the district).")
+    appointment: bool = strawberry.field(description="支持预约.")
+    mail_delivery: bool = strawberry.field(description="支持物流快递.")
+    self_service: bool = strawberry.field(description="自助终端可办.")
+    charged: bool = strawberry.field(description="收费.")
+    in_hall: bool = strawberry.field(description="进驻大厅.")
+    no_photocopy: bool = strawberry.field(description="免复印.")
+
+
+FLAG_NAMES = tuple(AffairItemFlags.__annotations__)
+
+
+@strawberry.type(description="One recorded version of an item (every change makes a new one).")
+class AffairItemVersionSummary:
+    version: int = strawberry.field(description="Version number, 1 = as first published.")
+    change: str = strawberry.field(description="新增 / 变更 / 暂停 / 取消 / 恢复.")
+    note: str | None = strawberry.field(description="Why it changed.")
+    name: str = strawberry.field(description="Item name in that version.")
+    status: ItemStatus = strawberry.field(description="Status in that version.")
+    changed_at: datetime = strawberry.field(description="When.")
+    changed_by: str = strawberry.field(description="Who (subject id, or `seed`).")
+
+    @classmethod
+    def from_doc(cls, doc: Doc) -> AffairItemVersionSummary:
+        return cls(
+            version=doc["version"],
+            change=doc.get("change", "变更"),
+            note=doc.get("note"),
+            name=doc["name"],
+            status=ItemStatus(doc["status"]),
+            changed_at=doc["changed_at"],
+            changed_by=doc.get("changed_by", ""),
+        )
+
+
+@strawberry.type(description="政务服务事项: a government service item with its full guide.")
+class AffairItem:
+    code: str = strawberry.field(description="实施编码 (unique).")
+    basic_code: str = strawberry.field(description="基本编码 (12 digits; shared by variants).")
+    name: str = strawberry.field(description="事项名称.")
+    short_name: str | None = strawberry.field(description="Everyday name.")
+    version: int = strawberry.field(description="Current version number.")
+    status: ItemStatus = strawberry.field(description="在用 / 暂停 / 取消.")
+    type: ItemType = strawberry.field(description="事项类型.")
+    department_code: str = strawberry.field(description="Implementing department's code.")
+    implementing_body: ImplementingBody = strawberry.field(description="实施主体.")
+    entrusted_department: str | None = strawberry.field(description="委托部门.")
+    power_source: str = strawberry.field(description="权力来源 code.")
+    exercise_level: str = strawberry.field(description="行使层级 code.")
+    audiences: list[Audience] = strawberry.field(description="服务对象.")
+    handling_type: HandlingType = strawberry.field(description="即办件 / 承诺件.")
+    legal_limit_days: int = strawberry.field(description="法定办结时限 (working days).")
+    promised_limit_days: int = strawberry.field(
+        description="承诺办结时限 (working days; 0 = on the spot)."
+    )
+    visits: int = strawberry.field(description="到办事现场次数.")
+    visit_reason: str | None = strawberry.field(description="Why a visit is needed.")
+    online_depth: int = strawberry.field(description="网办深度 1–4.")
+    handling_scope: HandlingScope = strawberry.field(description="通办范围.")
+    handling_forms: list[HandlingForm] = strawberry.field(description="办理形式.")
+    flags: AffairItemFlags = strawberry.field(description="Convenience flags.")
+    acceptance_conditions: str = strawberry.field(description="受理条件.")
+    materials: list[Material] = strawberry.field(description="申请材料.")
+    fees: list[Fee] = strawberry.field(description="收费项目 (empty when free).")
+    results: list[ItemResult] = strawberry.field(description="审批结果.")
+    steps: list[ProcessStep] = strawberry.field(description="办理流程.")
+    special_procedures: list[SpecialProcedure] = strawberry.field(description="特别程序.")
+    legal_basis: list[str] = strawberry.field(description="设定依据.")
+    theme_codes: list[str] = strawberry.field(description="Theme codes.")
+    location_codes: list[str] = strawberry.field(description="Places that handle the item.")
+    consult_phone: str = strawberry.field(description="咨询电话.")
+    complaint_phone: str = strawberry.field(description="监督投诉电话.")
+    service_hours: str = strawberry.field(description="办理时间.")
+    handling_address: str = strawberry.field(description="办理地点.")
+    keywords: list[str] = strawberry.field(description="Everyday search words.")
+    updated_at: datetime = strawberry.field(description="When the current version was made.")
+
+    @classmethod
+    def from_doc(cls, doc: Doc) -> AffairItem:
+        body = doc.get("implementing_body") or {}
+        return cls(
+            code=str(doc.get("code") or doc["_id"]),
+            basic_code=doc["basic_code"],
+            name=doc["name"],
+            short_name=doc.get("short_name"),
+            version=int(doc.get("version", 1)),
+            status=ItemStatus(doc["status"]),
+            type=ItemType(doc["type_code"]),
+            department_code=doc["department_code"],
+            implementing_body=ImplementingBody(
+                name=body.get("name", ""),
+                code=body.get("code", ""),
+                nature=body.get("nature", ""),
+                nature_label=BODY_NATURE_LABELS.get(body.get("nature", ""), ""),
+            ),
+            entrusted_department=doc.get("entrusted_department"),
+            power_source=doc.get("power_source", "statutory"),
+            exercise_level=doc.get("exercise_level", "district"),
+            audiences=[Audience(a) for a in doc.get("audiences", [])],
+            handling_type=HandlingType(doc["handling_type"]),
+            legal_limit_days=int(doc.get("legal_limit_days", 0)),
+            promised_limit_days=int(doc.get("promised_limit_days", 0)),
+            visits=int(doc.get("visits", 0)),
+            visit_reason=doc.get("visit_reason"),
+            online_depth=int(doc.get("online_depth", 1)),
+            handling_scope=HandlingScope(doc.get("handling_scope", "none")),
+            handling_forms=[HandlingForm(f) for f in doc.get("handling_forms", [])],
+            flags=AffairItemFlags(**{name: bool(doc.get(name)) for name in FLAG_NAMES}),
+            acceptance_conditions=doc.get("acceptance_conditions", ""),
+            materials=[Material.from_doc(m) for m in doc.get("materials", [])],
+            fees=[
+                Fee(
+                    name=f["name"],
+                    standard=f.get("standard", ""),
+                    basis=f.get("basis", ""),
+                    reduction=f.get("reduction"),
+                )
+                for f in doc.get("fees", [])
+            ],
+            results=[
+                ItemResult(
+                    name=r["name"],
+                    type=ResultType(r.get("type", "other")),
+                    license_type_code=r.get("license_type"),
+                )
+                for r in doc.get("results", [])
+            ],
+            steps=[
+                ProcessStep(
+                    name=s["name"],
+                    actor=s.get("actor", ""),
+                    limit_days=int(s.get("limit_days", 0)),
+                    description=s.get("description", ""),
+                )
+                for s in doc.get("steps", [])
+            ],
+            special_procedures=[
+                SpecialProcedure(
+                    name=p["name"],
+                    limit_days=int(p.get("limit_days", 0)),
+                    description=p.get("description", ""),
+                )
+                for p in doc.get("special_procedures", [])
+            ],
+            legal_basis=list(doc.get("legal_basis", [])),
+            theme_codes=list(doc.get("theme_codes", [])),
+            location_codes=list(doc.get("location_codes", [])),
+            consult_phone=doc.get("consult_phone", ""),
+            complaint_phone=doc.get("complaint_phone", ""),
+            service_hours=doc.get("service_hours", ""),
+            handling_address=doc.get("handling_address", ""),
+            keywords=list(doc.get("keywords", [])),
+            updated_at=doc["updated_at"],
+        )
+
+    @strawberry.field(description="在用 / 暂停 / 取消.")
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status.value]
+
+    @strawberry.field(description="事项类型 name, e.g. 行政许可.")
+    def type_name(self) -> str:
+        return ITEM_TYPE_NAMES[self.type.value]
+
+    @strawberry.field(description="服务对象 in Chinese.")
+    def audience_labels(self) -> list[str]:
+        return [AUDIENCE_LABELS[a.value] for a in self.audiences]
+
+    @strawberry.field(description="即办件 / 承诺件.")
+    def handling_type_label(self) -> str:
+        return HANDLING_TYPE_LABELS[self.handling_type.value]
+
+    @strawberry.field(description="网办深度 in Chinese.")
+    def online_depth_label(self) -> str:
+        return ONLINE_DEPTH_LABELS.get(self.online_depth, "")
+
+    @strawberry.field(description="通办范围 in Chinese.")
+    def handling_scope_label(self) -> str:
+        return HANDLING_SCOPE_LABELS[self.handling_scope.value]
+
+    @strawberry.field(description="权力来源 in Chinese.")
+    def power_source_label(self) -> str:
+        return POWER_SOURCE_LABELS.get(self.power_source, self.power_source)
+
+    @strawberry.field(description="行使层级 in Chinese.")
+    def exercise_level_label(self) -> str:
+        return EXERCISE_LEVEL_LABELS.get(self.exercise_level, self.exercise_level)
+
+    @strawberry.field(
+        description="How much shorter the promised limit is than the legal one (0–1)."
+    )
+    def limit_compression(self) -> float | None:
+        if self.legal_limit_days <= 0:
+            return None
+        return round(1 - self.promised_limit_days / self.legal_limit_days, 4)
+
+    @strawberry.field(description="The implementing department.")
+    async def department(self, info: CatalogInfo) -> Department | None:
+        doc = await info.context.loader(loaders.department_by_code).load(self.department_code)
+        return Department.from_doc(doc) if doc else None
+
+    @strawberry.field(description="Life-event themes.")
+    async def themes(self, info: CatalogInfo) -> list[Theme]:
+        docs = await info.context.loader(loaders.theme_by_code).load_many(self.theme_codes)
+        return [Theme.from_doc(d) for d in docs if d]
+
+    @strawberry.field(description="Places in the service network that handle this item.")
+    async def locations(self, info: CatalogInfo) -> list[ServiceLocation]:
+        docs = await info.context.loader(loaders.location_by_code).load_many(self.location_codes)
+        return [ServiceLocation.from_doc(d) for d in docs if d]
+
+    @strawberry.field(description="常见问题 about this item.")
+    async def faq(self, info: CatalogInfo) -> list[FaqEntry]:
+        docs = await info.context.loader(loaders.faq_by_item_code).load(self.code)
+        return [FaqEntry.from_doc(d) for d in docs]
+
+    @strawberry.field(description="Every recorded version, newest first.")
+    async def versions(self, info: CatalogInfo) -> list[AffairItemVersionSummary]:
+        docs = await info.context.loader(loaders.versions_by_item_code).load(self.code)
+        return [AffairItemVersionSummary.from_doc(d) for d in docs]
+
+
+@strawberry.type(description="Opening status of a place right now (China Standard Time).")
+class OpeningStatus:
+    is_open: bool = strawberry.field(description="Open now.")
+    label: str = strawberry.field(description="营业中 / 休息中 / 24小时.")
+    closes_at: str | None = strawberry.field(description="Closing time today, when open.")
+    opens_at: str | None = strawberry.field(description="Next opening, e.g. 明天 09:00.")
+
+
+@strawberry.type(description="Opening hours on some weekdays.")
+class OpeningPeriod:
+    days: list[int] = strawberry.field(description="ISO weekdays, 1 = Monday.")
+    open: str = strawberry.field(description="HH:MM.")
+    close: str = strawberry.field(description="HH:MM.")
+
+
+@strawberry.type(
+    description="A place in the service network: hall, community centre, bank, terminal."
+)
+class ServiceLocation:
+    code: str = strawberry.field(description="Stable code.")
+    name: str = strawberry.field(description="Name.")
+    kind: LocationKind = strawberry.field(description="Kind of place.")
+    street: str = strawberry.field(description="街道.")
+    address: str = strawberry.field(description="Address.")
+    lat: float = strawberry.field(description="Latitude (WGS-84).")
+    lng: float = strawberry.field(description="Longitude (WGS-84).")
+    phone: str | None = strawberry.field(description="Phone.")
+    opening_hours: list[OpeningPeriod] = strawberry.field(description="Opening hours.")
+    always_open: bool = strawberry.field(description="Open 24 hours.")
+    window_count: int | None = strawberry.field(description="Service windows.")
+    back_office_posts: int | None = strawberry.field(description="Back-office approval posts.")
+    item_count: int = strawberry.field(description="Items handled here.")
+    bank: str | None = strawberry.field(description="Bank, for bank branches.")
+    distance_meters: float | None = strawberry.field(
+        description="Distance from `near`, when the query gave one."
+    )
+
+    @classmethod
+    def from_doc(cls, doc: Doc, distance: float | None = None) -> ServiceLocation:
+        return cls(
+            code=doc["_id"],
+            name=doc["name"],
+            kind=LocationKind(doc["kind"]),
+            street=doc.get("street", ""),
+            address=doc.get("address", ""),
+            lat=float(doc["lat"]),
+            lng=float(doc["lng"]),
+            phone=doc.get("phone"),
+            opening_hours=[
+                OpeningPeriod(days=list(p["days"]), open=p["open"], close=p["close"])
+                for p in doc.get("opening_hours", [])
+            ],
+            always_open=bool(doc.get("always_open")),
+            window_count=doc.get("window_count"),
+            back_office_posts=doc.get("back_office_posts"),
+            item_count=int(doc.get("item_count", 0)),
+            bank=doc.get("bank"),
+            distance_meters=round(distance, 1) if distance is not None else None,
+        )
+
+    @strawberry.field(description="Kind in Chinese.")
+    def kind_label(self) -> str:
+        return LOCATION_KIND_LABELS[self.kind.value]
+
+    @strawberry.field(
+        description="Opening hours as text, e.g. 周一至周五 09:00-12:00, 14:00-18:00."
+    )
+    def opening_hours_text(self) -> str:
+        return describe_hours(
+            [{"days": p.days, "open": p.open, "close": p.close} for p in self.opening_hours],
+            self.always_open,
+        )
+
+    @strawberry.field(description="Open right now?")
+    def open_status(self) -> OpeningStatus:
+        state = opening_state(
+            [{"days": p.days, "open": p.open, "close": p.close} for p in self.opening_hours],
+            self.always_open,
+        )
+        return OpeningStatus(
+            is_open=state.is_open,
+            label=state.label,
+            closes_at=state.closes_at,
+            opens_at=state.opens_at,
+        )
+
+
+@strawberry.type(description="常见问题 with its standard answer.")
+class FaqEntry:
+    code: str = strawberry.field(description="Stable code.")
+    question: str = strawberry.field(description="Question.")
+    answer: str = strawberry.field(description="Standard answer.")
+    department_code: str | None = strawberry.field(description="Answering department.")
+    item_codes: list[str] = strawberry.field(description="Related items.")
+    keywords: list[str] = strawberry.field(description="Keywords.")
+
+    @classmethod
+    def from_doc(cls, doc: Doc) -> FaqEntry:
+        return cls(
+            code=doc["_id"],
+            question=doc["question"],
+            answer=doc["answer"],
+            department_code=doc.get("department_code"),
+            item_codes=list(doc.get("item_codes", [])),
+            keywords=list(doc.get("keywords", [])),
+        )
+
+    @strawberry.field(description="The answering department.")
+    async def department(self, info: CatalogInfo) -> Department | None:
+        if not self.department_code:
+            return None
+        doc = await info.context.loader(loaders.department_by_code).load(self.department_code)
+        return Department.from_doc(doc) if doc else None
+
+    @strawberry.field(description="Related items (active ones).")
+    async def items(self, info: CatalogInfo) -> list[AffairItem]:
+        docs = await info.context.loader(loaders.item_by_code).load_many(self.item_codes)
+        return [AffairItem.from_doc(d) for d in docs if d and d.get("status") == "active"]
