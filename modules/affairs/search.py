@@ -237,12 +237,20 @@ def _mark(name: str, phrases: Sequence[str]) -> str:
 
 
 def rank(query: ParsedQuery, docs: Iterable[dict[str, Any]]) -> list[_Scored]:
-    """Score candidates; drop those that match nothing; best first, stable by code."""
+    """Score candidates, best first, stable by code.
+
+    Matches only in materials or FAQ are a fallback tier: they are returned only when
+    nothing matches by name or keywords. Otherwise 身份证 would list nearly every
+    personal item (almost all of them ask for an ID card).
+    """
     scored = []
     for doc in docs:
         value, highlight = score(query, doc)
         if value > 0:
             scored.append(_Scored(value, highlight, doc))
+    primary = [s for s in scored if {"NAME", "KEYWORDS"} & set(s.highlight.matched_in)]
+    if primary:
+        scored = primary
     scored.sort(
         key=lambda s: (
             -round(s.score, 6),

@@ -36,7 +36,8 @@ def test_name_hits_rank_above_tag_and_body_hits() -> None:
             doc("z", "居住证签注"),
         ],
     )
-    assert [s.doc["_id"] for s in ranked] == ["a", "b", "c"]
+    # "c" only mentions it among its materials: a fallback tier, not shown here.
+    assert [s.doc["_id"] for s in ranked] == ["a", "b"]
     assert ranked[0].highlight.name == "<em>营业执照</em>遗失补领"
 
 
@@ -46,3 +47,11 @@ def test_a_one_character_query_still_searches() -> None:
 
 def test_long_queries_are_truncated() -> None:
     assert len(parse_query("营业执照" * 300, {}).text) <= 64
+
+
+def test_material_only_matches_are_a_fallback_tier() -> None:
+    query = parse_query("身份证", {})
+    ranked = rank(query, [doc("a", "居民身份证换领"), doc("b", "低保申请", body="居民身份证 户口簿")])
+    assert [s.doc["_id"] for s in ranked] == ["a"]
+    only_materials = rank(query, [doc("b", "低保申请", body="居民身份证 户口簿")])
+    assert [s.doc["_id"] for s in only_materials] == ["b"]
