@@ -19,6 +19,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
 from gateway.accounts import AccountRepository, LoginCodes, load_sender
+from gateway.audit import AuditTrail
 from gateway.auth import SigningKeys, TokenService
 from gateway.bus import Bus
 from gateway.cache import connect_cache
@@ -63,6 +64,7 @@ async def open_runtime(settings: Settings, composition: Composition, metrics: Me
         tokens=tokens,
         accounts=AccountRepository(db),
         login_codes=LoginCodes(cache, load_sender(settings)),
+        audit=AuditTrail(db),
         embedded=embedded,
     )
     try:

@@ -31,6 +31,7 @@ __all__ = [
     "ANONYMOUS",
     "IdentityLevel",
     "Principal",
+    "RefreshTokenReused",
     "Role",
     "SigningKeys",
     "TokenError",
@@ -86,6 +87,14 @@ class TokenError(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class RefreshTokenReused(TokenError):
+    """A used refresh token came back: a replay or a stolen copy. The session is revoked."""
+
+    def __init__(self, subject: str) -> None:
+        super().__init__("refresh token already used; session revoked")
+        self.subject = subject
 
 
 @dataclass(frozen=True)
@@ -315,7 +324,7 @@ class TokenService:
         first_use = await self.cache.add(f"auth:refresh-used:{claims['jti']}", b"1", remaining)
         if not first_use:
             await self.revoke_family(family)
-            raise TokenError("refresh token already used; session revoked")
+            raise RefreshTokenReused(str(claims["sub"]))
         subject = str(claims["sub"])
         current = await load_claims(subject)
         if current is None:

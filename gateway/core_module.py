@@ -6,15 +6,19 @@ They are composed through the same contract as every module (under the name
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
 from gateway.accounts import ACCOUNT_INDEXES, mask_phone, normalize_phone
-from gateway.auth import IdentityLevel, Role, TokenError
+from gateway.audit import AUDIT_INDEXES
+from gateway.auth import IdentityLevel, RefreshTokenReused, Role, TokenError
 from gateway.context import Context
-from gateway.errors import Unauthenticated
+from gateway.errors import OneStopError, Unauthenticated
+from gateway.pagination import page_request
+from gateway.permissions import requires
 from gateway.registry import Module, Permission
 
 __all__ = ["core_module"]
@@ -64,6 +68,26 @@ class LoadedModule:
     types: list[str] = strawberry.field(description="GraphQL types it defines.")
     collections: list[str] = strawberry.field(description="MongoDB collections it owns.")
     permissions: list[PermissionInfo] = strawberry.field(description="Permissions it declares.")
+
+
+@strawberry.type(description="A key/value detail of an audit entry.")
+class AuditDetail:
+    key: str = strawberry.field(description="Name.")
+    value: str = strawberry.field(description="Value (personal data masked).")
+
+
+@strawberry.type(
+    description="One audit-trail entry: a security event or an access to personal data."
+)
+class AuditEvent:
+    id: strawberry.ID = strawberry.field(description="Entry id.")
+    at: datetime = strawberry.field(description="When.")
+    action: str = strawberry.field(description="What, e.g. auth.login, auth.refresh_reuse.")
+    actor: str | None = strawberry.field(description="Who acted (subject id), if known.")
+    subject: str | None = strawberry.field(description="Whose data or account.")
+    outcome: str = strawberry.field(description="ok / denied / failed.")
+    request_id: str | None = strawberry.field(description="Request id, to find the log lines.")
+    detail: list[AuditDetail] = strawberry.field(description="Extra facts.")
 
 
 @strawberry.type(description="A login code was sent.")
@@ -143,6 +167,39 @@ class GatewayQuery:
             for m in composition.modules
         ]
 
+    @strawberry.field(
+        description="The audit trail, newest first (admins).",
+        extensions=[requires("gateway.audit.read")],
+    )
+    async def audit_events(
+        self,
+        info: GatewayInfo,
+        actor: str | None = None,
+        subject: str | None = None,
+        action: str | None = None,
+        first: int | None = 50,
+        after: str | None = None,
+    ) -> list[AuditEvent]:
+        page = page_request(
+            "gateway.audit", first, after, default=50, maximum=info.context.settings.max_page_size
+        )
+        entries = await info.context.runtime.audit.page(
+            actor=actor, subject=subject, action=action, skip=page.offset, limit=page.limit
+        )
+        return [
+            AuditEvent(
+                id=strawberry.ID(e["_id"]),
+                at=e["at"],
+                action=e["action"],
+                actor=e.get("actor"),
+                subject=e.get("subject"),
+                outcome=e.get("outcome", "ok"),
+                request_id=e.get("request_id"),
+                detail=[AuditDetail(key=k, value=str(v)) for k, v in e.get("detail", {}).items()],
+            )
+            for e in entries
+        ]
+
 
 @strawberry.type
 class GatewayMutation:
@@ -166,8 +223,19 @@ class GatewayMutation:
     async def login(self, info: GatewayInfo, phone: str, code: str) -> AuthPayload:
         ctx = info.context
         number = normalize_phone(phone)
-        await ctx.runtime.login_codes.verify(number, code)
+        try:
+            await ctx.runtime.login_codes.verify(number, code)
+        except OneStopError as exc:
+            await ctx.runtime.audit.record(
+                "auth.login",
+                actor=None,
+                subject=f"phone:{mask_phone(number)}",
+                outcome="denied",
+                detail={"reason": exc.message},
+            )
+            raise
         user = await ctx.runtime.accounts.login_by_phone(number)
+        await ctx.runtime.audit.record("auth.login", actor=user["_id"], subject=user["_id"])
         claims = await ctx.runtime.accounts.claims_for(user["_id"]) or {}
         pair = ctx.runtime.tokens.issue_pair(user["_id"], claims)
         return AuthPayload(
@@ -190,6 +258,14 @@ class GatewayMutation:
                 refresh_token, accounts.claims_for
             )
         except TokenError as exc:
+            if isinstance(exc, RefreshTokenReused):
+                await ctx.runtime.audit.record(
+                    "auth.refresh_reuse",
+                    actor=None,
+                    subject=exc.subject,
+                    outcome="denied",
+                    detail={"action": "session revoked"},
+                )
             raise Unauthenticated(f"刷新令牌无效 ({exc.reason})") from None
         return AuthPayload(
             access_token=pair.access_token,
@@ -215,7 +291,7 @@ core_module = Module(
     description="Sign-in, the current principal and ops introspection (built into the gateway).",
     query=GatewayQuery,
     mutation=GatewayMutation,
-    indexes=ACCOUNT_INDEXES,
+    indexes=(*ACCOUNT_INDEXES, *AUDIT_INDEXES),
     permissions=(
         Permission(
             "gateway.audit.read",

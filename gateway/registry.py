@@ -121,6 +121,7 @@ class Module:
             ``info.context.loader(factory)``, created lazily once per request.
         indexes: MongoDB indexes, ensured at start. A collection belongs to the
             module declaring its indexes; no other module may declare it.
+        collections: further collections the module owns that need no index.
         seeds: async loaders run by ``onestop seed`` (and on an empty database);
             they must be idempotent (upserts).
         permissions: the permissions its fields require, with descriptions.
@@ -140,6 +141,7 @@ class Module:
     types: Sequence[type] = ()
     loaders: Sequence[LoaderFactory] = ()
     indexes: Sequence[IndexSpec] = ()
+    collections: Sequence[str] = ()
     seeds: Sequence[SeedLoader] = ()
     permissions: Sequence[Permission] = ()
     cost_hints: Mapping[str, int] = field(default_factory=dict)
@@ -328,7 +330,7 @@ def compose(modules: Sequence[Module]) -> Composition:
                 )
             permission_owner[permission.name] = module.name
             permissions[permission.name] = permission
-        collections = sorted({spec.collection for spec in module.indexes})
+        collections = sorted({spec.collection for spec in module.indexes} | set(module.collections))
         for collection in collections:
             if collection in collection_owner:
                 raise clash("collection", collection, collection_owner[collection], module.name)

@@ -9,6 +9,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from gateway.accounts import AccountRepository, LoginCodes
+from gateway.audit import AuditTrail
 from gateway.auth import TokenService
 from gateway.bus import Bus
 from gateway.cache import Cache
@@ -36,6 +37,7 @@ class Runtime:
     tokens: TokenService
     accounts: AccountRepository
     login_codes: LoginCodes
+    audit: AuditTrail
     embedded: EmbeddedMongo | None = None
     interfaces: dict[str, object] = field(default_factory=dict)
 

@@ -31,6 +31,7 @@ from modules.affairs.repository import (
     CatalogRepository,
 )
 from modules.affairs.rules import validate_item
+from modules.affairs.search import SearchIndexer
 from modules.affairs.service import directory
 from modules.affairs.vocabulary import ItemStatus
 
@@ -98,6 +99,7 @@ async def _commit(
             await repository.versions.delete_one({"_id": snapshot["_id"]})
             raise Conflict("事项已被他人修改，请刷新后重试 (the item changed meanwhile)")
         stored = updated
+    await repository.reindex([(stored, SearchIndexer.terms(stored))])
     await directory(ctx).bump_generation()
     await ctx.bus.publish(
         CHANGE_TOPIC, {"code": item["_id"], "version": item["version"], "change": change}

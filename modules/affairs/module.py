@@ -6,14 +6,23 @@ from gateway.registry import Module
 from gateway.runtime import Runtime
 from modules.affairs.loaders import ALL_LOADERS
 from modules.affairs.permissions import PERMISSIONS
-from modules.affairs.repository import INDEXES
+from modules.affairs.repository import (
+    INDEXES,
+    SEARCH_POSTINGS,
+    SEARCH_TERMS,
+    CatalogRepository,
+)
 from modules.affairs.schema import AffairsMutation, AffairsQuery
-from modules.affairs.seeds import load_catalog
+from modules.affairs.seeds import index_items, load_catalog
 from modules.affairs.service import CatalogDirectory
 
 
 async def _warm_catalog(runtime: Runtime) -> None:
     await runtime.interface("affairs.catalog", CatalogDirectory).warm()
+    repository = CatalogRepository(runtime.db)
+    # A database seeded before the catalog index existed (or that lost it) is indexed here.
+    if await repository.index_is_empty() and await repository.items.find_one({}, {"_id": 1}):
+        await index_items(repository, [])
 
 
 module = Module(
@@ -24,6 +33,7 @@ module = Module(
     mutation=AffairsMutation,
     loaders=ALL_LOADERS,
     indexes=INDEXES,
+    collections=(SEARCH_POSTINGS, SEARCH_TERMS),
     seeds=(load_catalog,),
     permissions=PERMISSIONS,
     cost_hints={"Query.affairItems": 10, "Query.affairsCatalogStats": 5},

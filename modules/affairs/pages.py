@@ -109,8 +109,8 @@ class AffairItemFacets:
 class ResultSet:
     """What a connection needs to answer totals and facets lazily."""
 
-    criteria: ItemCriteria
-    ranked: list[dict[str, Any]] | None  # all ranked candidates when searching
+    criteria: ItemCriteria  # restricted to the matching codes when searching
+    total: int | None = None  # known already when searching
 
 
 @strawberry.type(description="A page of service items (Relay connection).")
@@ -121,15 +121,16 @@ class AffairItemConnection:
 
     @strawberry.field(description="Results over all pages.")
     async def total_count(self, info: CatalogInfo) -> int:
-        if self.result.ranked is not None:
-            return len(self.result.ranked)
+        if self.result.total is not None:
+            return self.result.total
         return await CatalogRepository(info.context.db).count_items(self.result.criteria)
 
     @strawberry.field(description="Counts by department, theme, type and flag over all results.")
     async def facets(self, info: CatalogInfo) -> AffairItemFacets:
-        rows = self.result.ranked
-        if rows is None:
-            rows = await CatalogRepository(info.context.db).facet_rows(self.result.criteria)
+        if self.result.total == 0:
+            rows: list[dict[str, Any]] = []
+        else:
+            rows = await CatalogRepository(info.context.db).attribute_rows(self.result.criteria)
         raw = _facets_of(rows)
         departments = await info.context.loader(loaders.department_by_code).load_many(
             list(raw["departments"])

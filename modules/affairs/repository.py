@@ -18,6 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from gateway.registry import IndexSpec
 
 __all__ = [
+    "ATTRIBUTES",
     "DEPARTMENTS",
     "FAQ",
     "INDEXES",
@@ -25,6 +26,8 @@ __all__ = [
     "LICENSE_TYPES",
     "LIFECYCLE_GROUPS",
     "LOCATIONS",
+    "SEARCH_POSTINGS",
+    "SEARCH_TERMS",
     "SYNONYMS",
     "THEMES",
     "VERSIONS",
@@ -41,14 +44,21 @@ LICENSE_TYPES = "affairs_license_types"
 LOCATIONS = "affairs_locations"
 FAQ = "affairs_faq"
 SYNONYMS = "affairs_synonyms"
+# The catalog index, derived from items on every write (see reindex()):
+# filterable attributes of every item, small so filters, counts and facets stay cheap.
+ATTRIBUTES = "affairs_item_attributes"
+# Inverted index of active items: {_id: "<field>|<term>", codes: [item codes]}.
+SEARCH_POSTINGS = "affairs_search_postings"
+# What each item contributed to the index: {_id: code, active, n: [...], t: [...], b: [...]}.
+SEARCH_TERMS = "affairs_search_terms"
+SEARCH_FIELDS = ("n", "t", "b")
 
 INDEXES = (
-    IndexSpec(ITEMS, (("search_terms", 1),), name="search_terms"),
-    IndexSpec(ITEMS, (("status", 1), ("department_order", 1), ("basic_code", 1)), name="listing"),
-    IndexSpec(ITEMS, (("department_code", 1),), name="department"),
-    IndexSpec(ITEMS, (("theme_codes", 1),), name="themes"),
-    IndexSpec(ITEMS, (("location_codes", 1),), name="locations"),
-    IndexSpec(ITEMS, (("type_code", 1),), name="type"),
+    IndexSpec(ITEMS, (("updated_at", -1),), name="updated_at"),
+    IndexSpec(ATTRIBUTES, (("status", 1), ("department_code", 1)), name="status_department"),
+    IndexSpec(ATTRIBUTES, (("theme_codes", 1),), name="themes"),
+    IndexSpec(ATTRIBUTES, (("location_codes", 1),), name="locations"),
+    IndexSpec(ATTRIBUTES, (("type_code", 1),), name="type"),
     IndexSpec(VERSIONS, (("code", 1), ("version", 1)), name="code_version", unique=True),
     IndexSpec(DEPARTMENTS, (("sort_order", 1),), name="sort_order"),
     IndexSpec(THEMES, (("audience", 1), ("sort_order", 1)), name="audience_order"),
@@ -60,36 +70,8 @@ INDEXES = (
     IndexSpec(SYNONYMS, (("expansions", 1),), name="expansions"),
 )
 
-# Fields a list page or a ranking needs; the heavy guide fields load only on detail.
-LIST_PROJECTION = None  # items are small enough (a few KB) to load whole on a page
-RANK_PROJECTION = {
-    "name": 1,
-    "status": 1,
-    "search_name": 1,
-    "search_tags": 1,
-    "search_body": 1,
-    "department_code": 1,
-    "theme_codes": 1,
-    "type_code": 1,
-    "zero_visit": 1,
-    "online": 1,
-    "instant": 1,
-    "max_one_visit": 1,
-    "district_wide": 1,
-    "no_meeting": 1,
-    "tolerates_missing": 1,
-    "instant_approval": 1,
-    "appointment": 1,
-    "mail_delivery": 1,
-    "self_service": 1,
-    "charged": 1,
-    "in_hall": 1,
-    "no_photocopy": 1,
-    "department_order": 1,
-    "basic_code": 1,
-    "promised_limit_days": 1,
-    "updated_at": 1,
-}
+# Stored texts the fallback scorer reads (staff searches over suspended/cancelled items).
+RANK_PROJECTION = {"name": 1, "status": 1, "search_name": 1, "search_tags": 1, "search_body": 1}
 FLAG_FIELDS = (
     "online",
     "zero_visit",
@@ -122,7 +104,6 @@ class ItemCriteria:
     min_online_depth: int | None = None
     flags: Mapping[str, bool] = field(default_factory=dict)
     codes: Sequence[str] | None = None
-    search_terms: Sequence[str] = ()
 
     def to_filter(self) -> dict[str, Any]:
         query: dict[str, Any] = {}
@@ -146,9 +127,36 @@ class ItemCriteria:
             query[flag] = wanted
         if self.codes is not None:
             query["_id"] = {"$in": list(self.codes)}
-        if self.search_terms:
-            query["search_terms"] = {"$in": list(self.search_terms)}
         return query
+
+    @property
+    def beyond_active_status(self) -> bool:
+        """Anything more than the default "active items" restriction?"""
+        return set(self.statuses) != {"active"} or set(self.to_filter()) != {"status"}
+
+
+ATTRIBUTE_FIELDS = (
+    *FLAG_FIELDS,
+    "status",
+    "department_code",
+    "department_order",
+    "basic_code",
+    "type_code",
+    "theme_codes",
+    "audiences",
+    "handling_type",
+    "location_codes",
+    "online_depth",
+    "legal_limit_days",
+    "promised_limit_days",
+    "visits",
+    "updated_at",
+)
+
+
+def attributes_of(item: Mapping[str, Any]) -> dict[str, Any]:
+    """The catalog-index record of an item: what filters, sorts, counts and facets read."""
+    return {"_id": item["_id"], **{f: item.get(f) for f in ATTRIBUTE_FIELDS}}
 
 
 SORTS: dict[str, list[tuple[str, int]]] = {
@@ -164,6 +172,7 @@ class CatalogRepository:
         self.db = db
         self.items = db[ITEMS]
         self.versions = db[VERSIONS]
+        self.attributes = db[ATTRIBUTES]
 
     # -- items ---------------------------------------------------------------------------
     async def item(self, code: str) -> dict[str, Any] | None:
@@ -176,50 +185,36 @@ class CatalogRepository:
     async def list_items(
         self, criteria: ItemCriteria, sort: str, skip: int, limit: int
     ) -> list[dict[str, Any]]:
-        cursor = self.items.find(criteria.to_filter(), LIST_PROJECTION)
-        return await cursor.sort(SORTS[sort]).skip(skip).limit(limit).to_list()
+        """A page of items: ids from the small attribute records, then the items by id."""
+        cursor = self.attributes.find(criteria.to_filter(), {"_id": 1}).sort(SORTS[sort])
+        codes = [doc["_id"] for doc in await cursor.skip(skip).limit(limit).to_list()]
+        found = {doc["_id"]: doc for doc in await self.items_by_codes(codes)}
+        return [found[code] for code in codes if code in found]
 
     async def count_items(self, criteria: ItemCriteria) -> int:
         # A $group count, not count_documents(): nx-27017 runs this one in SQL (~10x faster).
         pipeline = [{"$match": criteria.to_filter()}, {"$group": {"_id": None, "n": {"$sum": 1}}}]
-        rows = await (await self.items.aggregate(pipeline)).to_list()
+        rows = await (await self.attributes.aggregate(pipeline)).to_list()
         return int(rows[0]["n"]) if rows else 0
 
     async def rank_candidates(self, criteria: ItemCriteria) -> list[dict[str, Any]]:
         return await self.items.find(criteria.to_filter(), RANK_PROJECTION).to_list()
 
-    async def facet_rows(self, criteria: ItemCriteria) -> list[dict[str, Any]]:
-        """The fields facets count, for every matching item.
+    async def attribute_rows(self, criteria: ItemCriteria) -> list[dict[str, Any]]:
+        """Attribute records of every matching item (facets, statistics, re-sorting).
 
-        Counted in Python rather than with ``$facet``: nx-27017 evaluates ``$facet``
-        per cursor batch on some plans and returns partial counts (pinned in the
-        conformance tests).
+        Facets are counted in Python rather than with ``$facet``: nx-27017 evaluates
+        ``$facet`` per cursor batch on some plans and returns partial counts (pinned in
+        the conformance tests).
         """
-        projection = {f: 1 for f in (*FLAG_FIELDS, "department_code", "theme_codes", "type_code")}
-        return await self.items.find(criteria.to_filter(), projection).to_list()
-
-    async def stats_rows(self) -> list[dict[str, Any]]:
-        projection = {
-            f: 1
-            for f in (
-                *FLAG_FIELDS,
-                "status",
-                "type_code",
-                "department_code",
-                "legal_limit_days",
-                "promised_limit_days",
-                "handling_type",
-                "visits",
-            )
-        }
-        return await self.items.find({}, projection).to_list()
+        return await self.attributes.find(criteria.to_filter()).to_list()
 
     async def counts_by(self, field_name: str, *, unwind: bool = False) -> dict[str, int]:
         pipeline: list[dict[str, Any]] = [{"$match": {"status": {"$in": ["active"]}}}]
         if unwind:
             pipeline.append({"$unwind": f"${field_name}"})
         pipeline.append({"$group": {"_id": f"${field_name}", "n": {"$sum": 1}}})
-        rows = await (await self.items.aggregate(pipeline)).to_list()
+        rows = await (await self.attributes.aggregate(pipeline)).to_list()
         return {str(row["_id"]): int(row["n"]) for row in rows if row["_id"] is not None}
 
     async def insert_item(self, doc: dict[str, Any]) -> None:
@@ -312,6 +307,96 @@ class CatalogRepository:
             {"_id": {"$in": list(faq_codes)}}, {"$addToSet": {"item_codes": item_code}}
         )
 
+    # -- search index --------------------------------------------------------------------
+    async def postings(self, keys: Sequence[str]) -> dict[str, list[str]]:
+        docs = (
+            await self.db[SEARCH_POSTINGS]
+            .find({"_id": {"$in": list(dict.fromkeys(keys))}})
+            .to_list()
+        )
+        return {doc["_id"]: doc.get("codes", []) for doc in docs}
+
+    async def matching_codes(self, codes: Sequence[str], criteria: ItemCriteria) -> list[str]:
+        """The subset of ``codes`` that also satisfies ``criteria``."""
+        restricted = ItemCriteria(**{**criteria.__dict__, "codes": list(codes)})
+        docs = await self.attributes.find(restricted.to_filter(), {"_id": 1}).to_list()
+        return [doc["_id"] for doc in docs]
+
+    async def reindex(self, changes: Sequence[tuple[dict[str, Any], dict[str, list[str]]]]) -> None:
+        """Bring the catalog index up to date for items just written.
+
+        Args:
+            changes: each written item with its search terms per field (``n``/``t``/``b``).
+        """
+        if not changes:
+            return
+        side = self.db[SEARCH_TERMS]
+        codes = [item["_id"] for item, _ in changes]
+        previous = {d["_id"]: d for d in await side.find({"_id": {"$in": codes}}).to_list()}
+        posting_ops: list[Any] = []
+        side_ops: list[Any] = []
+        attribute_ops: list[Any] = []
+        for item, terms in changes:
+            code = item["_id"]
+            active = item.get("status") == "active"
+            old = previous.get(code)
+            old_keys = _posting_keys(old) if old and old.get("active") else set()
+            new_keys = _posting_keys(terms) if active else set()
+            posting_ops.extend(
+                UpdateOne({"_id": key}, {"$pull": {"codes": code}}) for key in old_keys - new_keys
+            )
+            # $addToSet of a string into an array of strings: safe on every server we support.
+            posting_ops.extend(
+                UpdateOne({"_id": key}, {"$addToSet": {"codes": code}}, upsert=True)
+                for key in sorted(new_keys - old_keys)
+            )
+            record = {"active": active, **{f: terms.get(f, []) for f in SEARCH_FIELDS}}
+            attributes = attributes_of(item)
+            # Replace/insert, never $set: attributes hold a datetime (see the conformance tests).
+            if old:
+                side_ops.append(ReplaceOne({"_id": code}, record))
+                attribute_ops.append(ReplaceOne({"_id": code}, _without_id(attributes)))
+            else:
+                side_ops.append(InsertOne({"_id": code, **record}))
+                attribute_ops.append(InsertOne(attributes))
+        if posting_ops:
+            await self.db[SEARCH_POSTINGS].bulk_write(posting_ops, ordered=False)
+        await side.bulk_write(side_ops, ordered=False)
+        await self.attributes.bulk_write(attribute_ops, ordered=False)
+
+    async def build_index(
+        self, changes: Sequence[tuple[dict[str, Any], dict[str, list[str]]]]
+    ) -> None:
+        """Write the whole catalog index at once (first seeding, or a lost index)."""
+        for collection in (SEARCH_POSTINGS, SEARCH_TERMS, ATTRIBUTES):
+            await self.db[collection].delete_many({})
+        lists: dict[str, list[str]] = {}
+        side, attributes = [], []
+        for item, terms in changes:
+            active = item.get("status") == "active"
+            if active:
+                for key in _posting_keys(terms):
+                    lists.setdefault(key, []).append(item["_id"])
+            side.append(
+                {
+                    "_id": item["_id"],
+                    "active": active,
+                    **{f: terms.get(f, []) for f in SEARCH_FIELDS},
+                }
+            )
+            attributes.append(attributes_of(item))
+        postings = [{"_id": key, "codes": codes} for key, codes in sorted(lists.items())]
+        for collection, docs in (
+            (SEARCH_POSTINGS, postings),
+            (SEARCH_TERMS, side),
+            (ATTRIBUTES, attributes),
+        ):
+            for start in range(0, len(docs), 5000):
+                await self.db[collection].insert_many(docs[start : start + 5000])
+
+    async def index_is_empty(self) -> bool:
+        return await self.attributes.find_one({}, {"_id": 1}) is None
+
     # -- seeding -------------------------------------------------------------------------
     async def upsert_reference(self, collection: str, docs: Sequence[dict[str, Any]]) -> int:
         """Reference data always follows the seed files (staff do not edit it here)."""
@@ -330,7 +415,7 @@ class CatalogRepository:
 
     async def seed_items(
         self, docs: Sequence[dict[str, Any]], versions: Mapping[str, dict[str, Any]]
-    ) -> int:
+    ) -> list[dict[str, Any]]:
         """Insert missing items; refresh those never edited by staff; keep edited ones.
 
         Args:
@@ -343,6 +428,7 @@ class CatalogRepository:
         }
         item_ops: list[Any] = []
         version_ops: list[Any] = []
+        written: list[dict[str, Any]] = []
         for doc in docs:
             snapshot = versions[doc["_id"]]
             current = existing.get(doc["_id"])
@@ -350,16 +436,29 @@ class CatalogRepository:
                 # Inserts, not upserts: nx-27017's replace-upsert ignores the filter's _id.
                 item_ops.append(InsertOne(doc))
                 version_ops.append(InsertOne(snapshot))
+                written.append(doc)
             elif current.get("version") == 1 and current.get("updated_by") == "seed":
                 # Whole-document replace keeps datetimes typed (a $set would not on nx-27017).
                 item_ops.append(ReplaceOne({"_id": doc["_id"]}, _without_id(doc)))
                 version_ops.append(ReplaceOne({"_id": snapshot["_id"]}, _without_id(snapshot)))
+                written.append(doc)
             # else: staff changed it; the seed never overwrites a newer version.
         if item_ops:
             await self.items.bulk_write(item_ops, ordered=False)
             await self.versions.bulk_write(version_ops, ordered=False)
-        return len(item_ops)
+        return written
+
+    async def index_sources(self) -> list[dict[str, Any]]:
+        """What the catalog index is derived from, for every item (to rebuild it)."""
+        projection = {
+            f: 1 for f in (*ATTRIBUTE_FIELDS, "search_name", "search_tags", "search_body")
+        }
+        return await self.items.find({}, projection).to_list()
 
 
 def _without_id(doc: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if k != "_id"}
+
+
+def _posting_keys(terms: Mapping[str, Any]) -> set[str]:
+    return {f"{field}|{term}" for field in SEARCH_FIELDS for term in terms.get(field, [])}

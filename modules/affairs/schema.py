@@ -57,7 +57,7 @@ class AffairsQuery:
     @strawberry.field(
         description=(
             "Find items: Chinese full-text `search` (synonyms: 开公司 → 企业设立 …), `filter`, "
-            "paging (`first` ≤ 100). Relevance order when searching, department order otherwise."
+            "paging (`first` ≤ 100). Relevance order when searching, code order otherwise."
         )
     )
     async def affair_items(

@@ -1,15 +1,19 @@
-"""Chinese search for the catalog: jieba terms per item, synonym expansion, ranking, highlights.
+"""Chinese search for the catalog: jieba terms, an inverted index, synonyms, ranking, highlights.
 
-MongoDB text indexes do not segment Chinese, so each item stores the jieba
-terms of its texts in one indexed array (``search_terms``) used to find
-candidates, plus the texts by weight class used to rank them:
+MongoDB text indexes do not segment Chinese, so every item's texts are cut with
+jieba into terms, by weight class:
 
-* ``search_name``  — name and everyday name          (weight 10)
-* ``search_tags``  — keywords, results, themes, dept  (weight 4)
-* ``search_body``  — materials and FAQ questions      (weight 1)
+* name  (``n``) — name and everyday name           weight 10
+* tags  (``t``) — keywords, results, themes, dept  weight 4
+* body  (``b``) — materials and FAQ questions      weight 1
 
-A query is segmented the same way; everyday words are expanded through the
-synonym table (开公司 → 企业设立/营业执照 …) at a lower weight.
+The terms of active items are kept in an inverted index (one posting document
+per field and term, see the repository), so a search reads a few postings by
+primary key instead of scanning every item. A query is segmented the same way;
+everyday words are expanded through the synonym table (开公司 → 企业设立/营业执照 …)
+at a lower weight. Body postings are consulted only when nothing matches by name
+or tags (see ``rank``). The same scoring also runs over stored texts (``score``)
+for small collections (FAQ) and staff searches over suspended/cancelled items.
 """
 
 from __future__ import annotations
@@ -173,41 +177,101 @@ class _Scored:
     doc: dict[str, Any] = field(repr=False)
 
 
-def score(query: ParsedQuery, doc: Mapping[str, Any]) -> tuple[float, Highlight]:
-    name = str(doc.get("name") or doc.get("question") or "")
-    name_text = str(doc.get("search_name", "")).lower()
-    tags_text = str(doc.get("search_tags", "")).lower()
-    body_text = str(doc.get("search_body", "")).lower()
-    total = 0.0
-    matched: list[str] = []
-    places: set[str] = set()
-    covered = 0
-    for phrase, weight in [(p, 1.0) for p in query.phrases] + [
-        (e, SYNONYM_WEIGHT) for e in query.expansions
-    ]:
-        if phrase in name_text:
-            hit, place = WEIGHT_NAME, "NAME"
-        elif phrase in tags_text:
-            hit, place = WEIGHT_TAGS, "KEYWORDS"
-        elif phrase in body_text:
-            hit, place = WEIGHT_BODY, "MATERIALS_OR_FAQ"
-        else:
-            continue
-        total += hit * weight * _phrase_weight(phrase)
-        matched.append(phrase)
-        places.add(place)
-        if weight == 1.0:
-            covered += 1
-    if query.phrases:
-        total *= 0.5 + 0.5 * covered / len(query.phrases)
-    if query.text and query.text in name.lower():
-        total += 15.0 + (5.0 if name.lower().startswith(query.text) else 0.0)
-    return total, Highlight(
+PLACE_WEIGHTS = {"NAME": WEIGHT_NAME, "KEYWORDS": WEIGHT_TAGS, "MATERIALS_OR_FAQ": WEIGHT_BODY}
+FIELD_PLACES = (("n", "NAME"), ("t", "KEYWORDS"), ("b", "MATERIALS_OR_FAQ"))
+PRIMARY_PLACES = frozenset({"NAME", "KEYWORDS"})
+
+
+def _weighted_phrases(query: ParsedQuery) -> list[tuple[str, float]]:
+    return [(p, 1.0) for p in query.phrases] + [(e, SYNONYM_WEIGHT) for e in query.expansions]
+
+
+def _coverage(query: ParsedQuery, covered: int) -> float:
+    return 0.5 + 0.5 * covered / len(query.phrases) if query.phrases else 1.0
+
+
+def exact_bonus(query: ParsedQuery, name: str) -> float:
+    """The whole query inside the name (and at its start) is the strongest signal."""
+    lowered = name.lower()
+    if not query.text or query.text not in lowered:
+        return 0.0
+    return 15.0 + (5.0 if lowered.startswith(query.text) else 0.0)
+
+
+def highlight(name: str, matched: Sequence[str], places: Iterable[str]) -> Highlight:
+    return Highlight(
         name=_mark(name, matched),
         ranges=_ranges(name.lower(), matched),
-        matched_terms=matched,
+        matched_terms=list(matched),
         matched_in=sorted(places),
     )
+
+
+def score(query: ParsedQuery, doc: Mapping[str, Any]) -> tuple[float, Highlight]:
+    """Score one document from its stored texts (substring matches)."""
+    name = str(doc.get("name") or doc.get("question") or "")
+    texts = {
+        "NAME": str(doc.get("search_name", "")).lower(),
+        "KEYWORDS": str(doc.get("search_tags", "")).lower(),
+        "MATERIALS_OR_FAQ": str(doc.get("search_body", "")).lower(),
+    }
+    total, covered = 0.0, 0
+    matched: list[str] = []
+    places: set[str] = set()
+    for phrase, weight in _weighted_phrases(query):
+        place = next((p for p, text in texts.items() if phrase in text), None)
+        if place is None:
+            continue
+        total += PLACE_WEIGHTS[place] * weight * _phrase_weight(phrase)
+        matched.append(phrase)
+        places.add(place)
+        covered += weight == 1.0
+    total = total * _coverage(query, covered) + exact_bonus(query, name)
+    return total, highlight(name, matched, places)
+
+
+@dataclass
+class PostingHit:
+    """What the inverted index says about one item for one query."""
+
+    score: float = 0.0
+    matched: list[str] = field(default_factory=list)
+    places: set[str] = field(default_factory=set)
+    covered: int = 0
+
+
+def score_postings(
+    query: ParsedQuery, postings: Mapping[str, Iterable[str]]
+) -> dict[str, PostingHit]:
+    """Score every item named in ``postings`` (keys ``"<field>|<term>"``) without reading it.
+
+    Same weights as ``score``; the exact-name bonus needs the name and is added
+    later for the items near the top (see the service).
+    """
+    hits: dict[str, PostingHit] = {}
+    for phrase, weight in _weighted_phrases(query):
+        seen: set[str] = set()
+        for field_code, place in FIELD_PLACES:  # best field first
+            for code in postings.get(f"{field_code}|{phrase}", ()):
+                if code in seen:
+                    continue
+                seen.add(code)
+                hit = hits.setdefault(code, PostingHit())
+                hit.score += PLACE_WEIGHTS[place] * weight * _phrase_weight(phrase)
+                hit.matched.append(phrase)
+                hit.places.add(place)
+                hit.covered += weight == 1.0
+    for hit in hits.values():
+        hit.score *= _coverage(query, hit.covered)
+    if any(PRIMARY_PLACES & hit.places for hit in hits.values()):
+        hits = {code: hit for code, hit in hits.items() if PRIMARY_PLACES & hit.places}
+    return hits
+
+
+def posting_keys(query: ParsedQuery, *, body: bool) -> list[str]:
+    """Posting documents a query needs: name and tags, plus body for the fallback tier."""
+    fields = ("n", "t", "b") if body else ("n", "t")
+    return [f"{f}|{phrase}" for phrase, _ in _weighted_phrases(query) for f in fields]
 
 
 def _ranges(text: str, phrases: Sequence[str]) -> list[tuple[int, int]]:
@@ -248,7 +312,7 @@ def rank(query: ParsedQuery, docs: Iterable[dict[str, Any]]) -> list[_Scored]:
         value, highlight = score(query, doc)
         if value > 0:
             scored.append(_Scored(value, highlight, doc))
-    primary = [s for s in scored if {"NAME", "KEYWORDS"} & set(s.highlight.matched_in)]
+    primary = [s for s in scored if PRIMARY_PLACES & set(s.highlight.matched_in)]
     if primary:
         scored = primary
     scored.sort(
@@ -263,7 +327,7 @@ def rank(query: ParsedQuery, docs: Iterable[dict[str, Any]]) -> list[_Scored]:
 
 
 class SearchIndexer:
-    """Build the stored search fields of an item."""
+    """Build the stored search texts of an item, and its terms per field."""
 
     @staticmethod
     def fields(
@@ -289,5 +353,13 @@ class SearchIndexer:
             "search_name": " ".join(normalize(t) for t in name_texts if t),
             "search_tags": " ".join(normalize(t) for t in tag_texts if t),
             "search_body": " ".join(normalize(t) for t in body_texts if t),
-            "search_terms": sorted(terms_of([*name_texts, *tag_texts, *body_texts])),
+        }
+
+    @staticmethod
+    def terms(item: Mapping[str, Any]) -> dict[str, list[str]]:
+        """Terms per field (``n``/``t``/``b``) from an item's stored search texts."""
+        return {
+            "n": sorted(terms_of([str(item.get("search_name", ""))])),
+            "t": sorted(terms_of([str(item.get("search_tags", ""))])),
+            "b": sorted(terms_of([str(item.get("search_body", ""))])),
         }

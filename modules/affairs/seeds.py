@@ -21,6 +21,7 @@ from modules.affairs.repository import (
     THEMES,
     CatalogRepository,
 )
+from modules.affairs.search import SearchIndexer
 
 __all__ = ["load_catalog"]
 
@@ -116,7 +117,9 @@ async def load_catalog(ctx: SeedContext) -> int:
         )
         items.append(item)
         versions[item["_id"]] = version_snapshot(item, change="新增", note="首次发布")
-    written += await repository.seed_items(items, versions)
+    stored = await repository.seed_items(items, versions)
+    written += len(stored)
+    await index_items(repository, stored)
 
     # Readers cache per catalog generation and keep reference data briefly: refresh both.
     from modules.affairs.service import CatalogDirectory
@@ -125,3 +128,12 @@ async def load_catalog(ctx: SeedContext) -> int:
     await catalog.bump_generation()
     await catalog.warm()
     return written
+
+
+async def index_items(repository: CatalogRepository, docs: list[dict[str, Any]]) -> None:
+    """Update the catalog index for written items; build it whole when it is empty."""
+    if await repository.index_is_empty():
+        sources = await repository.index_sources()  # every item, not only those just written
+        await repository.build_index([(d, SearchIndexer.terms(d)) for d in sources])
+        return
+    await repository.reindex([(d, SearchIndexer.terms(d)) for d in docs])

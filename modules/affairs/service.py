@@ -13,7 +13,7 @@ import json
 import re
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from enum import Enum
 from typing import Any
 
@@ -234,7 +234,8 @@ async def list_items(
             [FieldError("sort", "RELEVANCE needs search", "sort_needs_search")],
         )
     if query.is_empty:
-        order = sort or "DEPARTMENT"
+        # Code order by default: the primary key, so a page never sorts the whole match set.
+        order = sort or "CODE"
         docs = await repository.list_items(criteria, order, page.offset, page.limit + 1)
         edges = [
             AffairItemEdge(
@@ -245,29 +246,83 @@ async def list_items(
         return AffairItemConnection(
             edges=edges,
             page_info=page.page_info(len(edges), len(docs) > page.limit),
-            result=ResultSet(criteria=criteria, ranked=None),
+            result=ResultSet(criteria=criteria),
         )
-    criteria.search_terms = query.terms
-    ranked = search.rank(query, await repository.rank_candidates(criteria))
+    if list(criteria.statuses) == ["active"]:
+        ranked = await _search_index(repository, query, criteria)
+    else:  # staff looking at suspended/cancelled items: not in the index, score stored texts
+        scan = search.rank(query, await repository.rank_candidates(criteria))
+        ranked = [_Ranked(s.doc["_id"], s.score, s.highlight) for s in scan]
     if sort and sort != "RELEVANCE":
-        ranked = _resort(ranked, sort)
+        ranked = await _resort(repository, ranked, sort)
+    by_code: dict[str, dict[str, Any]] = {}
+    if not sort or sort == "RELEVANCE":
+        # The exact-name bonus needs names: apply it to a fixed head of the ranking, the
+        # same for every page, so paging stays consistent.
+        head = ranked[:RERANK_WINDOW]
+        by_code = {d["_id"]: d for d in await repository.items_by_codes([r.code for r in head])}
+        for entry in head:
+            doc = by_code.get(entry.code)
+            if doc is not None and entry.hit is not None:
+                entry.score += search.exact_bonus(query, doc["name"])
+        head.sort(
+            key=lambda r: (-round(r.score, 6), len(by_code.get(r.code, {}).get("name", "")), r.code)
+        )
+        ranked = head + ranked[RERANK_WINDOW:]
     window = ranked[page.offset : page.offset + page.limit]
-    full = {d["_id"]: d for d in await repository.items_by_codes([s.doc["_id"] for s in window])}
+    missing = [r.code for r in window if r.code not in by_code]
+    if missing:
+        by_code |= {d["_id"]: d for d in await repository.items_by_codes(missing)}
+    for entry in window:
+        doc = by_code.get(entry.code)
+        if doc is not None and entry.highlight is None and entry.hit is not None:
+            entry.highlight = search.highlight(doc["name"], entry.hit.matched, entry.hit.places)
     edges = [
         AffairItemEdge(
             cursor=page.cursor(i),
-            node=AffairItem.from_doc(full[s.doc["_id"]]),
-            score=round(s.score, 3),
-            highlight=_highlight(s.highlight),
+            node=AffairItem.from_doc(by_code[entry.code]),
+            score=round(entry.score, 3),
+            highlight=_highlight(entry.highlight) if entry.highlight else None,
         )
-        for i, s in enumerate(window)
-        if s.doc["_id"] in full
+        for i, entry in enumerate(window)
+        if entry.code in by_code
     ]
+    matched = ItemCriteria(**{**criteria.__dict__, "codes": [r.code for r in ranked]})
     return AffairItemConnection(
         edges=edges,
         page_info=page.page_info(len(edges), len(ranked)),
-        result=ResultSet(criteria=criteria, ranked=[s.doc for s in ranked]),
+        result=ResultSet(criteria=matched, total=len(ranked)),
     )
+
+
+RERANK_WINDOW = 60
+
+
+@dataclass
+class _Ranked:
+    code: str
+    score: float
+    highlight: search.Highlight | None = None
+    hit: search.PostingHit | None = None
+
+
+async def _search_index(
+    repository: CatalogRepository, query: search.ParsedQuery, criteria: ItemCriteria
+) -> list[_Ranked]:
+    """Active items matching a query, by relevance, from the inverted index."""
+    hits = search.score_postings(
+        query, await repository.postings(search.posting_keys(query, body=False))
+    )
+    if not hits:  # nothing by name or keywords: materials and FAQ questions too
+        hits = search.score_postings(
+            query, await repository.postings(search.posting_keys(query, body=True))
+        )
+    codes = list(hits)
+    if codes and criteria.beyond_active_status:
+        codes = await repository.matching_codes(codes, criteria)
+    ranked = [_Ranked(code, hits[code].score, hit=hits[code]) for code in codes]
+    ranked.sort(key=lambda r: (-round(r.score, 6), r.code))
+    return ranked
 
 
 _SORT_KEYS: dict[str, Any] = {
@@ -282,10 +337,16 @@ _SORT_KEYS: dict[str, Any] = {
 }
 
 
-def _resort(ranked: list[Any], sort: str) -> list[Any]:
+async def _resort(repository: CatalogRepository, ranked: list[_Ranked], sort: str) -> list[_Ranked]:
     """Search results in a non-relevance order (only matching items, in that order)."""
+    rows = {
+        d["_id"]: d
+        for d in await repository.attribute_rows(
+            ItemCriteria(statuses=(), codes=[r.code for r in ranked])
+        )
+    }
     key = _SORT_KEYS[sort]
-    return sorted(ranked, key=lambda scored: key(scored.doc))
+    return sorted((r for r in ranked if r.code in rows), key=lambda r: key(rows[r.code]))
 
 
 # -- aggregates -------------------------------------------------------------------------
@@ -318,7 +379,7 @@ async def catalog_stats(ctx: Context) -> AffairsCatalogStats:
         names = {
             code: str(d.get("short_name", d["name"])) for code, d in reference[DEPARTMENTS].items()
         }
-        stats = compute_stats(await repository.stats_rows(), names)
+        stats = compute_stats(await repository.attribute_rows(ItemCriteria(statuses=())), names)
         return dict(_jsonable(asdict(stats)))
 
     raw = await _cached_json(ctx.cache, "affairs:stats", 3600, produce)

@@ -237,3 +237,28 @@ def test_the_log_never_contains_a_full_phone(gateway: GatewayProcess) -> None:
     log = gateway.log()
     assert phone[:3] + "****" + phone[-4:] in log  # the dev sender logged the masked phone
     assert phone not in log
+
+
+def test_audit_trail_records_logins_and_refresh_reuse(gateway: GatewayProcess) -> None:
+    phone = fresh_phone()
+    code = gateway.data(LOGIN_CODE, {"p": phone})["requestLoginCode"]["devCode"]
+    gateway.errors(LOGIN, {"p": phone, "c": "000000" if code != "000000" else "111111"})
+    login = gateway.data(LOGIN, {"p": phone, "c": code})["login"]
+    user = login["viewer"]["id"]
+    gateway.data(REFRESH, {"t": login["refreshToken"]})
+    gateway.errors(REFRESH, {"t": login["refreshToken"]})
+
+    query = """query($s: String) { auditEvents(subject: $s) { action outcome actor subject
+               requestId detail { key value } } }"""
+    admin = gateway.token("admin-audit", ("admin",))
+    events = gateway.data(query, {"s": user}, token=admin)["auditEvents"]
+    assert [(e["action"], e["outcome"]) for e in events] == [
+        ("auth.refresh_reuse", "denied"),
+        ("auth.login", "ok"),
+    ]
+    masked = f"phone:{phone[:3]}****{phone[-4:]}"
+    denied = gateway.data(query, {"s": masked}, token=admin)["auditEvents"]
+    assert denied[0]["outcome"] == "denied" and denied[0]["requestId"]
+    # Citizens and staff may not read the trail.
+    staff = gateway.token("staff-audit", ("staff",))
+    assert gateway.errors(query, {"s": user}, token=staff)[0]["extensions"]["code"] == "FORBIDDEN"

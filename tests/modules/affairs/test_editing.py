@@ -313,3 +313,26 @@ def test_create_rejects_inconsistent_items(gateway: GatewayProcess, seed_departm
     error = gateway.errors(CREATE, {"input": bad}, token=token)[0]
     fields = {e["field"] for e in error["extensions"]["fieldErrors"]}
     assert {"basicCode", "promisedLimitDays", "noMeeting", "materials.0.licenseType"} <= fields
+
+
+def test_search_follows_status_changes(gateway: GatewayProcess, editable) -> None:
+    item, token = editable
+    query = "query($q: String) { affairItems(search: $q, first: 50) { edges { node { code } } } }"
+
+    def found() -> bool:
+        edges = gateway.data(query, {"q": item["name"]})["affairItems"]["edges"]
+        return item["code"] in {e["node"]["code"] for e in edges}
+
+    assert found()
+    gateway.data(
+        STATUS, {"code": item["code"], "status": "SUSPENDED", "reason": "暂停"}, token=token
+    )
+    assert not found()
+    # Staff can still find it among suspended items (scored from stored texts).
+    suspended = gateway.data(
+        "query($q: String) { affairItems(search: $q, filter: {statuses: [SUSPENDED]}) { edges { node { code } } } }",
+        {"q": item["name"]},
+    )["affairItems"]["edges"]
+    assert item["code"] in {e["node"]["code"] for e in suspended}
+    gateway.data(STATUS, {"code": item["code"], "status": "ACTIVE", "reason": "恢复"}, token=token)
+    assert found()

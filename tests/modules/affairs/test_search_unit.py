@@ -51,7 +51,9 @@ def test_long_queries_are_truncated() -> None:
 
 def test_material_only_matches_are_a_fallback_tier() -> None:
     query = parse_query("身份证", {})
-    ranked = rank(query, [doc("a", "居民身份证换领"), doc("b", "低保申请", body="居民身份证 户口簿")])
+    ranked = rank(
+        query, [doc("a", "居民身份证换领"), doc("b", "低保申请", body="居民身份证 户口簿")]
+    )
     assert [s.doc["_id"] for s in ranked] == ["a"]
     only_materials = rank(query, [doc("b", "低保申请", body="居民身份证 户口簿")])
     assert [s.doc["_id"] for s in only_materials] == ["b"]

@@ -1,0 +1,72 @@
+"""Audit trail: who did what to whose data, for security events and personal-data access.
+
+Entries never hold personal data in clear (phones are masked by the caller);
+they expire after ``RETENTION_DAYS`` through a TTL index.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from gateway.observability import current_request_id
+from gateway.registry import IndexSpec
+
+__all__ = ["AUDIT", "AUDIT_INDEXES", "AuditTrail"]
+
+log = logging.getLogger("onestop.audit")
+
+AUDIT = "gateway_audit"
+RETENTION_DAYS = 180
+AUDIT_INDEXES = (
+    IndexSpec(AUDIT, (("at", 1),), name="at_ttl", expire_after_seconds=RETENTION_DAYS * 86_400),
+    IndexSpec(AUDIT, (("subject", 1), ("at", -1)), name="subject_at"),
+    IndexSpec(AUDIT, (("actor", 1), ("at", -1)), name="actor_at"),
+)
+
+
+class AuditTrail:
+    def __init__(self, db: AsyncDatabase[Any]) -> None:
+        self.entries = db[AUDIT]
+
+    async def record(
+        self,
+        action: str,
+        *,
+        actor: str | None,
+        subject: str | None = None,
+        outcome: str = "ok",
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """Write one entry; an audit failure is logged but never fails the request."""
+        entry = {
+            "_id": uuid.uuid4().hex,
+            "at": datetime.now(UTC),
+            "action": action,
+            "actor": actor,
+            "subject": subject,
+            "outcome": outcome,
+            "request_id": current_request_id(),
+            "detail": detail or {},
+        }
+        try:
+            await self.entries.insert_one(entry)
+        except Exception:
+            log.exception("audit entry not written", extra={"action": action})
+
+    async def page(
+        self, *, actor: str | None, subject: str | None, action: str | None, skip: int, limit: int
+    ) -> list[dict[str, Any]]:
+        query: dict[str, Any] = {}
+        if actor:
+            query["actor"] = actor
+        if subject:
+            query["subject"] = subject
+        if action:
+            query["action"] = action
+        cursor = self.entries.find(query).sort([("at", -1), ("_id", 1)]).skip(skip).limit(limit)
+        return await cursor.to_list()
