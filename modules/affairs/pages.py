@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from dataclasses import dataclass
 from enum import Enum
@@ -11,6 +12,7 @@ import strawberry
 
 from gateway.pagination import PageInfo
 from modules.affairs import loaders
+from modules.affairs.caching import cached_json
 from modules.affairs.repository import FLAG_FIELDS, CatalogRepository, ItemCriteria
 from modules.affairs.types import AffairItem, CatalogInfo
 from modules.affairs.vocabulary import ITEM_TYPE_NAMES, ItemType
@@ -110,6 +112,7 @@ class ResultSet:
     """What a connection needs to answer totals and facets lazily."""
 
     criteria: ItemCriteria  # restricted to the matching codes when searching
+    cache_key: str  # identifies the result set (query and filter) for cached facets
     total: int | None = None  # known already when searching
 
 
@@ -127,11 +130,17 @@ class AffairItemConnection:
 
     @strawberry.field(description="Counts by department, theme, type and flag over all results.")
     async def facets(self, info: CatalogInfo) -> AffairItemFacets:
-        if self.result.total == 0:
-            rows: list[dict[str, Any]] = []
-        else:
-            rows = await CatalogRepository(info.context.db).attribute_rows(self.result.criteria)
-        raw = _facets_of(rows)
+        repository = CatalogRepository(info.context.db)
+
+        async def produce() -> dict[str, Any]:
+            if self.result.total == 0:
+                return _facets_of([])
+            return _facets_of(await repository.attribute_rows(self.result.criteria))
+
+        # Facets read every matching record: cache them until the catalog next changes.
+        digest = hashlib.sha1(self.result.cache_key.encode(), usedforsecurity=False).hexdigest()
+        counted = await cached_json(info.context.cache, f"affairs:facets:{digest}", 600, produce)
+        raw = {k: Counter(v) if k != "flags" else v for k, v in counted.items()}
         departments = await info.context.loader(loaders.department_by_code).load_many(
             list(raw["departments"])
         )
@@ -158,9 +167,9 @@ class AffairItemConnection:
 
 def _facets_of(docs: list[dict[str, Any]]) -> dict[str, Any]:
     return {
-        "departments": Counter(d["department_code"] for d in docs),
-        "themes": Counter(t for d in docs for t in d.get("theme_codes", [])),
-        "types": Counter(d["type_code"] for d in docs),
+        "departments": dict(Counter(d["department_code"] for d in docs)),
+        "themes": dict(Counter(t for d in docs for t in d.get("theme_codes") or [])),
+        "types": dict(Counter(d["type_code"] for d in docs)),
         "flags": {f: sum(1 for d in docs if d.get(f)) for f in FLAG_FIELDS},
     }
 

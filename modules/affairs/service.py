@@ -19,12 +19,12 @@ from typing import Any
 
 import strawberry
 
-from gateway.cache import Cache
 from gateway.context import Context
 from gateway.errors import BadUserInput, FieldError, NotFound
-from gateway.pagination import page_request
+from gateway.pagination import PageRequest, page_request
 from gateway.runtime import Runtime
 from modules.affairs import search
+from modules.affairs.caching import bump_generation, cached_json
 from modules.affairs.geo import distance_meters, opening_state
 from modules.affairs.inputs import (
     FILTER_FLAGS,
@@ -61,7 +61,6 @@ from modules.affairs.vocabulary import ItemType
 
 __all__ = ["CatalogDirectory", "catalog_counts", "catalog_stats", "directory", "list_items"]
 
-GENERATION_KEY = "affairs:catalog-generation"
 REFERENCE_TTL = 60.0  # seconds a replica trusts its copy of reference data
 
 
@@ -120,27 +119,11 @@ class CatalogDirectory:
         return await self.repository.item(code)
 
     async def bump_generation(self) -> None:
-        await self.runtime.cache.incr(GENERATION_KEY, 365 * 86_400)
+        await bump_generation(self.runtime.cache)
 
 
 def directory(ctx: Context) -> CatalogDirectory:
     return ctx.interface("affairs.catalog", CatalogDirectory)
-
-
-async def _generation(cache: Cache) -> str:
-    value = await cache.get(GENERATION_KEY)
-    return value.decode() if value else "0"
-
-
-async def _cached_json(cache: Cache, key: str, ttl: int, produce: Any) -> Any:
-    """Read-through cache of a JSON value under the current catalog generation."""
-    full_key = f"{key}:{await _generation(cache)}"
-    raw = await cache.get(full_key)
-    if raw is not None:
-        return json.loads(raw)
-    value = await produce()
-    await cache.set(full_key, json.dumps(value, ensure_ascii=False), ttl)
-    return value
 
 
 # -- items ------------------------------------------------------------------------------
@@ -234,65 +217,98 @@ async def list_items(
             [FieldError("sort", "RELEVANCE needs search", "sort_needs_search")],
         )
     if query.is_empty:
-        # Code order by default: the primary key, so a page never sorts the whole match set.
-        order = sort or "CODE"
-        docs = await repository.list_items(criteria, order, page.offset, page.limit + 1)
-        edges = [
-            AffairItemEdge(
-                cursor=page.cursor(i), node=AffairItem.from_doc(d), score=None, highlight=None
-            )
-            for i, d in enumerate(docs[: page.limit])
-        ]
-        return AffairItemConnection(
-            edges=edges,
-            page_info=page.page_info(len(edges), len(docs) > page.limit),
-            result=ResultSet(criteria=criteria),
+        return await _browse(repository, criteria, sort or "CODE", page)
+    return await _search(repository, query, criteria, sort, page)
+
+
+async def _browse(
+    repository: CatalogRepository, criteria: ItemCriteria, sort: str, page: PageRequest
+) -> AffairItemConnection:
+    """A plain list. Code order by default: the primary key, so no page sorts every match."""
+    docs = await repository.list_items(criteria, sort, page.offset, page.limit + 1)
+    edges = [
+        AffairItemEdge(
+            cursor=page.cursor(i), node=AffairItem.from_doc(d), score=None, highlight=None
         )
+        for i, d in enumerate(docs[: page.limit])
+    ]
+    return AffairItemConnection(
+        edges=edges,
+        page_info=page.page_info(len(edges), len(docs) > page.limit),
+        result=ResultSet(criteria=criteria, cache_key=_filter_key(criteria)),
+    )
+
+
+async def _search(
+    repository: CatalogRepository,
+    query: search.ParsedQuery,
+    criteria: ItemCriteria,
+    sort: str | None,
+    page: PageRequest,
+) -> AffairItemConnection:
     if list(criteria.statuses) == ["active"]:
         ranked = await _search_index(repository, query, criteria)
     else:  # staff looking at suspended/cancelled items: not in the index, score stored texts
         scan = search.rank(query, await repository.rank_candidates(criteria))
         ranked = [_Ranked(s.doc["_id"], s.score, s.highlight) for s in scan]
+    by_code: dict[str, dict[str, Any]] = {}
     if sort and sort != "RELEVANCE":
         ranked = await _resort(repository, ranked, sort)
-    by_code: dict[str, dict[str, Any]] = {}
-    if not sort or sort == "RELEVANCE":
-        # The exact-name bonus needs names: apply it to a fixed head of the ranking, the
-        # same for every page, so paging stays consistent.
-        head = ranked[:RERANK_WINDOW]
-        by_code = {d["_id"]: d for d in await repository.items_by_codes([r.code for r in head])}
-        for entry in head:
-            doc = by_code.get(entry.code)
-            if doc is not None and entry.hit is not None:
-                entry.score += search.exact_bonus(query, doc["name"])
-        head.sort(
-            key=lambda r: (-round(r.score, 6), len(by_code.get(r.code, {}).get("name", "")), r.code)
-        )
-        ranked = head + ranked[RERANK_WINDOW:]
+    else:
+        ranked, by_code = await _rerank_head(repository, query, ranked)
     window = ranked[page.offset : page.offset + page.limit]
     missing = [r.code for r in window if r.code not in by_code]
     if missing:
         by_code |= {d["_id"]: d for d in await repository.items_by_codes(missing)}
-    for entry in window:
+    edges = []
+    for i, entry in enumerate(window):
         doc = by_code.get(entry.code)
-        if doc is not None and entry.highlight is None and entry.hit is not None:
+        if doc is None:
+            continue
+        if entry.highlight is None and entry.hit is not None:
             entry.highlight = search.highlight(doc["name"], entry.hit.matched, entry.hit.places)
-    edges = [
-        AffairItemEdge(
-            cursor=page.cursor(i),
-            node=AffairItem.from_doc(by_code[entry.code]),
-            score=round(entry.score, 3),
-            highlight=_highlight(entry.highlight) if entry.highlight else None,
+        edges.append(
+            AffairItemEdge(
+                cursor=page.cursor(i),
+                node=AffairItem.from_doc(doc),
+                score=round(entry.score, 3),
+                highlight=_highlight(entry.highlight) if entry.highlight else None,
+            )
         )
-        for i, entry in enumerate(window)
-        if entry.code in by_code
-    ]
     matched = ItemCriteria(**{**criteria.__dict__, "codes": [r.code for r in ranked]})
     return AffairItemConnection(
         edges=edges,
         page_info=page.page_info(len(edges), len(ranked)),
-        result=ResultSet(criteria=matched, total=len(ranked)),
+        result=ResultSet(
+            criteria=matched,
+            cache_key=f"{query.text}|{_filter_key(criteria)}",
+            total=len(ranked),
+        ),
     )
+
+
+def _filter_key(criteria: ItemCriteria) -> str:
+    return json.dumps(criteria.to_filter(), sort_keys=True, ensure_ascii=False)
+
+
+async def _rerank_head(
+    repository: CatalogRepository, query: search.ParsedQuery, ranked: list[_Ranked]
+) -> tuple[list[_Ranked], dict[str, dict[str, Any]]]:
+    """Add the exact-name bonus (it needs names) to a fixed head of the ranking.
+
+    The head is the same for every page, so paging stays consistent; its items are
+    returned too, since the first page is among them.
+    """
+    head = ranked[:RERANK_WINDOW]
+    by_code = {d["_id"]: d for d in await repository.items_by_codes([r.code for r in head])}
+    for entry in head:
+        doc = by_code.get(entry.code)
+        if doc is not None and entry.hit is not None:
+            entry.score += search.exact_bonus(query, doc["name"])
+    head.sort(
+        key=lambda r: (-round(r.score, 6), len(by_code.get(r.code, {}).get("name", "")), r.code)
+    )
+    return head + ranked[RERANK_WINDOW:], by_code
 
 
 RERANK_WINDOW = 60
@@ -357,7 +373,7 @@ async def catalog_counts(ctx: Context, field: str) -> dict[str, int]:
     async def produce() -> dict[str, int]:
         return await repository.counts_by(field, unwind=field == "theme_codes")
 
-    counts: dict[str, int] = await _cached_json(ctx.cache, f"affairs:counts:{field}", 3600, produce)
+    counts: dict[str, int] = await cached_json(ctx.cache, f"affairs:counts:{field}", 3600, produce)
     return counts
 
 
@@ -382,7 +398,7 @@ async def catalog_stats(ctx: Context) -> AffairsCatalogStats:
         stats = compute_stats(await repository.attribute_rows(ItemCriteria(statuses=())), names)
         return dict(_jsonable(asdict(stats)))
 
-    raw = await _cached_json(ctx.cache, "affairs:stats", 3600, produce)
+    raw = await cached_json(ctx.cache, "affairs:stats", 3600, produce)
     fields: dict[str, Any] = {}
     for key, value in raw.items():
         if key == "by_type":
