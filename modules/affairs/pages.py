@@ -112,8 +112,12 @@ class ResultSet:
     """What a connection needs to answer totals and facets lazily."""
 
     criteria: ItemCriteria  # restricted to the matching codes when searching
-    cache_key: str  # identifies the result set (query and filter) for cached facets
+    cache_key: str  # identifies the result set (query and filter) for cached aggregates
     total: int | None = None  # known already when searching
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha1(self.cache_key.encode(), usedforsecurity=False).hexdigest()
 
 
 @strawberry.type(description="A page of service items (Relay connection).")
@@ -126,7 +130,16 @@ class AffairItemConnection:
     async def total_count(self, info: CatalogInfo) -> int:
         if self.result.total is not None:
             return self.result.total
-        return await CatalogRepository(info.context.db).count_items(self.result.criteria)
+        repository = CatalogRepository(info.context.db)
+
+        async def produce() -> int:
+            return await repository.count_items(self.result.criteria)
+
+        # A filtered count reads every matching record: cache it until the catalog changes.
+        count: int = await cached_json(
+            info.context.cache, f"affairs:count:{self.result.digest}", 600, produce
+        )
+        return count
 
     @strawberry.field(description="Counts by department, theme, type and flag over all results.")
     async def facets(self, info: CatalogInfo) -> AffairItemFacets:
@@ -138,8 +151,9 @@ class AffairItemConnection:
             return _facets_of(await repository.attribute_rows(self.result.criteria))
 
         # Facets read every matching record: cache them until the catalog next changes.
-        digest = hashlib.sha1(self.result.cache_key.encode(), usedforsecurity=False).hexdigest()
-        counted = await cached_json(info.context.cache, f"affairs:facets:{digest}", 600, produce)
+        counted = await cached_json(
+            info.context.cache, f"affairs:facets:{self.result.digest}", 600, produce
+        )
         raw = {k: Counter(v) if k != "flags" else v for k, v in counted.items()}
         departments = await info.context.loader(loaders.department_by_code).load_many(
             list(raw["departments"])

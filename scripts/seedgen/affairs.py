@@ -1744,6 +1744,10 @@ def build_synonyms(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def main() -> None:
+    global OUT_DIR
+    # --out DIR writes elsewhere (the test suite checks the committed files are reproducible).
+    if "--out" in sys.argv:
+        OUT_DIR = os.path.abspath(sys.argv[sys.argv.index("--out") + 1])
     departments, by_key = build_departments(random.Random(SEED))
     groups, themes, licenses = build_reference()
     theme_audience = {t["code"]: t["audience"] for t in themes}
