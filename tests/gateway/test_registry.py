@@ -226,3 +226,31 @@ def test_onestop_modules_env_narrows_what_is_served(start_gateway) -> None:
     gateway = start_gateway({"ONESTOP_MODULES": "affairs"})
     names = [m["name"] for m in gateway.data("{ modules { name } }")["modules"]]
     assert names == ["gateway", "affairs"]
+
+
+def test_modules_talk_through_published_interfaces_and_bus_events(
+    weather_gateway: GatewayProcess,
+) -> None:
+    """`weather` calls the `affairs.catalog` interface and hears `affairs.item.changed` events."""
+    item = weather_gateway.data(
+        "{ affairItems(first: 1) { edges { node { code name departmentCode } } } }"
+    )["affairItems"]["edges"][0]["node"]
+    advice = weather_gateway.data(
+        "query($c: String!) { weatherForItem(code: $c) }", {"c": item["code"]}
+    )["weatherForItem"]
+    assert advice == f"办理「{item['name']}」请带伞"
+
+    staff = weather_gateway.token("s-w", ("staff",), department=item["departmentCode"])
+    weather_gateway.data(
+        'mutation($c: String!) { updateAffairItem(code: $c, patch: {keywords: ["雨天"]}) { item { version } } }',
+        {"c": item["code"]},
+        token=staff,
+    )
+    import time
+
+    deadline = time.monotonic() + 5
+    seen: list[str] = []
+    while time.monotonic() < deadline and not seen:
+        seen = weather_gateway.data("{ weatherSeenChanges }")["weatherSeenChanges"]
+        time.sleep(0.05)
+    assert seen == [f"{item['code']}@2:变更"]
