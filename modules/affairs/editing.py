@@ -196,22 +196,9 @@ async def update_item(
         raise BadUserInput(
             "没有需要修改的内容 (nothing to change)", [FieldError("patch", "empty", "empty_patch")]
         )
-    merged = {**current, **changes}
-    context = await _item_context(ctx)
-    faq = await repository.faq_for_items([code])
-    _validate({**merged, "code": code}, context, has_faq=bool(faq))
-    item = build_item(
-        merged,
-        context,
-        code=code,
-        version=int(current["version"]) + 1,
-        revision=int(current.get("revision", 1)) + 1,
-        location_codes=current.get("location_codes", []),
-        faq_questions=[f["question"] for f in faq],
-        updated_at=datetime.now(UTC),
-        updated_by=principal.subject or "",
+    return await _next_version(
+        ctx, repository, current, changes, change="变更", note=note, validate=True
     )
-    return await _commit(ctx, repository, item, int(current.get("revision", 1)), "变更", note)
 
 
 _TRANSITIONS = {
@@ -238,10 +225,36 @@ async def set_item_status(
         )
     if not reason.strip():
         raise BadUserInput("请填写变更原因", [FieldError("reason", "required", "required")])
+    return await _next_version(
+        ctx,
+        repository,
+        current,
+        {"status": status.value},
+        change=change,
+        note=reason,
+        validate=False,
+    )
+
+
+async def _next_version(
+    ctx: Context,
+    repository: CatalogRepository,
+    current: dict[str, Any],
+    changes: dict[str, Any],
+    *,
+    change: str,
+    note: str | None,
+    validate: bool,
+) -> dict[str, Any]:
+    """Store ``current`` with ``changes`` as its next version (search texts recomputed)."""
+    code = current["_id"]
+    merged = {**current, **changes}
     context = await _item_context(ctx)
     faq = await repository.faq_for_items([code])
+    if validate:
+        _validate({**merged, "code": code}, context, has_faq=bool(faq))
     item = build_item(
-        {**current, "status": status.value},
+        merged,
         context,
         code=code,
         version=int(current["version"]) + 1,
@@ -249,6 +262,6 @@ async def set_item_status(
         location_codes=current.get("location_codes", []),
         faq_questions=[f["question"] for f in faq],
         updated_at=datetime.now(UTC),
-        updated_by=principal.subject or "",
+        updated_by=ctx.principal.subject or "",
     )
-    return await _commit(ctx, repository, item, int(current.get("revision", 1)), change, reason)
+    return await _commit(ctx, repository, item, int(current.get("revision", 1)), change, note)

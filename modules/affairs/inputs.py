@@ -56,24 +56,6 @@ class AffairItemFilter:
     no_photocopy: bool | None = strawberry.field(default=None, description="免复印.")
 
 
-FILTER_FLAGS = (
-    "online",
-    "zero_visit",
-    "max_one_visit",
-    "instant",
-    "instant_approval",
-    "tolerates_missing",
-    "no_meeting",
-    "district_wide",
-    "appointment",
-    "mail_delivery",
-    "self_service",
-    "charged",
-    "in_hall",
-    "no_photocopy",
-)
-
-
 @strawberry.input(description="A point (WGS-84).")
 class GeoPointInput:
     lat: float = strawberry.field(description="Latitude.")

@@ -13,9 +13,9 @@ import strawberry
 from gateway.pagination import PageInfo
 from modules.affairs import loaders
 from modules.affairs.caching import cached_json
-from modules.affairs.repository import FLAG_FIELDS, CatalogRepository, ItemCriteria
+from modules.affairs.repository import CatalogRepository, ItemCriteria
 from modules.affairs.types import AffairItem, CatalogInfo
-from modules.affairs.vocabulary import ITEM_TYPE_NAMES, ItemType
+from modules.affairs.vocabulary import FLAG_FIELDS, FLAG_LABELS, ITEM_TYPE_NAMES, ItemType
 
 
 @strawberry.enum(description="Convenience flags that can be filtered and counted.")
@@ -34,24 +34,6 @@ class AffairFlag(Enum):
     CHARGED = "charged"
     IN_HALL = "in_hall"
     NO_PHOTOCOPY = "no_photocopy"
-
-
-FLAG_LABELS = {
-    "online": "可网办",
-    "zero_visit": "零跑动",
-    "max_one_visit": "最多跑一次",
-    "instant": "即办件",
-    "instant_approval": "秒批",
-    "tolerates_missing": "容缺受理",
-    "no_meeting": "不见面审批",
-    "district_wide": "区内通办",
-    "appointment": "支持预约",
-    "mail_delivery": "支持快递",
-    "self_service": "自助终端可办",
-    "charged": "收费",
-    "in_hall": "进驻大厅",
-    "no_photocopy": "免复印",
-}
 
 
 @strawberry.enum(description="Where a search matched.")

@@ -16,6 +16,7 @@ from pymongo import InsertOne, ReplaceOne, ReturnDocument, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from gateway.registry import IndexSpec
+from modules.affairs.vocabulary import FLAG_FIELDS
 
 __all__ = [
     "ATTRIBUTES",
@@ -72,22 +73,6 @@ INDEXES = (
 
 # Stored texts the fallback scorer reads (staff searches over suspended/cancelled items).
 RANK_PROJECTION = {"name": 1, "status": 1, "search_name": 1, "search_tags": 1, "search_body": 1}
-FLAG_FIELDS = (
-    "online",
-    "zero_visit",
-    "max_one_visit",
-    "instant",
-    "instant_approval",
-    "tolerates_missing",
-    "no_meeting",
-    "district_wide",
-    "appointment",
-    "mail_delivery",
-    "self_service",
-    "charged",
-    "in_hall",
-    "no_photocopy",
-)
 
 
 @dataclass

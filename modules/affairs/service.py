@@ -27,7 +27,6 @@ from modules.affairs import search
 from modules.affairs.caching import bump_generation, cached_json
 from modules.affairs.geo import distance_meters, opening_state
 from modules.affairs.inputs import (
-    FILTER_FLAGS,
     AffairItemFilter,
     GeoPointInput,
     ServiceLocationFilter,
@@ -57,7 +56,7 @@ from modules.affairs.repository import (
     ItemCriteria,
 )
 from modules.affairs.types import AffairItem, FaqEntry, ServiceLocation
-from modules.affairs.vocabulary import ItemType
+from modules.affairs.vocabulary import FLAG_FIELDS, ItemType
 
 __all__ = ["CatalogDirectory", "catalog_counts", "catalog_stats", "directory", "list_items"]
 
@@ -180,7 +179,7 @@ async def criteria_from_filter(ctx: Context, given: AffairItemFilter | None) -> 
         handling_types=[h.value for h in given.handling_types or []],
         location_codes=locations,
         min_online_depth=given.min_online_depth,
-        flags={flag: value for flag in FILTER_FLAGS if (value := getattr(given, flag)) is not None},
+        flags={flag: value for flag in FLAG_FIELDS if (value := getattr(given, flag)) is not None},
     )
     if errors:
         raise BadUserInput("筛选条件无效 (invalid filter)", errors)

@@ -16,6 +16,7 @@ from modules.affairs.vocabulary import (
     AUDIENCE_LABELS,
     BODY_NATURE_LABELS,
     EXERCISE_LEVEL_LABELS,
+    FLAG_FIELDS,
     HANDLING_SCOPE_LABELS,
     HANDLING_TYPE_LABELS,
     ITEM_TYPE_NAMES,
@@ -239,9 +240,6 @@ class AffairItemFlags:
     no_photocopy: bool = strawberry.field(description="免复印.")
 
 
-FLAG_NAMES = tuple(AffairItemFlags.__annotations__)
-
-
 @strawberry.type(description="One recorded version of an item (every change makes a new one).")
 class AffairItemVersionSummary:
     version: int = strawberry.field(description="Version number, 1 = as first published.")
@@ -337,7 +335,7 @@ class AffairItem:
             online_depth=int(doc.get("online_depth", 1)),
             handling_scope=HandlingScope(doc.get("handling_scope", "none")),
             handling_forms=[HandlingForm(f) for f in doc.get("handling_forms", [])],
-            flags=AffairItemFlags(**{name: bool(doc.get(name)) for name in FLAG_NAMES}),
+            flags=AffairItemFlags(**{name: bool(doc.get(name)) for name in FLAG_FIELDS}),
             acceptance_conditions=doc.get("acceptance_conditions", ""),
             materials=[Material.from_doc(m) for m in doc.get("materials", [])],
             fees=[

@@ -12,6 +12,8 @@ import strawberry
 
 __all__ = [
     "AUDIENCE_LABELS",
+    "FLAG_FIELDS",
+    "FLAG_LABELS",
     "Audience",
     "HandlingForm",
     "HandlingScope",
@@ -200,3 +202,23 @@ LOCATION_KIND_LABELS = {
     "bank_branch": "银行网点",
     "self_service_terminal": "24小时自助终端",
 }
+
+
+# The convenience flags (便民标识), in display order: stored as top-level booleans.
+FLAG_LABELS = {
+    "online": "可网办",
+    "zero_visit": "零跑动",
+    "max_one_visit": "最多跑一次",
+    "instant": "即办件",
+    "instant_approval": "秒批",
+    "tolerates_missing": "容缺受理",
+    "no_meeting": "不见面审批",
+    "district_wide": "区内通办",
+    "appointment": "支持预约",
+    "mail_delivery": "支持快递",
+    "self_service": "自助终端可办",
+    "charged": "收费",
+    "in_hall": "进驻大厅",
+    "no_photocopy": "免复印",
+}
+FLAG_FIELDS = tuple(FLAG_LABELS)

@@ -113,3 +113,14 @@ def test_derived_flags() -> None:
     assert flags["online"] and flags["district_wide"] and flags["tolerates_missing"]
     flags = derive_flags(item(visits=2, online_depth=2))
     assert not (flags["zero_visit"] or flags["max_one_visit"] or flags["online"])
+
+
+def test_every_flag_representation_lists_the_same_flags() -> None:
+    from modules.affairs.inputs import AffairItemFilter
+    from modules.affairs.pages import AffairFlag
+    from modules.affairs.types import AffairItemFlags
+    from modules.affairs.vocabulary import FLAG_FIELDS
+
+    assert [flag.value for flag in AffairFlag] == list(FLAG_FIELDS)
+    assert list(AffairItemFlags.__annotations__) == list(FLAG_FIELDS)
+    assert set(FLAG_FIELDS) <= set(AffairItemFilter.__annotations__)
