@@ -26,7 +26,7 @@ from gateway.cache import connect_cache
 from gateway.config import Settings, load_settings
 from gateway.embedded import EmbeddedMongo
 from gateway.graphql_view import GraphQLView
-from gateway.middleware import AuthMiddleware, RequestContextMiddleware
+from gateway.middleware import AuthMiddleware, BodySizeLimit, RequestContextMiddleware
 from gateway.mongo import connect_mongo, database_name, ensure_indexes
 from gateway.observability import Metrics, configure_logging
 from gateway.ops_routes import ops_routes
@@ -136,7 +136,11 @@ def create_app(
             WebSocketRoute("/graphql", graphql),
             *ops_routes(),
         ],
-        middleware=[Middleware(RequestContextMiddleware), Middleware(AuthMiddleware)],
+        middleware=[
+            Middleware(RequestContextMiddleware),
+            Middleware(BodySizeLimit, limit=settings.max_body_bytes),
+            Middleware(AuthMiddleware),
+        ],
         lifespan=lifespan,
     )
     app.state.settings = settings

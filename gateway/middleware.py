@@ -9,13 +9,14 @@ import time
 import uuid
 from typing import Any
 
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.auth import ANONYMOUS, TokenError
 from gateway.errors import ErrorCode
 from gateway.observability import request_id_var
 
-__all__ = ["AuthMiddleware", "RequestContextMiddleware"]
+__all__ = ["AuthMiddleware", "BodySizeLimit", "RequestContextMiddleware"]
 
 access_log = logging.getLogger("onestop.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -132,3 +133,72 @@ class AuthMiddleware:
                 await _unauthorized(send, exc.reason)
                 return
         await self.app(scope, receive, send)
+
+
+class BodySizeLimit:
+    """Refuse request bodies over ``limit`` bytes with 413, before anything parses them.
+
+    The GraphQL document itself is bounded by the token limit; this bounds the variables
+    and protects the JSON parser from a client that streams megabytes.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _header(scope, b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await _too_large(send, self.limit)
+            return
+        received = 0
+        responded = False
+
+        async def limited_receive() -> Message:
+            nonlocal received, responded
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit and not responded:
+                    responded = True
+                    await _too_large(send, self.limit)
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            if not responded:  # after our 413 the app has nothing more to say
+                await send(message)
+
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except ClientDisconnect:
+            if not responded:
+                raise  # a real client disconnect: let the stack report it as usual
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    body = json.dumps(
+        {
+            "errors": [
+                {
+                    "message": f"请求体超过 {limit} 字节 (request body too large)",
+                    "extensions": {"code": ErrorCode.BAD_USER_INPUT.value},
+                }
+            ]
+        },
+        ensure_ascii=False,
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

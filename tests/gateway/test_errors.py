@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -100,3 +101,32 @@ def test_prod_hides_login_codes_graphiql_and_introspection(prod_gateway: Gateway
     assert "graphiql" not in page.text.lower()
     jwks = prod_gateway.client.get("/.well-known/jwks.json").json()
     assert [k["kid"] for k in jwks["keys"]] == ["prod-2026-11"]
+
+
+def test_oversized_request_body_is_413(gateway: GatewayProcess) -> None:
+    big = {"query": "{ me { id } }", "variables": {"pad": "x" * 1_200_000}}
+    response = gateway.client.post("/graphql", json=big)
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert gateway.client.get("/healthz").status_code == 200
+
+
+def test_oversized_streamed_body_is_413(gateway: GatewayProcess) -> None:
+    def chunks():
+        yield b'{"query": "{ me { id } }", "variables": {"pad": "'
+        for _ in range(40):
+            yield b"x" * 50_000
+        yield b'"}}'
+
+    # The server answers 413 and stops reading; a client still uploading may instead see the
+    # connection reset. Either way the gateway must not buffer the body or fall over.
+    try:
+        with httpx.Client(base_url=gateway.url) as client:  # its own connection to break
+            response = client.post(
+                "/graphql", content=chunks(), headers={"Content-Type": "application/json"}
+            )
+        assert response.status_code == 413
+    except httpx.TransportError:
+        pass
+    assert gateway.client.get("/healthz").status_code == 200
+    assert "Traceback" not in gateway.log().split("request body")[-1]
