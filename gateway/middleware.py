@@ -77,31 +77,40 @@ class RequestContextMiddleware:
             request_id_var.reset(token)
 
 
-async def _unauthorized(send: Send, reason: str) -> None:
+async def _send_error(
+    send: Send,
+    status: int,
+    message: str,
+    code: ErrorCode,
+    headers: tuple[tuple[bytes, bytes], ...] = (),
+) -> None:
+    """Answer before the GraphQL layer, in the same error shape it uses."""
     body = json.dumps(
-        {
-            "data": None,
-            "errors": [
-                {
-                    "message": f"身份令牌无效 ({reason})",
-                    "extensions": {"code": ErrorCode.UNAUTHENTICATED.value},
-                }
-            ],
-        },
+        {"data": None, "errors": [{"message": message, "extensions": {"code": code.value}}]},
         ensure_ascii=False,
     ).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 401,
+            "status": status,
             "headers": [
                 (b"content-type", b"application/json; charset=utf-8"),
                 (b"content-length", str(len(body)).encode()),
-                (b"www-authenticate", b'Bearer error="invalid_token"'),
+                *headers,
             ],
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+async def _unauthorized(send: Send, reason: str) -> None:
+    await _send_error(
+        send,
+        401,
+        f"身份令牌无效 ({reason})",
+        ErrorCode.UNAUTHENTICATED,
+        ((b"www-authenticate", b'Bearer error="invalid_token"'),),
+    )
 
 
 class AuthMiddleware:
@@ -180,25 +189,6 @@ class BodySizeLimit:
 
 
 async def _too_large(send: Send, limit: int) -> None:
-    body = json.dumps(
-        {
-            "errors": [
-                {
-                    "message": f"请求体超过 {limit} 字节 (request body too large)",
-                    "extensions": {"code": ErrorCode.BAD_USER_INPUT.value},
-                }
-            ]
-        },
-        ensure_ascii=False,
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [
-                (b"content-type", b"application/json; charset=utf-8"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
+    await _send_error(
+        send, 413, f"请求体超过 {limit} 字节 (request body too large)", ErrorCode.BAD_USER_INPUT
     )
-    await send({"type": "http.response.body", "body": body})

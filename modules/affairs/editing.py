@@ -171,6 +171,16 @@ async def create_item(ctx: Context, given: AffairItemInput) -> dict[str, Any]:
     return stored
 
 
+async def _item_to_change(ctx: Context, repository: CatalogRepository, code: str) -> dict[str, Any]:
+    """The current item, if the caller may change it (permission and department)."""
+    principal = ctx.require("affairs.item.write")
+    current = await repository.item(code)
+    if current is None:
+        raise NotFound(f"未找到事项 {code}")
+    _check_department(principal, current["department_code"])
+    return current
+
+
 async def update_item(
     ctx: Context,
     code: str,
@@ -178,12 +188,8 @@ async def update_item(
     expected_version: int | None,
     note: str | None,
 ) -> dict[str, Any]:
-    principal = ctx.require("affairs.item.write")
     repository = CatalogRepository(ctx.db)
-    current = await repository.item(code)
-    if current is None:
-        raise NotFound(f"未找到事项 {code}")
-    _check_department(principal, current["department_code"])
+    current = await _item_to_change(ctx, repository, code)
     if current.get("status") == ItemStatus.CANCELLED.value:
         raise Conflict("已取消的事项不能修改 (a cancelled item cannot change)")
     if expected_version is not None and expected_version != current["version"]:
@@ -212,12 +218,8 @@ _TRANSITIONS = {
 async def set_item_status(
     ctx: Context, code: str, status: ItemStatus, reason: str
 ) -> dict[str, Any]:
-    principal = ctx.require("affairs.item.write")
     repository = CatalogRepository(ctx.db)
-    current = await repository.item(code)
-    if current is None:
-        raise NotFound(f"未找到事项 {code}")
-    _check_department(principal, current["department_code"])
+    current = await _item_to_change(ctx, repository, code)
     change = _TRANSITIONS.get((current["status"], status.value))
     if change is None:
         raise Conflict(
