@@ -269,6 +269,10 @@ class CatalogRepository:
     ) -> list[dict[str, Any]]:
         return await self.db[collection].find({"_id": {"$in": list(ids)}}, projection).to_list()
 
+    async def faq_entries(self, codes: Sequence[str]) -> list[dict[str, Any]]:
+        """FAQ entries by code, with what ownership and search need."""
+        return await self.by_ids(FAQ, codes, {"department_code": 1, "question": 1})
+
     async def faq_for_items(self, codes: Sequence[str]) -> list[dict[str, Any]]:
         cursor = self.db[FAQ].find({"item_codes": {"$in": list(codes)}})
         return await cursor.sort([("sort_order", 1), ("_id", 1)]).to_list()
@@ -282,15 +286,78 @@ class CatalogRepository:
     async def count(self, collection: str, query: Mapping[str, Any]) -> int:
         return await self.db[collection].count_documents(dict(query))
 
-    async def insert_faq(self, docs: Sequence[dict[str, Any]]) -> None:
-        if docs:
-            await self.db[FAQ].insert_many(list(docs))
+    async def insert_faq_entry(self, doc: dict[str, Any]) -> None:
+        await self.db[FAQ].insert_one(doc)
 
     async def link_faq(self, faq_codes: Sequence[str], item_code: str) -> None:
         # item_codes is an array of strings: $addToSet of a scalar is safe everywhere.
         await self.db[FAQ].update_many(
             {"_id": {"$in": list(faq_codes)}}, {"$addToSet": {"item_codes": item_code}}
         )
+
+    async def forget_new_item(
+        self,
+        code: str,
+        *,
+        terms: Mapping[str, Sequence[str]] | None,
+        linked_faq: Sequence[str] | None,
+        faq_ids: Sequence[str] | None,
+        faq_prefix: str,
+    ) -> None:
+        """Remove what a create of item ``code`` wrote, except its claim; idempotent.
+
+        The undo of a create (docs/consistency.md), in reverse order of writing. Derived
+        records (catalog index) of the code go whole: no index entry may exist for an
+        item that is not stored. Source documents go only as far as this create wrote
+        them. ``None`` means "not known" — the leftovers of an abandoned attempt — and
+        then everything the code's create could have written is looked for.
+
+        Args:
+            terms: the search terms indexed (``None``: scan the postings for ``code``).
+            linked_faq: existing FAQ entries linked (``None``: every entry naming ``code``).
+            faq_ids: FAQ entries inserted (``None``: every ``_id`` with ``faq_prefix``).
+        """
+        postings = self.db[SEARCH_POSTINGS]
+        if terms is None:
+            await postings.update_many({"codes": {"$in": [code]}}, {"$pull": {"codes": code}})
+        elif keys := sorted(_posting_keys(terms)):
+            await postings.bulk_write(
+                [UpdateOne({"_id": key}, {"$pull": {"codes": code}}) for key in keys],
+                ordered=False,
+            )
+        await self.db[SEARCH_TERMS].delete_one({"_id": code})
+        await self.attributes.delete_one({"_id": code})
+        await self.items.delete_one({"_id": code})
+        linked_filter: dict[str, Any] = {"item_codes": {"$in": [code]}}
+        if linked_faq is not None:
+            linked_filter["_id"] = {"$in": list(linked_faq)}
+        if linked_faq is None or linked_faq:
+            # $pull of a string from an array of strings: safe on every server we support.
+            await self.db[FAQ].update_many(linked_filter, {"$pull": {"item_codes": code}})
+        if faq_ids is None:
+            # The prefix is built from an item code ([0-9A-Z]): nothing to escape.
+            await self.db[FAQ].delete_many({"_id": {"$regex": f"^{faq_prefix}"}})
+        elif faq_ids:
+            await self.db[FAQ].delete_many({"_id": {"$in": list(faq_ids)}})
+
+    async def delete_version(self, version_id: str) -> None:
+        await self.versions.delete_one({"_id": version_id})
+
+    async def take_over_version(self, version_id: str, stale_at: Any, doc: dict[str, Any]) -> bool:
+        """Replace an abandoned version record by ``doc``, unless someone else did first.
+
+        Matching on the abandoned record's ``changed_at`` makes the takeover atomic: of
+        two retries racing for the same abandoned record exactly one gets it. A whole
+        replace keeps ``changed_at`` a datetime on nx-27017 (a ``$set`` would not).
+        """
+        replaced = await self.versions.find_one_and_replace(
+            {"_id": version_id, "changed_at": stale_at}, _without_id(doc)
+        )
+        return replaced is not None
+
+    async def version_record(self, version_id: str) -> dict[str, Any] | None:
+        doc: dict[str, Any] | None = await self.versions.find_one({"_id": version_id})
+        return doc
 
     # -- search index --------------------------------------------------------------------
     async def postings(self, keys: Sequence[str]) -> dict[str, list[str]]:

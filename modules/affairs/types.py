@@ -9,6 +9,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from gateway.auth import Role
 from gateway.context import Context
 from modules.affairs import loaders
 from modules.affairs.geo import describe_hours, opening_state
@@ -39,6 +40,7 @@ from modules.affairs.vocabulary import (
 
 CatalogInfo = Info[Context, None]
 Doc = dict[str, Any]
+SEED_EDITOR = "seed"  # changed_by of versions loaded from the seed files
 
 
 @strawberry.enum(
@@ -248,7 +250,20 @@ class AffairItemVersionSummary:
     name: str = strawberry.field(description="Item name in that version.")
     status: ItemStatus = strawberry.field(description="Status in that version.")
     changed_at: datetime = strawberry.field(description="When.")
-    changed_by: str = strawberry.field(description="Who (subject id, or `seed`).")
+    editor: strawberry.Private[str]
+
+    @strawberry.field(
+        description="Who: `seed` for the imported catalog, else the staff member's subject id "
+        "— shown to staff and admins only, null for everyone else."
+    )
+    def changed_by(self, info: CatalogInfo) -> str | None:
+        # Subject ids identify individual civil servants: not for the public. `seed` is
+        # no one's identity, so the public still sees where version 1 came from.
+        if self.editor == SEED_EDITOR or info.context.principal.has_role(
+            Role.STAFF.value, Role.ADMIN.value
+        ):
+            return self.editor
+        return None
 
     @classmethod
     def from_doc(cls, doc: Doc) -> AffairItemVersionSummary:
@@ -259,7 +274,7 @@ class AffairItemVersionSummary:
             name=doc["name"],
             status=ItemStatus(doc["status"]),
             changed_at=doc["changed_at"],
-            changed_by=doc.get("changed_by", ""),
+            editor=doc.get("changed_by", ""),
         )
 
 
