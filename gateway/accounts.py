@@ -1,8 +1,11 @@
 """Accounts and phone login: users, one-time login codes, and their senders.
 
 A login code is six digits, valid five minutes, at most five guesses, at most
-one request a minute and ten a day per phone. Codes and counters are keyed by a
-hash of the phone so the cache never holds phone numbers in clear.
+one request a minute and ten a day per phone. On top of that each client IP may
+request only a few codes per window and per day, the whole service only so many
+per minute (SMS pumping), and each client IP may send only so many wrong codes.
+Codes and counters are keyed by a hash of the phone (and of the IP) so the cache
+never holds phone numbers or addresses in clear.
 """
 
 from __future__ import annotations
@@ -10,12 +13,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import importlib
+import ipaddress
 import json
 import logging
 import re
 import secrets
+import time
+import unicodedata
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -34,6 +41,7 @@ __all__ = [
     "AccountRepository",
     "LoginCodeSender",
     "LoginCodes",
+    "LoginLimits",
     "load_sender",
     "mask_phone",
     "normalize_phone",
@@ -46,23 +54,48 @@ ACCOUNT_INDEXES = (
     IndexSpec(USERS, (("phone", 1),), name="phone_unique", unique=True, sparse=True),
 )
 
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+# ASCII only: `\d` would also accept full-width and Arabic-Indic digits, each spelling
+# of one number becoming its own account with its own cooldown and daily quota.
+_MOBILE = re.compile(r"1[3-9][0-9]{9}", re.ASCII)
+_SEPARATORS = re.compile(r"[ \t\-()]", re.ASCII)
+_MAX_PHONE_INPUT = 32
+_ASCII_DIGITS = frozenset("0123456789")
+
+
+def _invalid_phone(
+    message: str = "手机号格式不正确 (not a mainland mobile number)",
+) -> BadUserInput:
+    return BadUserInput(
+        message,
+        [FieldError("phone", "must be an 11-digit mainland mobile number", "invalid_phone")],
+    )
 
 
 def normalize_phone(raw: str) -> str:
-    """Accept ``138 0013 8000``, ``+86 13800138000``, ``86-138…``; return 11 digits."""
-    digits = re.sub(r"[\s\-()]", "", raw or "")
+    """Accept ``138 0013 8000``, ``+86 13800138000``, ``86-138…``; return 11 ASCII digits.
+
+    Every digit must be an ASCII digit: ``１３８…`` (full-width) or ``١٣٨…``
+    (Arabic-Indic) is refused rather than converted, so one account has one
+    spelling. Separators are NFKC-normalised first (a full-width space, plus
+    or parenthesis is accepted like its ASCII form).
+    """
+    raw = raw or ""
+    if len(raw) > _MAX_PHONE_INPUT:
+        raise _invalid_phone()
+    if any(ch.isdigit() and not ("0" <= ch <= "9") for ch in raw):
+        raise _invalid_phone("手机号请使用半角数字 0-9 (use ASCII digits 0-9)")
+    normalized = unicodedata.normalize("NFKC", raw)
+    if sum(ch in _ASCII_DIGITS for ch in normalized) != sum(ch in _ASCII_DIGITS for ch in raw):
+        raise _invalid_phone("手机号请使用半角数字 0-9 (use ASCII digits 0-9)")
+    digits = _SEPARATORS.sub("", normalized)
     if digits.startswith("+86"):
         digits = digits[3:]
     elif digits.startswith("0086"):
         digits = digits[4:]
     elif len(digits) == 13 and digits.startswith("86"):
         digits = digits[2:]
-    if not _MOBILE.match(digits):
-        raise BadUserInput(
-            "手机号格式不正确 (not a mainland mobile number)",
-            [FieldError("phone", "must be an 11-digit mainland mobile number", "invalid_phone")],
-        )
+    if not _MOBILE.fullmatch(digits):
+        raise _invalid_phone()
     return digits
 
 
@@ -74,6 +107,48 @@ def mask_phone(phone: str | None) -> str | None:
 
 def _phone_key(phone: str) -> str:
     return hashlib.sha256(b"onestop-phone:" + phone.encode()).hexdigest()[:32]
+
+
+def _client_key(client_ip: str | None) -> str:
+    """Hash of the client address; IPv6 clients by their /64 (one subscriber's block)."""
+    text = client_ip or "unknown"
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        pass
+    else:
+        if isinstance(address, ipaddress.IPv6Address):
+            mapped = address.ipv4_mapped
+            text = str(mapped) if mapped else str(ipaddress.IPv6Network((address, 64), False))
+    return hashlib.sha256(b"onestop-client:" + text.encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class LoginLimits:
+    """Abuse limits for login codes (``ONESTOP_LOGIN_CODE_*``, ``ONESTOP_LOGIN_FAILURES_PER_IP``).
+
+    Per-IP limits are a compromise: mobile carriers put many subscribers behind one
+    address, and a service hall's Wi-Fi signs in dozens of citizens an hour, so the
+    defaults leave room for them; the service-wide ceiling bounds the SMS bill.
+    """
+
+    ip_window: int = 600
+    per_ip: int = 30
+    per_ip_daily: int = 200
+    global_per_minute: int = 300
+    failures_per_ip: int = 50
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None) -> LoginLimits:
+        if settings is None:
+            return cls()
+        return cls(
+            ip_window=settings.login_code_ip_window,
+            per_ip=settings.login_code_per_ip,
+            per_ip_daily=settings.login_code_per_ip_daily,
+            global_per_minute=settings.login_code_global_per_minute,
+            failures_per_ip=settings.login_failures_per_ip,
+        )
 
 
 class LoginCodeSender(Protocol):
@@ -104,11 +179,52 @@ class LoginCodes:
     DAILY_LIMIT = 10
     MAX_ATTEMPTS = 5
 
-    def __init__(self, cache: Cache, sender: LoginCodeSender) -> None:
+    def __init__(
+        self, cache: Cache, sender: LoginCodeSender, settings: Settings | None = None
+    ) -> None:
         self.cache = cache
         self.sender = sender
+        self.limits = LoginLimits.from_settings(settings)
 
-    async def request(self, phone: str) -> str:
+    async def _count(self, key: str, ttl: int, limit: int, message: str) -> None:
+        """Count one event in a fixed window; RATE_LIMITED (with retryAfter) past ``limit``."""
+        if await self.cache.incr(key, ttl) > limit:
+            wait = await self.cache.ttl(key)
+            wait = wait if wait > 0 else ttl
+            raise RateLimited(f"{message} (retry in {wait}s)", retry_after=wait)
+
+    async def _check_client(self, client_ip: str | None) -> None:
+        """Per-IP and global limits, counted before anything is spent on the phone.
+
+        A refused request therefore never touches the phone's cooldown or daily
+        quota: nobody can use up someone else's codes from one address.
+        """
+        client = _client_key(client_ip)
+        limits = self.limits
+        await self._count(
+            f"auth:code-ip:{client}",
+            limits.ip_window,
+            limits.per_ip,
+            "此网络获取验证码过于频繁，请稍后再试 (too many codes from this address)",
+        )
+        day = datetime.now(UTC).strftime("%Y%m%d")
+        await self._count(
+            f"auth:code-ip-daily:{client}:{day}",
+            86_400,
+            limits.per_ip_daily,
+            "此网络今日验证码次数已用完 (daily limit for this address reached)",
+        )
+        minute = int(time.time()) // 60
+        key = f"auth:code-global:{minute}"
+        if await self.cache.incr(key, 120) > limits.global_per_minute:
+            wait = 60 - int(time.time()) % 60
+            raise RateLimited(
+                f"验证码服务繁忙，请稍后再试 (login codes busy; retry in {wait}s)",
+                retry_after=wait,
+            )
+
+    async def request(self, phone: str, client_ip: str | None = None) -> str:
+        await self._check_client(client_ip)
         key = _phone_key(phone)
         if not await self.cache.add(f"auth:code-cooldown:{key}", b"1", self.RESEND_AFTER):
             wait = max(1, await self.cache.ttl(f"auth:code-cooldown:{key}"))
@@ -123,7 +239,23 @@ class LoginCodes:
         await self.sender.send(phone, code)
         return code
 
-    async def verify(self, phone: str, code: str) -> None:
+    async def verify(self, phone: str, code: str, client_ip: str | None = None) -> None:
+        """Check a code; wrong codes also count against the client's address."""
+        failures = f"auth:login-fail-ip:{_client_key(client_ip)}"
+        count = await self.cache.get(failures)
+        if count is not None and int(count) >= self.limits.failures_per_ip:
+            wait = max(1, await self.cache.ttl(failures))
+            raise RateLimited(
+                f"验证码错误次数过多，请 {wait} 秒后再试 (too many wrong codes; retry in {wait}s)",
+                retry_after=wait,
+            )
+        try:
+            await self._verify(phone, code)
+        except Unauthenticated:
+            await self.cache.incr(failures, self.limits.ip_window)
+            raise
+
+    async def _verify(self, phone: str, code: str) -> None:
         key = _phone_key(phone)
         raw = await self.cache.get(f"auth:code:{key}")
         if raw is None:
@@ -133,7 +265,13 @@ class LoginCodes:
             await self.cache.delete(f"auth:code:{key}")
             raise Unauthenticated("验证码错误次数过多，请重新获取 (too many attempts)")
         expected = json.loads(raw)["hash"]
-        given = hashlib.sha256(code.strip().encode()).hexdigest()
+        typed = code.strip()
+        # Only six ASCII digits can be right; anything else (even unencodable text) is wrong.
+        given = (
+            hashlib.sha256(typed.encode()).hexdigest()
+            if re.fullmatch(r"[0-9]{6}", typed, re.ASCII)
+            else ""
+        )
         if not hmac.compare_digest(expected, given):
             raise Unauthenticated("验证码错误 (wrong code)")
         # Single use: a second login with the same code must fail.

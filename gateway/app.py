@@ -27,7 +27,7 @@ from gateway.config import Settings, load_settings
 from gateway.embedded import EmbeddedMongo
 from gateway.graphql_view import GraphQLView
 from gateway.middleware import AuthMiddleware, BodySizeLimit, RequestContextMiddleware
-from gateway.mongo import connect_mongo, database_name, ensure_indexes
+from gateway.mongo import connect_mongo, database_name, ensure_indexes, startup_timeout
 from gateway.observability import Metrics, configure_logging
 from gateway.ops_routes import ops_routes
 from gateway.registry import Composition, discover
@@ -48,11 +48,11 @@ async def open_runtime(settings: Settings, composition: Composition, metrics: Me
         embedded = await asyncio.to_thread(EmbeddedMongo(settings.data_dir).start)
         url = embedded.url
         log.info("embedded database nx-27017 listening", extra={"port": embedded.port})
-    mongo = connect_mongo(url)
+    mongo = connect_mongo(url, timeout_ms=settings.mongodb_timeout_ms)
     db = mongo[database_name(url, settings.mongodb_db)]
-    cache = connect_cache(settings.redis_url)
+    cache = connect_cache(settings.redis_url, timeout=settings.redis_timeout_ms / 1000)
     bus = Bus(settings.redis_url)
-    tokens = TokenService(SigningKeys.from_settings(settings), settings, cache)
+    tokens = TokenService(SigningKeys.from_settings(settings), settings, cache, db)
     runtime = Runtime(
         settings=settings,
         composition=composition,
@@ -63,7 +63,7 @@ async def open_runtime(settings: Settings, composition: Composition, metrics: Me
         bus=bus,
         tokens=tokens,
         accounts=AccountRepository(db),
-        login_codes=LoginCodes(cache, load_sender(settings)),
+        login_codes=LoginCodes(cache, load_sender(settings), settings),
         audit=AuditTrail(db),
         embedded=embedded,
     )
@@ -76,11 +76,12 @@ async def open_runtime(settings: Settings, composition: Composition, metrics: Me
                 for handler in handlers:
                     bus.on(topic, _bind(handler, runtime))
         await bus.start()
-        for info in composition.modules:
-            for hook in info.module.on_startup:
-                await hook(runtime)
-        if settings.seed_on_start:
-            await run_seeds(runtime, only_unseeded=True)
+        with startup_timeout():  # after bus.start: its tasks must not inherit this deadline
+            for info in composition.modules:
+                for hook in info.module.on_startup:
+                    await hook(runtime)
+            if settings.seed_on_start:
+                await run_seeds(runtime, only_unseeded=True)
     except BaseException:
         await close_runtime(runtime)
         raise

@@ -3,18 +3,26 @@
 Access tokens are short-lived and carry the principal (roles, department,
 identity level). Refresh tokens are single-use: each refresh marks the old one
 used and returns a new pair in the same *family*; presenting a used refresh
-token again (a stolen copy, or a replay) revokes the whole family. Revocation
-state lives in the cache (Redis when configured) so every replica agrees.
+token again (a stolen copy, or a replay) revokes the whole family.
+
+Revocation is checked on every request from the cache (Redis when configured, so
+every replica agrees) and recorded durably in MongoDB (``gateway_revoked_sessions``,
+``gateway_used_refresh_tokens``), so a Redis restart or flush cannot bring a
+logged-out session back: a marker key says the cache holds every unexpired
+revocation; it is read in the same round trip as the session's mark, and when it
+is missing the revocations are reloaded from MongoDB once before answering.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import Any
@@ -23,12 +31,16 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from jwt.algorithms import get_default_algorithms
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from gateway.cache import Cache
 from gateway.config import Settings
+from gateway.registry import IndexSpec
 
 __all__ = [
     "ANONYMOUS",
+    "REVOCATION_INDEXES",
     "IdentityLevel",
     "Principal",
     "RefreshTokenReused",
@@ -38,6 +50,25 @@ __all__ = [
     "TokenPair",
     "TokenService",
 ]
+
+
+REVOKED_SESSIONS = "gateway_revoked_sessions"
+USED_REFRESH_TOKENS = "gateway_used_refresh_tokens"
+REVOCATION_INDEXES = (
+    # MongoDB drops each record once no token it concerns can still be valid.
+    IndexSpec(
+        REVOKED_SESSIONS, (("expires_at", 1),), name="expires_at_ttl", expire_after_seconds=0
+    ),
+    IndexSpec(
+        USED_REFRESH_TOKENS, (("expires_at", 1),), name="expires_at_ttl", expire_after_seconds=0
+    ),
+)
+_FAMILY_MARK = "auth:family-revoked:"
+_LOADED_MARK = "auth:revocations-loaded"
+# The marker expires now and then so that marks the cache lost one by one (eviction)
+# come back within the hour too; a reload is one query over a small collection.
+_LOADED_MARK_TTL = 3600
+_RELOAD_BATCH = 1000
 
 
 class Role(StrEnum):
@@ -193,10 +224,19 @@ class TokenService:
 
     LEEWAY = 30  # seconds of clock skew tolerated between replicas and clients
 
-    def __init__(self, keys: SigningKeys, settings: Settings, cache: Cache) -> None:
+    def __init__(
+        self,
+        keys: SigningKeys,
+        settings: Settings,
+        cache: Cache,
+        db: AsyncDatabase[Any] | None = None,
+    ) -> None:
         self.keys = keys
         self.settings = settings
         self.cache = cache
+        # Without a database (token minting in tools and tests) revocations live in the cache only.
+        self.db = db
+        self._reload_lock = asyncio.Lock()
 
     def issue_access_token(
         self,
@@ -320,16 +360,27 @@ class TokenService:
         family = str(claims["fam"])
         if await self.is_family_revoked(family):
             raise TokenError("session revoked")
-        remaining = max(1, int(claims["exp"]) - int(time.time()) + self.LEEWAY)
-        first_use = await self.cache.add(f"auth:refresh-used:{claims['jti']}", b"1", remaining)
-        if not first_use:
-            await self.revoke_family(family)
-            raise RefreshTokenReused(str(claims["sub"]))
         subject = str(claims["sub"])
+        # Read the claims before spending the token: a database failure here must leave
+        # the refresh token usable for the client's retry, not turn that retry into a "reuse".
         current = await load_claims(subject)
         if current is None:
             raise TokenError("account no longer exists")
+        remaining = max(1, int(claims["exp"]) - int(time.time()) + self.LEEWAY)
+        if not await self._first_use(str(claims["jti"]), remaining):
+            await self.revoke_family(family)
+            raise RefreshTokenReused(subject)
         return subject, current, self.issue_pair(subject, current, family=family)
+
+    async def _first_use(self, jti: str, ttl: int) -> bool:
+        """Spend a refresh token: True exactly once per ``jti``.
+
+        With a database the durable record decides (it outlives a cache restart);
+        without one, the cache.
+        """
+        if self.db is None:
+            return await self.cache.add(f"auth:refresh-used:{jti}", b"1", ttl)
+        return await self._record_once(USED_REFRESH_TOKENS, jti, ttl)
 
     async def revoke(self, refresh_token: str) -> None:
         """Log out: revoke the refresh token's whole family (all tokens of the session)."""
@@ -339,7 +390,65 @@ class TokenService:
     async def revoke_family(self, family: str) -> None:
         # Keep the mark as long as any token of the family can still be valid.
         ttl = max(self.settings.refresh_token_ttl, self.settings.access_token_ttl) + self.LEEWAY
-        await self.cache.set(f"auth:family-revoked:{family}", b"1", ttl)
+        # The cache mark takes effect at once on every replica; the database record
+        # is what survives a cache restart. A failure of either is an error
+        # (UNAVAILABLE), never a silent half-logout.
+        await self.cache.set(_FAMILY_MARK + family, b"1", ttl)
+        await self._record_once(REVOKED_SESSIONS, family, ttl)
 
     async def is_family_revoked(self, family: str) -> bool:
-        return await self.cache.get(f"auth:family-revoked:{family}") is not None
+        mark, loaded = await self.cache.get_many([_FAMILY_MARK + family, _LOADED_MARK])
+        if mark is not None:
+            return True
+        if loaded is not None or self.db is None:
+            return False
+        await self._reload_revocations()
+        return await self.cache.get(_FAMILY_MARK + family) is not None
+
+    async def _record_once(self, collection: str, key: str, ttl: int) -> bool:
+        """Insert a durable record; False when it already existed (True without a database)."""
+        if self.db is None:
+            return True
+        expires_at = datetime.now(UTC) + timedelta(seconds=ttl)
+        try:
+            # An explicit insert (not an upsert, not $set): see README "Database subset".
+            await self.db[collection].insert_one({"_id": key, "expires_at": expires_at})
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def _reload_revocations(self) -> None:
+        """Copy every unexpired revocation from MongoDB into the cache, then set the marker.
+
+        Guarded so that concurrent requests wait for one reload instead of each
+        running their own; a database failure propagates (UNAVAILABLE), so a
+        session is never taken for valid because its revocation could not be read.
+        """
+        if self.db is None:
+            return
+        async with self._reload_lock:
+            if await self.cache.get(_LOADED_MARK) is not None:
+                return  # another request reloaded while this one waited
+            # A sentinel written first: if the cache restarts during the reload it is
+            # gone, and the marker is not set over a cache that lost the earlier marks.
+            sentinel = f"auth:revocations-reloading:{uuid.uuid4().hex}"
+            await self.cache.set(sentinel, b"1", 600)
+            now = datetime.now(UTC)
+            cursor = self.db[REVOKED_SESSIONS].find(
+                {"expires_at": {"$gt": now}}, {"expires_at": 1}, batch_size=_RELOAD_BATCH
+            )
+            batch: dict[str, tuple[bytes | str, int]] = {}
+            async for record in cursor:
+                expires_at = record.get("expires_at")
+                if not isinstance(expires_at, datetime):
+                    continue
+                batch[_FAMILY_MARK + str(record["_id"])] = (
+                    b"1",
+                    max(1, int((expires_at - now).total_seconds()) + 1),
+                )
+                if len(batch) >= _RELOAD_BATCH:
+                    await self.cache.set_many(batch)
+                    batch = {}
+            await self.cache.set_many(batch)
+            if await self.cache.delete(sentinel) == 1:
+                await self.cache.set(_LOADED_MARK, b"1", _LOADED_MARK_TTL)

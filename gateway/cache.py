@@ -7,9 +7,12 @@ validation refuses several workers without Redis.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 import redis.asyncio as redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
 
 __all__ = ["Cache", "MemoryCache", "RedisCache", "connect_cache"]
 
@@ -22,7 +25,15 @@ class Cache(Protocol):
     backend: str
 
     async def get(self, key: str) -> bytes | None: ...
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        """Several keys in one round trip, in order (None for a missing key)."""
+        ...
+
     async def set(self, key: str, value: bytes | str, ttl: int | None = None) -> None: ...
+    async def set_many(self, entries: Mapping[str, tuple[bytes | str, int]]) -> None:
+        """Set ``key -> (value, ttl)`` pairs atomically, in one round trip."""
+        ...
+
     async def add(self, key: str, value: bytes | str, ttl: int) -> bool:
         """Set only if absent (atomic); True when this call created the key."""
         ...
@@ -67,6 +78,13 @@ class MemoryCache:
     async def get(self, key: str) -> bytes | None:
         entry = self._live(key)
         return entry[0] if entry else None
+
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        return [await self.get(key) for key in keys]
+
+    async def set_many(self, entries: Mapping[str, tuple[bytes | str, int]]) -> None:
+        for key, (value, ttl) in entries.items():
+            await self.set(key, value, ttl)
 
     async def set(self, key: str, value: bytes | str, ttl: int | None = None) -> None:
         self._sweep()
@@ -116,8 +134,22 @@ class RedisCache:
         value = await self.client.get(PREFIX + key)
         return value.encode() if isinstance(value, str) else value
 
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        if not keys:
+            return []
+        values = await self.client.mget([PREFIX + key for key in keys])
+        return [value.encode() if isinstance(value, str) else value for value in values]
+
     async def set(self, key: str, value: bytes | str, ttl: int | None = None) -> None:
         await self.client.set(PREFIX + key, value, ex=ttl or None)
+
+    async def set_many(self, entries: Mapping[str, tuple[bytes | str, int]]) -> None:
+        if not entries:
+            return
+        async with self.client.pipeline(transaction=True) as pipe:
+            for key, (value, ttl) in entries.items():
+                pipe.set(PREFIX + key, value, ex=ttl)
+            await pipe.execute()
 
     async def add(self, key: str, value: bytes | str, ttl: int) -> bool:
         return bool(await self.client.set(PREFIX + key, value, ex=ttl, nx=True))
@@ -144,11 +176,19 @@ class RedisCache:
         await self.client.aclose()
 
 
-def connect_cache(redis_url: str | None) -> Cache:
-    """Redis when a URL is given, otherwise the in-process cache."""
+def connect_cache(redis_url: str | None, *, timeout: float = 1.0) -> Cache:
+    """Redis when a URL is given, otherwise the in-process cache.
+
+    Short timeouts and a single quick retry: a dead or frozen Redis must turn into
+    UNAVAILABLE within about ``2 * timeout`` seconds, not hang the request.
+    """
     if not redis_url:
         return MemoryCache()
     client = redis.Redis.from_url(
-        redis_url, socket_connect_timeout=2, socket_timeout=5, health_check_interval=30
+        redis_url,
+        socket_connect_timeout=timeout,
+        socket_timeout=timeout,
+        retry=Retry(ExponentialBackoff(cap=0.1, base=0.02), retries=1),
+        health_check_interval=30,
     )
     return RedisCache(client)

@@ -65,6 +65,25 @@ class Settings(BaseSettings):
     login_code_sender: str | None = Field(
         default=None, description="'log' or 'package.module:factory' for SMS login codes"
     )
+    # Login abuse limits (SMS pumping, exhausting someone's codes, guessing codes).
+    login_code_ip_window: int = Field(default=600, ge=10, description="per-IP window, seconds")
+    login_code_per_ip: int = Field(default=30, ge=1, description="codes per IP per window")
+    login_code_per_ip_daily: int = Field(default=200, ge=1, description="codes per IP per day")
+    login_code_global_per_minute: int = Field(
+        default=300, ge=1, description="codes per minute for the whole service"
+    )
+    login_failures_per_ip: int = Field(
+        default=50, ge=1, description="wrong login codes per IP per window"
+    )
+    metrics_token: str | None = Field(
+        default=None, description="bearer token for /metrics; prod without one: no /metrics"
+    )
+    mongodb_timeout_ms: int = Field(
+        default=2500, ge=100, le=600_000, description="client-side MongoDB operation timeout"
+    )
+    redis_timeout_ms: int = Field(
+        default=1000, ge=50, le=60_000, description="Redis connect and socket timeout"
+    )
 
     graphiql: bool | None = None
     introspection: bool | None = None

@@ -14,7 +14,7 @@ from strawberry.types import Info
 
 from gateway.accounts import ACCOUNT_INDEXES, mask_phone, normalize_phone
 from gateway.audit import AUDIT_INDEXES
-from gateway.auth import IdentityLevel, RefreshTokenReused, Role, TokenError
+from gateway.auth import REVOCATION_INDEXES, IdentityLevel, RefreshTokenReused, Role, TokenError
 from gateway.context import Context
 from gateway.errors import OneStopError, Unauthenticated
 from gateway.pagination import page_request
@@ -110,6 +110,17 @@ class AuthPayload:
     expires_in: int = strawberry.field(description="Access token lifetime in seconds.")
     refresh_expires_in: int = strawberry.field(description="Refresh token lifetime in seconds.")
     viewer: Viewer = strawberry.field(description="Who signed in.")
+
+
+def _client_ip(ctx: Context) -> str | None:
+    """The caller's address as uvicorn resolved it.
+
+    uvicorn runs with ``proxy_headers``: it takes ``X-Forwarded-For`` only from the
+    addresses in ``FORWARDED_ALLOW_IPS`` (uvicorn's default: 127.0.0.1, i.e. a
+    reverse proxy on the same host); from anyone else the header is ignored.
+    """
+    client = ctx.request.client if ctx.request is not None else None
+    return client.host if client is not None else None
 
 
 async def _viewer(ctx: Context, subject: str, claims: dict[str, Any]) -> Viewer:
@@ -209,7 +220,7 @@ class GatewayMutation:
     async def request_login_code(self, info: GatewayInfo, phone: str) -> LoginCodeRequest:
         ctx = info.context
         number = normalize_phone(phone)
-        code = await ctx.runtime.login_codes.request(number)
+        code = await ctx.runtime.login_codes.request(number, _client_ip(ctx))
         return LoginCodeRequest(
             masked_phone=mask_phone(number) or "",
             expires_in=ctx.runtime.login_codes.TTL,
@@ -224,7 +235,7 @@ class GatewayMutation:
         ctx = info.context
         number = normalize_phone(phone)
         try:
-            await ctx.runtime.login_codes.verify(number, code)
+            await ctx.runtime.login_codes.verify(number, code, _client_ip(ctx))
         except OneStopError as exc:
             await ctx.runtime.audit.record(
                 "auth.login",
@@ -291,7 +302,7 @@ core_module = Module(
     description="Sign-in, the current principal and ops introspection (built into the gateway).",
     query=GatewayQuery,
     mutation=GatewayMutation,
-    indexes=(*ACCOUNT_INDEXES, *AUDIT_INDEXES),
+    indexes=(*ACCOUNT_INDEXES, *AUDIT_INDEXES, *REVOCATION_INDEXES),
     permissions=(
         Permission(
             "gateway.audit.read",

@@ -14,11 +14,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.auth import ANONYMOUS, TokenError
 from gateway.errors import ErrorCode
+from gateway.extensions.errors import dependency_unavailable
 from gateway.observability import request_id_var
 
 __all__ = ["AuthMiddleware", "BodySizeLimit", "RequestContextMiddleware"]
 
 access_log = logging.getLogger("onestop.access")
+auth_log = logging.getLogger("onestop.auth")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 _KNOWN_ROUTES = ("/graphql", "/healthz", "/readyz", "/metrics", "/.well-known/jwks.json")
 
@@ -130,7 +132,8 @@ class AuthMiddleware:
         state: dict[str, Any] = scope.setdefault("state", {})
         state["principal"] = ANONYMOUS
         authorization = _header(scope, b"authorization")
-        if authorization:
+        # /metrics has its own bearer token (ONESTOP_METRICS_TOKEN), not a session.
+        if authorization and scope.get("path") != "/metrics":
             scheme, _, token = authorization.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
                 await _unauthorized(send, "expected 'Authorization: Bearer <token>'")
@@ -140,6 +143,25 @@ class AuthMiddleware:
                 state["principal"] = await tokens.verify_access_token(token.strip())
             except TokenError as exc:
                 await _unauthorized(send, exc.reason)
+                return
+            except Exception as exc:
+                # The revocation check needs the cache (and, after a cache restart, the
+                # database): when they fail the token can be neither accepted nor refused.
+                unavailable = dependency_unavailable(exc)
+                if unavailable is None:
+                    raise
+                auth_log.warning(
+                    "token check failed: %s unavailable (%s)",
+                    unavailable.extra.get("dependency"),
+                    type(exc).__name__,
+                )
+                await _send_error(
+                    send,
+                    503,
+                    unavailable.message,
+                    ErrorCode.UNAVAILABLE,
+                    ((b"retry-after", b"5"),),
+                )
                 return
         await self.app(scope, receive, send)
 

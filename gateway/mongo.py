@@ -11,10 +11,12 @@ import asyncio
 import logging
 import time
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from typing import Any
 from urllib.parse import urlparse
 
+import pymongo
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import OperationFailure
@@ -34,6 +36,7 @@ __all__ = [
     "database_name",
     "ensure_indexes",
     "ping",
+    "startup_timeout",
 ]
 
 log = logging.getLogger("onestop.mongo")
@@ -74,16 +77,37 @@ def database_name(url: str, override: str | None) -> str:
     return path or "onestop"
 
 
-def connect_mongo(url: str, *, app_name: str = "onestop-gateway") -> AsyncMongoClient[Any]:
-    """A client that fails fast: readiness must report a dead database in seconds."""
+def connect_mongo(
+    url: str, *, app_name: str = "onestop-gateway", timeout_ms: int = 2500
+) -> AsyncMongoClient[Any]:
+    """A client that fails fast: a dead or frozen database is an error within ``timeout_ms``.
+
+    ``timeoutMS`` is PyMongo's client-side operation timeout: it bounds server
+    selection, connection checkout, the socket read and (as ``maxTimeMS``) the
+    server's own work, so a request never hangs on the database; the error is
+    mapped to UNAVAILABLE. Bulk work at start-up runs under :func:`startup_timeout`.
+    """
+    selection_ms = min(timeout_ms, 2000)
     return AsyncMongoClient(
         url,
         appname=app_name,
-        serverSelectionTimeoutMS=3000,
-        connectTimeoutMS=3000,
+        timeoutMS=timeout_ms,
+        serverSelectionTimeoutMS=selection_ms,
+        connectTimeoutMS=selection_ms,
         tz_aware=True,
         event_listeners=[_CountingListener()],
     )
+
+
+STARTUP_TIMEOUT_SECONDS = 900.0
+
+
+def startup_timeout() -> AbstractContextManager[None]:
+    """A longer deadline for index builds, start-up hooks and seeding (not for requests).
+
+    Never wrap code that spawns long-lived tasks in it: they would inherit the deadline.
+    """
+    return pymongo.timeout(STARTUP_TIMEOUT_SECONDS)
 
 
 async def ping(client: AsyncMongoClient[Any], limit: float = 2.0) -> float:
@@ -95,6 +119,11 @@ async def ping(client: AsyncMongoClient[Any], limit: float = 2.0) -> float:
 
 async def ensure_indexes(db: AsyncDatabase[Any], specs: Iterable[IndexSpec]) -> int:
     """Create every declared index (idempotent); return how many were requested."""
+    with startup_timeout():
+        return await _create_indexes(db, specs)
+
+
+async def _create_indexes(db: AsyncDatabase[Any], specs: Iterable[IndexSpec]) -> int:
     count = 0
     for spec in specs:
         options: dict[str, Any] = {"name": spec.index_name}

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import time
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from gateway.mongo import ping
@@ -49,7 +50,21 @@ async def readyz(request: Request) -> Response:
     )
 
 
+def _metrics_allowed(request: Request) -> bool:
+    """With ONESTOP_METRICS_TOKEN set, only ``Authorization: Bearer <token>`` may scrape;
+    without one, development is open and production serves no /metrics at all."""
+    settings = request.app.state.settings
+    expected = settings.metrics_token
+    if not expected:
+        return bool(settings.is_dev)
+    given = request.headers.get("authorization", "")
+    return hmac.compare_digest(given.encode(), f"Bearer {expected}".encode())
+
+
 async def metrics(request: Request) -> Response:
+    if not _metrics_allowed(request):
+        # The same answer as for any unknown path: nothing to learn from probing.
+        return PlainTextResponse("Not Found", status_code=404)
     registry = request.app.state.metrics.registry
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 

@@ -30,16 +30,16 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 class RedisServer:
-    """A throw-away redis-server on a free loopback port, no persistence."""
+    """A throw-away redis-server on a free loopback port (or ``port``: a restart), no persistence."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, port: int | None = None) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
             raise RuntimeError(
                 "redis-server not found: `make test` installs Debian's redis-server, "
                 "or set ONESTOP_TEST_REDIS_URL to a reachable Redis"
             )
-        self.port = free_port()
+        self.port = port or free_port()
         workdir.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
             [

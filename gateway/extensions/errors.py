@@ -7,13 +7,15 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+import redis.exceptions
 from graphql import GraphQLError
+from pymongo.errors import ConnectionFailure, ExecutionTimeout, PyMongoError, WTimeoutError
 from strawberry.extensions import SchemaExtension
 
-from gateway.errors import ErrorCode, OneStopError
+from gateway.errors import ErrorCode, OneStopError, Unavailable
 from gateway.observability import current_request_id
 
-__all__ = ["ErrorCodeMapper", "classify"]
+__all__ = ["ErrorCodeMapper", "classify", "dependency_unavailable"]
 
 log = logging.getLogger("onestop.errors")
 
@@ -24,11 +26,43 @@ _VARIABLE_COERCION = re.compile(
 )
 
 
+def dependency_unavailable(exc: BaseException | None) -> Unavailable | None:
+    """UNAVAILABLE naming the dependency when ``exc`` (or its cause) is MongoDB or Redis
+    failing or timing out; None otherwise. The message never carries the raw error."""
+    for _ in range(4):  # the exception, or what it was raised from
+        if exc is None:
+            return None
+        if isinstance(exc, Unavailable):
+            return exc
+        if isinstance(exc, ConnectionFailure | ExecutionTimeout | WTimeoutError) or (
+            isinstance(exc, PyMongoError) and exc.timeout
+        ):
+            # ConnectionFailure covers AutoReconnect, NetworkTimeout, ServerSelectionTimeoutError.
+            return Unavailable(
+                "数据库暂不可用 (database unavailable)", extensions={"dependency": "database"}
+            )
+        if isinstance(exc, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
+            return Unavailable(
+                "缓存服务暂不可用 (cache unavailable)", extensions={"dependency": "cache"}
+            )
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
 def classify(error: GraphQLError) -> tuple[ErrorCode, OneStopError | None]:
     """The code for an error, and the OneStopError behind it when there is one."""
     original = error.original_error
     if isinstance(original, OneStopError):
         return original.code, original
+    unavailable = dependency_unavailable(original)
+    if unavailable is not None:
+        log.warning(
+            "dependency unavailable in %s: %s",
+            ".".join(str(p) for p in error.path or []) or "operation",
+            type(original).__name__,
+            extra={"dependency": unavailable.extra.get("dependency")},
+        )
+        return unavailable.code, unavailable
     if original is None:
         message = error.message
         if message.startswith("Syntax Error"):
