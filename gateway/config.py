@@ -92,6 +92,9 @@ class Settings(BaseSettings):
     max_tokens: int = Field(default=4000, ge=100, le=100_000)
     max_page_size: int = Field(default=100, ge=1, le=1000)
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="largest request body")
+    max_string_length: int = Field(
+        default=10_000, ge=100, le=1_000_000, description="longest input string, in characters"
+    )
 
     @field_validator("modules", mode="before")
     @classmethod

@@ -27,6 +27,8 @@ __all__ = [
 
 
 class ErrorCode(StrEnum):
+    # The HTTP request itself is malformed (not UTF-8, not JSON, not an object, too deep).
+    BAD_REQUEST = "BAD_REQUEST"
     UNAUTHENTICATED = "UNAUTHENTICATED"
     FORBIDDEN = "FORBIDDEN"
     BAD_USER_INPUT = "BAD_USER_INPUT"

@@ -1,25 +1,97 @@
-"""The ``/graphql`` endpoint: strawberry's ASGI view with our per-request context."""
+"""The ``/graphql`` endpoint: strawberry's ASGI view with our per-request context.
+
+Everything that arrives over HTTP goes through :mod:`gateway.http_body` before
+GraphQL sees it, and every answer — including strawberry's own refusals, which it
+would send as plain text — is JSON in the GraphQL error shape with a stable code.
+"""
 
 from __future__ import annotations
 
-import json
+import logging
 from typing import Any
 
-from starlette.requests import Request
+from cross_web import HTTPException
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
+from strawberry.http.types import QueryParams
 
 from gateway.auth import ANONYMOUS
 from gateway.context import Context
+from gateway.errors import ErrorCode
+from gateway.http_body import (
+    RequestRejected,
+    check_request,
+    decode_json_object,
+    encode_json,
+    error_body,
+)
+from gateway.observability import current_request_id
 
 __all__ = ["GraphQLView"]
 
+log = logging.getLogger("onestop.errors")
+
+DEFAULT_MAX_STRING_LENGTH = 10_000
+
 
 class GraphQLView(GraphQL[Context, None]):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope=scope, receive=receive))
+        except RequestRejected as exc:
+            response = _json_response(exc.status, exc.body())
+        except HTTPException as exc:  # strawberry's refusals (no query, GET mutation…)
+            code = ErrorCode.NOT_FOUND if exc.status_code == 404 else ErrorCode.BAD_REQUEST
+            body = error_body(f"请求无效 ({exc.reason})", {"code": code.value})
+            response = _json_response(exc.status_code, body)
+        except ClientDisconnect:
+            raise  # the body limit answered already, or the client is gone
+        except Exception:
+            request_id = current_request_id()
+            log.exception("unexpected error answering /graphql")
+            body = error_body(
+                f"服务器内部错误，请稍后重试 (internal error; request id {request_id})",
+                {"code": ErrorCode.INTERNAL.value, "requestId": request_id},
+            )
+            response = _json_response(500, body)
+        await response(scope, receive, send)
+
     def encode_json(self, data: object) -> bytes:
-        # Chinese as UTF-8 (3 bytes a character), not \uXXXX escapes (6): half the bytes.
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+        return encode_json(data)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        return decode_json_object(data)
+
+    def parse_query_params(self, params: QueryParams) -> dict[str, Any]:
+        result: dict[str, Any] = dict(params)
+        for name in ("variables", "extensions"):
+            value = result.get(name)
+            if value == "null":  # as in a body: an object or null
+                result[name] = None
+            elif isinstance(value, str) and value:
+                result[name] = decode_json_object(value, f"`{name}` query parameter")
+        return result
+
+    async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
+        data = await super().parse_http_body(request)
+        for item in data if isinstance(data, list) else [data]:
+            check_request(
+                item.query,
+                item.variables,
+                item.operation_name,
+                item.extensions,
+                max_string_length=getattr(
+                    self.schema, "max_string_length", DEFAULT_MAX_STRING_LENGTH
+                ),
+            )
+        return data
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -32,3 +104,7 @@ class GraphQLView(GraphQL[Context, None]):
             request=request,
             response=response,
         )
+
+
+def _json_response(status: int, body: bytes) -> Response:
+    return Response(body, status_code=status, media_type="application/json; charset=utf-8")

@@ -14,7 +14,14 @@ import strawberry
 
 from gateway.errors import BadUserInput, FieldError
 
-__all__ = ["PageInfo", "PageRequest", "decode_cursor", "encode_cursor", "page_request"]
+__all__ = [
+    "MAX_CURSOR_OFFSET",
+    "PageInfo",
+    "PageRequest",
+    "decode_cursor",
+    "encode_cursor",
+    "page_request",
+]
 
 
 @strawberry.type(description="Relay page information.")
@@ -29,14 +36,23 @@ def encode_cursor(namespace: str, offset: int) -> str:
     return base64.urlsafe_b64encode(f"{namespace}:{offset}".encode()).decode().rstrip("=")
 
 
+# Offset cursors past this are refused: no list pages that far, and PyMongo's ``skip``
+# overflows at 2**63 (an INTERNAL error for what is the caller's bad input).
+MAX_CURSOR_OFFSET = 10_000_000
+
+
 def decode_cursor(namespace: str, cursor: str) -> int:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        kind, _, offset = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
-        value = int(offset)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        value, kind = -1, ""
-    if kind != namespace or value < 0:
+    kind, value = "", -1
+    if cursor.isascii() and len(cursor) <= 200:
+        try:
+            padded = cursor + "=" * (-len(cursor) % 4)
+            kind, _, offset = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
+            # Plain ASCII digits only: int() would also take "+1", " 1", "1_0" and "١".
+            if offset.isascii() and offset.isdigit() and len(offset) <= 12:
+                value = int(offset)
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            kind = ""
+    if kind != namespace or not 0 <= value <= MAX_CURSOR_OFFSET:
         raise BadUserInput("分页游标无效 (invalid cursor)", [FieldError("after", "invalid cursor")])
     return value
 

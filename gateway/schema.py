@@ -7,7 +7,7 @@ from functools import partial
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import ASTValidationRule, GraphQLError, specified_rules
 from strawberry.extensions import DisableIntrospection, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
@@ -15,6 +15,7 @@ from strawberry.types import ExecutionContext
 from gateway.config import Settings
 from gateway.core_module import core_module
 from gateway.extensions import ErrorCodeMapper, OperationMetricsRecorder, document_limits
+from gateway.input_strings import string_literal_rule
 from gateway.observability import Metrics
 from gateway.permissions import declared_requirements
 from gateway.registry import Composition, CompositionError, Module, compose
@@ -23,6 +24,20 @@ __all__ = ["OneStopSchema", "build_schema", "compose_with_core", "schema_sdl"]
 
 
 class OneStopSchema(strawberry.Schema):
+    # Input strings: graphql_view checks the variables; this rule joins graphql-core's
+    # rules for the literals. One tuple per schema, so cached validations keep hitting.
+    max_string_length: int = 10_000
+    _validation_rules: tuple[type[ASTValidationRule], ...] = tuple(specified_rules)
+
+    def limit_input_strings(self, max_length: int) -> None:
+        self.max_string_length = max_length
+        self._validation_rules = (*specified_rules, string_literal_rule(max_length))
+
+    def _create_execution_context(self, *args: Any, **kwargs: Any) -> ExecutionContext:
+        context = super()._create_execution_context(*args, **kwargs)
+        context.validation_rules = self._validation_rules
+        return context
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -62,6 +77,7 @@ def build_schema(
         # Not sort_schema=True: strawberry's sorted copy cannot print enum default values.
         config=StrawberryConfig(),
     )
+    schema.limit_input_strings(settings.max_string_length)
     unknown = [
         f"{coordinate} requires {permission!r}"
         for coordinate, permission in declared_requirements(schema)
