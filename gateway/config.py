@@ -90,6 +90,12 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(default=12, ge=2, le=64)
     max_aliases: int = Field(default=30, ge=1, le=1000)
     max_tokens: int = Field(default=4000, ge=100, le=100_000)
+    max_document_chars: int = Field(
+        default=65_536, ge=1024, le=1_048_576, description="longest GraphQL document text"
+    )
+    max_query_cost: int = Field(
+        default=3000, ge=10, le=10_000_000, description="largest estimated operation cost"
+    )
     max_page_size: int = Field(default=100, ge=1, le=1000)
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="largest request body")
     max_string_length: int = Field(

@@ -40,6 +40,8 @@ class ErrorCode(StrEnum):
     # The document itself is wrong (syntax, unknown field, limits): nothing ran.
     GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+    # The operation would cost more than ONESTOP_MAX_QUERY_COST (fan-out of lists).
+    QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 
 
 @dataclass(frozen=True)

@@ -212,5 +212,5 @@ class BodySizeLimit:
 
 async def _too_large(send: Send, limit: int) -> None:
     await _send_error(
-        send, 413, f"请求体超过 {limit} 字节 (request body too large)", ErrorCode.BAD_USER_INPUT
+        send, 413, f"请求体超过 {limit} 字节 (request body too large)", ErrorCode.BAD_REQUEST
     )

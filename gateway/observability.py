@@ -124,6 +124,17 @@ class Metrics:
             buckets=(0, 1, 2, 3, 5, 8, 13, 21, 50),
             registry=self.registry,
         )
+        self.document_validations = Counter(
+            "onestop_graphql_document_validations_total",
+            "Runs of graphql-core validation; a document seen before is not validated again",
+            registry=self.registry,
+        )
+        self.document_refusals = Counter(
+            "onestop_graphql_document_refusals_total",
+            "Documents refused before validation, by the limit they broke",
+            ["limit"],
+            registry=self.registry,
+        )
         self.modules_loaded = Gauge(
             "onestop_modules_loaded", "Modules composed into the schema", registry=self.registry
         )

@@ -47,6 +47,7 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "Composition",
     "CompositionError",
+    "CostHint",
     "IndexSpec",
     "Module",
     "ModuleInfo",
@@ -80,6 +81,27 @@ class IndexSpec:
     @property
     def index_name(self) -> str:
         return self.name or "_".join(f"{key}_{direction}" for key, direction in self.keys)
+
+
+@dataclass(frozen=True)
+class CostHint:
+    """What one field costs, for the per-operation cost limit (README "Query cost").
+
+    Attributes:
+        cost: the field's own cost each time it resolves (default: 1 for an
+            object, 0 for a scalar); give database-backed root fields more.
+        list_size: for a list field without ``first``/``last``, how many
+            elements it typically returns (default: the gateway's default).
+        argument_costs: extra cost when an argument is given, e.g.
+            ``{"search": 150}`` for a full-text search.
+
+    Example:
+        cost_hints={"Query.affairItems": CostHint(10, argument_costs={"search": 200})}
+    """
+
+    cost: int = 1
+    list_size: int | None = None
+    argument_costs: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -125,7 +147,8 @@ class Module:
         seeds: async loaders run by ``onestop seed`` (and on an empty database);
             they must be idempotent (upserts).
         permissions: the permissions its fields require, with descriptions.
-        cost_hints: ``{"Query.field": cost}`` for query cost limits.
+        cost_hints: ``{"Type.field": CostHint(...)}`` (or a plain int cost) for the
+            per-operation cost limit; see :class:`CostHint`.
         interfaces: published interfaces other modules may call, by name,
             built once per process from the runtime.
         event_handlers: ``{topic: [handler]}`` for events on the bus.
@@ -144,7 +167,7 @@ class Module:
     collections: Sequence[str] = ()
     seeds: Sequence[SeedLoader] = ()
     permissions: Sequence[Permission] = ()
-    cost_hints: Mapping[str, int] = field(default_factory=dict)
+    cost_hints: Mapping[str, CostHint | int] = field(default_factory=dict)
     interfaces: Mapping[str, InterfaceFactory] = field(default_factory=dict)
     event_handlers: Mapping[str, Sequence[EventHandler]] = field(default_factory=dict)
     on_startup: Sequence[StartupHook] = ()
@@ -177,6 +200,7 @@ class Composition:
     types: tuple[type, ...]
     permissions: Mapping[str, Permission]
     indexes: tuple[IndexSpec, ...]
+    cost_hints: Mapping[str, CostHint] = field(default_factory=dict)
 
     def module_names(self) -> list[str]:
         return [info.module.name for info in self.modules]
@@ -295,6 +319,8 @@ def compose(modules: Sequence[Module]) -> Composition:
     collection_owner: dict[str, str] = {}
     loader_owner: dict[Any, str] = {}
     interface_owner: dict[str, str] = {}
+    hint_owner: dict[str, str] = {}
+    cost_hints: dict[str, CostHint] = {}
     module_owner: dict[str, str] = {}
     infos: list[ModuleInfo] = []
     permissions: dict[str, Permission] = {}
@@ -345,6 +371,11 @@ def compose(modules: Sequence[Module]) -> Composition:
             if interface in interface_owner:
                 raise clash("interface", interface, interface_owner[interface], module.name)
             interface_owner[interface] = module.name
+        for coordinate, hint in module.cost_hints.items():
+            if coordinate in hint_owner:
+                raise clash("cost hint", coordinate, hint_owner[coordinate], module.name)
+            hint_owner[coordinate] = module.name
+            cost_hints[coordinate] = hint if isinstance(hint, CostHint) else CostHint(hint)
         indexes.extend(module.indexes)
         infos.append(
             ModuleInfo(
@@ -375,4 +406,5 @@ def compose(modules: Sequence[Module]) -> Composition:
         types=tuple(t for m in modules for t in m.types),
         permissions=permissions,
         indexes=tuple(indexes),
+        cost_hints=cost_hints,
     )

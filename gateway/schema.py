@@ -15,6 +15,8 @@ from strawberry.types import ExecutionContext
 from gateway.config import Settings
 from gateway.core_module import core_module
 from gateway.extensions import ErrorCodeMapper, OperationMetricsRecorder, document_limits
+from gateway.extensions.cost import CostAnalyzer
+from gateway.extensions.limits import DocumentLimits, GuardState
 from gateway.input_strings import string_literal_rule
 from gateway.observability import Metrics
 from gateway.permissions import declared_requirements
@@ -24,6 +26,9 @@ __all__ = ["OneStopSchema", "build_schema", "compose_with_core", "schema_sdl"]
 
 
 class OneStopSchema(strawberry.Schema):
+    # The document guard's shared state (limits, cost analyzer, validation cache).
+    guard: GuardState
+
     # Input strings: graphql_view checks the variables; this rule joins graphql-core's
     # rules for the literals. One tuple per schema, so cached validations keep hitting.
     max_string_length: int = 10_000
@@ -64,8 +69,27 @@ def build_schema(
         extensions.append(
             partial(OperationMetricsRecorder, metrics=metrics, expose_db_commands=settings.is_dev)
         )
-    extensions.append(partial(ErrorCodeMapper, mask_internal=not settings.is_dev))
-    extensions.extend(document_limits(settings))
+    # Suggestions ("Did you mean 'name'?") reveal the schema exactly when
+    # introspection is meant to hide it.
+    hide_suggestions = not settings.introspection_enabled
+    extensions.append(
+        partial(
+            ErrorCodeMapper, mask_internal=not settings.is_dev, hide_suggestions=hide_suggestions
+        )
+    )
+    guard = GuardState(
+        DocumentLimits(
+            max_tokens=settings.max_tokens,
+            max_chars=settings.max_document_chars,
+            max_depth=settings.max_query_depth,
+            max_aliases=settings.max_aliases,
+            max_cost=settings.max_query_cost,
+            max_fields=settings.max_tokens,
+            hide_suggestions=hide_suggestions,
+        ),
+        metrics,
+    )
+    extensions.extend(document_limits(settings, guard))
     if not settings.introspection_enabled:
         extensions.append(DisableIntrospection)
     schema = OneStopSchema(
@@ -77,6 +101,13 @@ def build_schema(
         # Not sort_schema=True: strawberry's sorted copy cannot print enum default values.
         config=StrawberryConfig(),
     )
+    guard.analyzer = CostAnalyzer(
+        schema._schema, composition.cost_hints, max_page_size=settings.max_page_size
+    )
+    schema.guard = guard
+    unknown_hints = [c for c in composition.cost_hints if not _has_coordinate(schema, c)]
+    if unknown_hints:
+        raise CompositionError("cost hints for unknown fields: " + ", ".join(unknown_hints))
     schema.limit_input_strings(settings.max_string_length)
     unknown = [
         f"{coordinate} requires {permission!r}"
@@ -86,6 +117,12 @@ def build_schema(
     if unknown:
         raise CompositionError("undeclared permissions: " + "; ".join(unknown))
     return schema
+
+
+def _has_coordinate(schema: strawberry.Schema, coordinate: str) -> bool:
+    type_name, _, field_name = coordinate.partition(".")
+    graphql_type = schema._schema.get_type(type_name)
+    return field_name in (getattr(graphql_type, "fields", None) or {})
 
 
 def schema_sdl(schema: strawberry.Schema) -> str:

@@ -25,6 +25,9 @@ _VARIABLE_COERCION = re.compile(
     r"of non-null type .* must not be null)"
 )
 
+# graphql-core's hints: "Did you mean 'name' or 'faq'?", "Did you mean the enum value 'X'?"
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
 
 def dependency_unavailable(exc: BaseException | None) -> Unavailable | None:
     """UNAVAILABLE naming the dependency when ``exc`` (or its cause) is MongoDB or Redis
@@ -86,8 +89,9 @@ class ErrorCodeMapper(SchemaExtension):
     generic message naming that id, so a user can quote it to support.
     """
 
-    def __init__(self, *, mask_internal: bool) -> None:
+    def __init__(self, *, mask_internal: bool, hide_suggestions: bool = False) -> None:
         self.mask_internal = mask_internal
+        self.hide_suggestions = hide_suggestions
 
     def on_operation(self) -> Iterator[None]:
         yield
@@ -97,14 +101,21 @@ class ErrorCodeMapper(SchemaExtension):
             result.errors = [self._process(error) for error in errors]
 
     def _process(self, error: GraphQLError) -> GraphQLError:
-        code, known = classify(error)
         extensions: dict[str, Any] = dict(error.extensions or {})
+        if error.original_error is None and extensions.get("code") in ErrorCode.__members__:
+            # Raised by the gateway itself with its code already set (document limits).
+            return error
+        code, known = classify(error)
         if known is not None:
             extensions.update(known.extensions)
             return self._copy(error, known.message, extensions)
         extensions["code"] = code.value
         if code is not ErrorCode.INTERNAL:
-            return self._copy(error, error.message, extensions)
+            message = error.message
+            if self.hide_suggestions:
+                # Validation hides them already; value coercion at execution does not.
+                message = _SUGGESTION.sub("", message)
+            return self._copy(error, message, extensions)
         request_id = current_request_id()
         original = error.original_error
         log.error(

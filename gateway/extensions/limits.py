@@ -1,56 +1,319 @@
-"""Document limits that reject abusive queries before anything executes."""
+"""Document limits that reject abusive queries before anything executes, and caches.
+
+:class:`DocumentGuard` owns the whole pre-execution path of a request:
+
+1. a token count by one regular expression (C speed) refuses an oversized
+   document before graphql-core's pure-Python lexer sees it (~12 µs a token);
+2. parsing, cached per document text — failures too, so a bad document sent
+   again costs nothing and is never parsed twice in one request;
+3. depth, aliases, fields, duplicates and cost from the linear walk of
+   :mod:`gateway.extensions.cost`, so an abusive document never reaches the
+   super-linear validation rules;
+4. graphql-core validation, cached per document text.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import re
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator
+from dataclasses import dataclass
 from functools import partial
+from typing import Any, Generic, TypeVar
 
-from graphql import GraphQLError
-from strawberry.extensions import (
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    SchemaExtension,
-    ValidationCache,
-)
+from graphql import DocumentNode, GraphQLError, parse, validate
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from gateway.config import Settings
+from gateway.errors import ErrorCode
+from gateway.extensions.cost import CostAnalyzer, OperationShape
+from gateway.observability import Metrics
 
-__all__ = ["DocumentParserCache", "document_limits"]
+__all__ = ["DocumentGuard", "DocumentLimits", "GuardState", "document_limits"]
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+# GraphQL's lexical tokens as graphql-core counts them: comments and commas are
+# skipped, a string (block or plain) is one token. Characters it does not know
+# are not counted, so the estimate never exceeds graphql-core's own count.
+_TOKEN = re.compile(
+    # Inside a string each alternative starts with a different character (no
+    # backtracking), and the closing quote is optional: an unterminated string is
+    # one token to the end of its line instead of a failed match that the engine
+    # would retry from every later quote (quadratic on `"\"\"\…`).
+    r'"""(?:[^"\\]|\\[\s\S]|"(?!""))*(?:"""|$)'
+    r'|"(?:\\.|[^"\\\n])*"?'
+    r"|(?P<skip>#[^\n\r]*|,)"
+    r"|[_A-Za-z][_0-9A-Za-z]*"
+    r"|-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
+    r"|\.\.\."
+    r"|[!$&():=@\[\]{}|]"
+)
+# Stands in for a document refused before or at parsing: strawberry needs some
+# document to read the operation type from; the guard reports the real error.
+_REFUSED = parse("{ __typename }")
 
 
-class DocumentParserCache(ParserCache):
-    """strawberry's ParserCache, but a syntax error stays inside the operation.
+def count_tokens(text: str, limit: int) -> int:
+    """Tokens in ``text``, counting no further than ``limit + 1``."""
+    count = 0
+    for match in _TOKEN.finditer(text):
+        if match.lastgroup != "skip":
+            count += 1
+            if count > limit:
+                break
+    return count
 
-    The stock cache raises from its ``on_parse`` hook, outside strawberry's own
-    error handling, so the error skips the operation hooks (no error code, no
-    metrics). Leaving the document unset lets strawberry parse it again inside
-    its handler and report the syntax error like any other.
+
+class BoundedCache(Generic[K, V]):
+    """A small LRU map; bounded so unique query texts cannot grow memory."""
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._data: OrderedDict[K, V] = OrderedDict()
+
+    def get(self, key: K) -> V | None:
+        value = self._data.get(key)
+        if value is not None:
+            self._data.move_to_end(key)
+        return value
+
+    def put(self, key: K, value: V) -> None:
+        self._data[key] = value
+        self._data.move_to_end(key)
+        while len(self._data) > self.maxsize:
+            self._data.popitem(last=False)
+
+
+@dataclass(frozen=True)
+class DocumentLimits:
+    """The per-operation maxima, from settings."""
+
+    max_tokens: int
+    max_chars: int
+    max_depth: int
+    max_aliases: int
+    max_cost: int
+    # A document may not spread out to more field selections than it could spell
+    # out within the token limit: beyond that, fragments are being used as an amplifier.
+    max_fields: int
+    hide_suggestions: bool
+    # Measured: graphql-core compares such pairs at ~3 µs each (790 copies of
+    # `me { id }` = 311,655 pairs took 0.93 s to validate). 1,000 pairs is ~3 ms,
+    # far above what a hand-written document has.
+    max_merge_pairs: int = 1000
+
+
+class DocumentGuard(SchemaExtension):
+    """Token limit, cached parse, limits from the linear walk, cached validation.
+
+    One instance per request (strawberry's factory pattern); the analyzer and the
+    caches are shared by all of them through ``state``.
     """
+
+    def __init__(self, *, state: GuardState) -> None:
+        self.state = state
+        self._refusal: GraphQLError | None = None
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
-        try:
-            context.graphql_document = self.cached_parse_document(
-                context.query, **context.parse_options
-            )
-        except GraphQLError:
-            context.graphql_document = None
+        if context.graphql_document is None and context.query:
+            parsed = self.state.parse(context.query)
+            if isinstance(parsed, GraphQLError):
+                self._refusal = parsed
+                context.graphql_document = _REFUSED
+            else:
+                context.graphql_document = parsed
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        if self._refusal is not None:
+            context.pre_execution_errors = [self._refusal]
+        elif document is not None and context.query is not None:
+            state = self.state
+            shape = state.shape(context.query, document, context.operation_name, context.variables)
+            refusal = state.refusal(shape)
+            if refusal is not None:
+                if state.metrics is not None:
+                    limit = (refusal.extensions or {})["limit"]
+                    state.metrics.document_refusals.labels(limit).inc()
+                context.pre_execution_errors = [refusal]
+            else:
+                context.pre_execution_errors = state.validate(
+                    context.query, document, context.validation_rules
+                )
         yield
 
 
-def document_limits(settings: Settings) -> list[Callable[[], SchemaExtension]]:
-    """Parser/validation caches plus depth, alias and token limits.
+class GuardState:
+    """What every request's :class:`DocumentGuard` shares: limits, analyzer, caches."""
 
-    The caches come first: a document seen before skips parsing and validation,
-    which is most of strawberry's per-request overhead.
-    """
-    # Factories, not instances: strawberry creates extensions per request.
-    return [
-        partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
-        partial(DocumentParserCache, maxsize=1024),
-        partial(ValidationCache, maxsize=1024),
-        partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
-        partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
-    ]
+    def __init__(
+        self, limits: DocumentLimits, metrics: Metrics | None = None, maxsize: int = 1024
+    ) -> None:
+        self.limits = limits
+        self.metrics = metrics
+        self.analyzer: CostAnalyzer | None = None  # set once the schema exists
+        # (query, operation) -> names of the variables its cost depends on
+        self._cost_variables: BoundedCache[tuple[str, str | None], frozenset[str]] = BoundedCache(
+            maxsize
+        )
+        self.shapes: BoundedCache[tuple[Any, ...], OperationShape] = BoundedCache(maxsize)
+        self.documents: BoundedCache[str, DocumentNode | GraphQLError] = BoundedCache(maxsize)
+        self.validations: BoundedCache[tuple[str, int], list[GraphQLError]] = BoundedCache(maxsize)
+        self.validation_runs = 0  # how often graphql-core validation actually ran
+
+    def parse(self, query: str) -> DocumentNode | GraphQLError:
+        """The document for ``query``, or the error refusing it (both cached)."""
+        if len(query) > self.limits.max_chars:
+            # Checked first (even counting tokens is linear in the text) and not
+            # cached: a cache of megabyte keys would be a memory leak of its own.
+            if self.metrics is not None:
+                self.metrics.document_refusals.labels("characters").inc()
+            return _limit_error(
+                f"文档过长 (the document has more than {self.limits.max_chars} characters)",
+                ErrorCode.GRAPHQL_PARSE_FAILED,
+                "characters",
+                len(query),
+                self.limits.max_chars,
+            )
+        cached = self.documents.get(query)
+        if cached is not None:
+            return cached
+        result: DocumentNode | GraphQLError
+        if (tokens := count_tokens(query, self.limits.max_tokens)) > self.limits.max_tokens:
+            result = _limit_error(
+                f"文档过长 (the document has more than {self.limits.max_tokens} tokens)",
+                ErrorCode.GRAPHQL_PARSE_FAILED,
+                "tokens",
+                tokens,
+                self.limits.max_tokens,
+            )
+        else:
+            try:
+                result = parse(query, max_tokens=self.limits.max_tokens)
+            except GraphQLError as error:
+                result = GraphQLError(
+                    error.message,
+                    source=error.source,
+                    positions=error.positions,
+                    extensions={"code": ErrorCode.GRAPHQL_PARSE_FAILED.value},
+                )
+        if isinstance(result, GraphQLError) and self.metrics is not None:
+            limit = (result.extensions or {}).get("limit", "syntax")
+            self.metrics.document_refusals.labels(limit).inc()
+        self.documents.put(query, result)
+        return result
+
+    def shape(
+        self, query: str, document: Any, operation: str | None, variables: Any
+    ) -> OperationShape:
+        assert self.analyzer is not None, "GuardState.analyzer is set by build_schema"
+        values = variables if isinstance(variables, dict) else {}
+        names = self._cost_variables.get((query, operation))
+        if names is not None:
+            key = (query, operation, *(repr(values.get(n)) for n in sorted(names)))
+            cached = self.shapes.get(key)
+            if cached is not None:
+                return cached
+        shape = self.analyzer.analyze(document, operation, values)
+        self._cost_variables.put((query, operation), shape.cost_variables)
+        key = (query, operation, *(repr(values.get(n)) for n in sorted(shape.cost_variables)))
+        self.shapes.put(key, shape)
+        return shape
+
+    def refusal(self, shape: OperationShape) -> GraphQLError | None:
+        limits = self.limits
+        if shape.depth > limits.max_depth:
+            return _limit_error(
+                f"查询嵌套过深 (query depth {shape.depth} exceeds {limits.max_depth})",
+                ErrorCode.GRAPHQL_VALIDATION_FAILED,
+                "depth",
+                shape.depth,
+                limits.max_depth,
+            )
+        if shape.aliases > limits.max_aliases:
+            return _limit_error(
+                f"别名过多 (aliases {_bounded(shape.aliases)} exceed {limits.max_aliases})",
+                ErrorCode.GRAPHQL_VALIDATION_FAILED,
+                "aliases",
+                shape.aliases,
+                limits.max_aliases,
+            )
+        if shape.fields > limits.max_fields:
+            return _limit_error(
+                f"片段展开后字段过多 (the document expands to {_bounded(shape.fields)} "
+                f"field selections; at most {limits.max_fields})",
+                ErrorCode.QUERY_TOO_COMPLEX,
+                "fields",
+                shape.fields,
+                limits.max_fields,
+            )
+        if shape.merge_pairs > limits.max_merge_pairs:
+            return _limit_error(
+                f"重复字段过多 (the document repeats fields or fragments too often: "
+                f"{_bounded(shape.merge_pairs)} pairs to merge; at most {limits.max_merge_pairs})",
+                ErrorCode.QUERY_TOO_COMPLEX,
+                "duplicates",
+                shape.merge_pairs,
+                limits.max_merge_pairs,
+            )
+        if shape.cost > limits.max_cost:
+            return _limit_error(
+                f"查询代价过高，请减少每页数量或嵌套列表 "
+                f"(query cost {_bounded(shape.cost)} exceeds {limits.max_cost})",
+                ErrorCode.QUERY_TOO_COMPLEX,
+                "cost",
+                shape.cost,
+                limits.max_cost,
+            )
+        return None
+
+    def validate(self, query: str, document: Any, rules: Any) -> list[GraphQLError]:
+        # The rules are the same tuple for every request of this schema (no per-request
+        # limiter rules any more), so their identity is part of the key, not their content.
+        key = (query, id(rules))
+        cached = self.validations.get(key)
+        if cached is not None:
+            return cached
+        assert self.analyzer is not None
+        self.validation_runs += 1
+        if self.metrics is not None:
+            self.metrics.document_validations.inc()
+        errors = validate(
+            self.analyzer.schema,
+            document,
+            (*rules, MaybeNullValidationRule, OneOfInputValidationRule),
+            hide_suggestions=self.limits.hide_suggestions,
+        )
+        self.validations.put(key, errors)
+        return errors
+
+
+def _bounded(value: int) -> str:
+    # Fan-out numbers can have dozens of digits; the message stays readable.
+    return str(value) if value < 10**12 else f">{10**12:.0e}"
+
+
+def _limit_error(
+    message: str, code: ErrorCode, limit: str, value: int, maximum: int
+) -> GraphQLError:
+    return GraphQLError(
+        message,
+        extensions={
+            "code": code.value,
+            "limit": limit,
+            "value": value if value < 2**53 else 2**53,  # still a JSON-safe number
+            "maximum": maximum,
+        },
+    )
+
+
+def document_limits(settings: Settings, state: GuardState) -> list[Callable[[], SchemaExtension]]:
+    """The guard; a factory, since strawberry creates extensions per request."""
+    return [partial(DocumentGuard, state=state)]

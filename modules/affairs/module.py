@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway.registry import Module
+from gateway.registry import CostHint, Module
 from gateway.runtime import Runtime
 from modules.affairs.loaders import ALL_LOADERS
 from modules.affairs.permissions import PERMISSIONS
@@ -25,6 +25,20 @@ async def _warm_catalog(runtime: Runtime) -> None:
         await index_items(repository, [])
 
 
+# Full-text search is the dearest thing a citizen can ask for (tens of ms against
+# microseconds for a field); list sizes are the seeded catalog's typical maxima.
+_SEARCH = {"search": 200}
+COST_HINTS = {
+    "Query.affairItems": CostHint(10, argument_costs=_SEARCH),
+    "Query.faq": CostHint(5, argument_costs=_SEARCH),
+    "Query.affairSuggestions": CostHint(20),
+    "Query.serviceLocations": CostHint(10),
+    "Query.affairsCatalogStats": CostHint(5),
+    "AffairItem.faq": CostHint(1, list_size=4),
+    "AffairItem.locations": CostHint(1, list_size=30),
+    "FaqEntry.items": CostHint(1, list_size=20),
+}
+
 module = Module(
     name="affairs",
     version="0.2.0",
@@ -36,7 +50,7 @@ module = Module(
     collections=(SEARCH_POSTINGS, SEARCH_TERMS),
     seeds=(load_catalog,),
     permissions=PERMISSIONS,
-    cost_hints={"Query.affairItems": 10, "Query.affairsCatalogStats": 5},
+    cost_hints=COST_HINTS,
     interfaces={"affairs.catalog": CatalogDirectory},
     on_startup=(_warm_catalog,),
 )

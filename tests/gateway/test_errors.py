@@ -107,7 +107,7 @@ def test_oversized_request_body_is_413(gateway: GatewayProcess) -> None:
     big = {"query": "{ me { id } }", "variables": {"pad": "x" * 1_200_000}}
     response = gateway.client.post("/graphql", json=big)
     assert response.status_code == 413
-    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
     assert gateway.client.get("/healthz").status_code == 200
 
 
@@ -130,3 +130,31 @@ def test_oversized_streamed_body_is_413(gateway: GatewayProcess) -> None:
         pass
     assert gateway.client.get("/healthz").status_code == 200
     assert "Traceback" not in gateway.log().split("request body")[-1]
+
+
+def test_prod_suggests_no_names(prod_gateway: GatewayProcess) -> None:
+    probes = [
+        ('{ affairItem(code: "x") { nam } }', None),
+        ("{ affairItms(first: 1) { totalCount } }", None),
+        ("{ affairItems(frist: 1) { totalCount } }", None),
+        ("mutation { createAffairItm { item { code } } }", None),
+        ("{ affairItems(sort: RELEVANS) { totalCount } }", None),
+        ("query($s: AffairItemSort) { affairItems(sort: $s) { totalCount } }", {"s": "RELEVANS"}),
+        ('{ affairItem(code: "x") { ... on AffairItm { code } } }', None),
+        ("query($f: AffairItemFiltr) { affairItems(filter: $f) { totalCount } }", None),
+        (
+            "query($f: AffairItemFilter) { affairItems(filter: $f) { totalCount } }",
+            {"f": {"departmentCode": ["x"]}},
+        ),
+        ("{ __typenam }", None),
+    ]
+    for query, variables in probes:
+        errors = prod_gateway.errors(query, variables)
+        for error in errors:
+            assert "Did you mean" not in error["message"], (query, error)
+            assert error["extensions"]["code"] in {"GRAPHQL_VALIDATION_FAILED", "BAD_USER_INPUT"}
+
+
+def test_dev_still_suggests_names(gateway: GatewayProcess) -> None:
+    error = gateway.errors('{ affairItem(code: "x") { nam } }')[0]
+    assert "Did you mean 'name'" in error["message"]

@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pytest
 import strawberry
+from graphql import parse
 from harness import ROOT, GatewayProcess
 
 from gateway.config import Settings
 from gateway.registry import (
     CompositionError,
+    CostHint,
     IndexSpec,
     Module,
     Permission,
@@ -164,6 +166,24 @@ def test_a_field_requiring_an_undeclared_permission_fails_at_build() -> None:
     composition = compose_with_core([Module("guarded", "1.0", "g", query=GuardedQuery)])
     with pytest.raises(CompositionError, match=r"halls\.secret\.read"):
         build_schema(composition, Settings())
+
+
+def test_cost_hints_compose_and_are_checked_against_the_schema() -> None:
+    halls = Module("halls", "1.0", "h", query=HallsQuery, cost_hints={"Query.halls": 7})
+    composition = compose_with_core([halls])
+    assert composition.cost_hints["Query.halls"] == CostHint(7)
+    schema = build_schema(composition, Settings())
+    assert schema.guard.analyzer is not None
+    # 7 for the field itself; its list (10 by default) of objects holds scalars only.
+    assert schema.guard.analyzer.analyze(parse("{ halls { name } }")).cost == 7
+
+    twice = Module("again", "1.0", "a", query=SharedTypeQuery, cost_hints={"Query.halls": 1})
+    with pytest.raises(CompositionError, match=r"cost hint 'Query.halls'.*'halls'.*'again'"):
+        compose_with_core([halls, twice])
+
+    typo = Module("typo", "1.0", "t", query=HallsQuery, cost_hints={"Query.hals": 3})
+    with pytest.raises(CompositionError, match=r"unknown fields: Query\.hals"):
+        build_schema(compose_with_core([typo]), Settings())
 
 
 def entry_point(name: str, value: str) -> EntryPoint:

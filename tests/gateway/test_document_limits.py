@@ -1,0 +1,186 @@
+"""Document limits over HTTP: fan-out, fragment bombs, duplicates, aliases, cost.
+
+Each attack here comes from the adversarial review (issue 6): before the guard,
+the first two stalled the whole server for seconds to minutes. The client's
+timeout is the hang detector: an exponential regression fails instead of waiting.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+
+import httpx
+import pytest
+from graphql import get_introspection_query
+from harness import GatewayProcess
+
+FAN_OUT = (
+    "{ affairItems(first: 1) { edges { node { faq { items { faq { items { faq { items "
+    "{ code } } } } } } } } } }"
+)
+FRAGMENT_BOMB = (
+    "fragment F0 on Query { __typename }\n"
+    + "".join(f"fragment F{i} on Query {{ ...F{i - 1} ...F{i - 1} }}\n" for i in range(1, 40))
+    + "query Bomb { ...F39 }"
+)
+
+
+def post(gateway: GatewayProcess, query: str, variables: dict | None = None) -> dict:
+    body: dict = {"query": query}
+    if variables is not None:
+        body["variables"] = variables
+    with httpx.Client(base_url=gateway.url, timeout=10) as client:
+        response = client.post("/graphql", json=body)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def refusal(payload: dict) -> dict:
+    assert payload["data"] is None, payload
+    (error,) = payload["errors"]
+    return error["extensions"]
+
+
+def metric(gateway: GatewayProcess, name: str, labels: str = "") -> float:
+    text = gateway.client.get("/metrics").text
+    pattern = rf"^{re.escape(name)}{re.escape(labels)} ([0-9.e+]+)$"
+    found = re.search(pattern, text, re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
+
+
+def test_fan_out_within_the_depth_limit_is_refused_by_cost(gateway: GatewayProcess) -> None:
+    extensions = refusal(post(gateway, FAN_OUT))
+    assert extensions["code"] == "QUERY_TOO_COMPLEX"
+    assert extensions["limit"] == "cost"
+    assert extensions["value"] > extensions["maximum"] == 3000
+
+
+def test_fragment_bomb_is_refused_without_expanding_it(gateway: GatewayProcess) -> None:
+    extensions = refusal(post(gateway, FRAGMENT_BOMB))
+    assert extensions["code"] == "QUERY_TOO_COMPLEX"
+    assert extensions["limit"] == "fields"
+    assert extensions["value"] >= 2**39  # counted exactly, never expanded
+
+
+def test_healthz_answers_while_attacks_are_refused(gateway: GatewayProcess) -> None:
+    outcomes: list[str] = []
+
+    def attack() -> None:
+        for document in (FAN_OUT, FRAGMENT_BOMB) * 5:
+            outcomes.append(refusal(post(gateway, document))["code"])
+
+    attackers = [threading.Thread(target=attack) for _ in range(3)]
+    for thread in attackers:
+        thread.start()
+    with httpx.Client(base_url=gateway.url, timeout=5) as client:
+        probes = [client.get("/healthz").status_code for _ in range(20)]
+    for thread in attackers:
+        thread.join(30)
+    assert probes == [200] * 20
+    assert outcomes == ["QUERY_TOO_COMPLEX"] * 30
+
+
+@pytest.mark.parametrize(
+    ("document", "limit"),
+    [
+        ("{" + " me { id }" * 790 + " }", "duplicates"),
+        ("{" + " __typename" * 3900 + " }", "duplicates"),
+        (
+            "".join(f"fragment D{i} on Query {{ me {{ id }} }} " for i in range(60))
+            + "{ "
+            + " ".join(f"...D{i}" for i in range(60))
+            + " }",
+            "duplicates",
+        ),
+        ("{" + " ".join(f"a{i}: __typename" for i in range(1000)) + " }", "aliases"),
+        (
+            "{"
+            + " ".join(
+                f"a{i}: affairItems(first: 100) {{ edges {{ node {{ code department {{ name }} }} }} }}"
+                for i in range(28)
+            )
+            + " }",
+            "cost",
+        ),
+        (
+            "{"
+            + " ".join(
+                f'a{i}: faq(search: "营业执照") {{ entries {{ question }} }}' for i in range(15)
+            )
+            + " }",
+            "cost",
+        ),
+    ],
+    ids=[
+        "790-duplicate-objects",
+        "3900-duplicate-scalars",
+        "60-fragments",
+        "aliases",
+        "28-big-pages",
+        "15-searches",
+    ],
+)
+def test_quadratic_and_heavy_documents_are_refused_before_validation(
+    gateway: GatewayProcess, document: str, limit: str
+) -> None:
+    validations = metric(gateway, "onestop_graphql_document_validations_total")
+    extensions = refusal(post(gateway, document))
+    assert extensions["limit"] == limit
+    assert extensions["code"] in {"QUERY_TOO_COMPLEX", "GRAPHQL_VALIDATION_FAILED"}
+    # Refused by the walk: graphql-core's validation never ran for it.
+    assert metric(gateway, "onestop_graphql_document_validations_total") == validations
+
+
+def test_depth_beyond_the_limit_is_a_validation_error(gateway: GatewayProcess) -> None:
+    deep = "{ affairItems(first: 1) { edges { node { faq { items { faq { items { faq { items { faq { items { faq { items { code } } } } } } } } } } } } } }"
+    extensions = refusal(post(gateway, deep))
+    assert extensions["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert extensions["limit"] == "depth"
+
+
+def test_realistic_pages_and_introspection_still_run(gateway: GatewayProcess) -> None:
+    page = post(
+        gateway,
+        "{ affairItems(first: 100) { totalCount edges { node { code name department { name } "
+        "themes { name } faq { question } locations { name } } } } }",
+    )
+    assert not page.get("errors"), page["errors"]
+    assert len(page["data"]["affairItems"]["edges"]) == 100
+    search = post(
+        gateway,
+        '{ affairItems(search: "营业执照", first: 20) { edges { node { name } } } '
+        'faq(search: "营业执照") { entries { question items { name } } } }',
+    )
+    assert not search.get("errors"), search["errors"]
+    introspection = post(gateway, get_introspection_query())  # what GraphiQL sends first
+    assert not introspection.get("errors")
+    assert introspection["data"]["__schema"]["queryType"]["name"] == "Query"
+
+
+def test_cost_follows_page_size_variables(gateway: GatewayProcess) -> None:
+    query = (
+        "query Nested($n: Int) { affairItems(first: $n) { edges { node { faq { items "
+        "{ faq { items { code } } } } } } } }"
+    )
+    small = post(gateway, query, {"n": 1})
+    assert not small.get("errors"), small["errors"]
+    extensions = refusal(post(gateway, query, {"n": 100}))
+    assert extensions["limit"] == "cost"
+    # Same document again with the small value: the cached shape is per value.
+    assert not post(gateway, query, {"n": 1}).get("errors")
+
+
+def test_a_document_is_validated_once(gateway: GatewayProcess) -> None:
+    query = "query ValidatedOnce { affairsCatalogStats { totalItems } }"
+    before = metric(gateway, "onestop_graphql_document_validations_total")
+    for _ in range(100):
+        assert gateway.data(query)
+    assert metric(gateway, "onestop_graphql_document_validations_total") == before + 1
+
+
+def test_refusals_are_counted_by_limit(gateway: GatewayProcess) -> None:
+    labels = '{limit="cost"}'
+    before = metric(gateway, "onestop_graphql_document_refusals_total", labels)
+    refusal(post(gateway, FAN_OUT))
+    assert metric(gateway, "onestop_graphql_document_refusals_total", labels) == before + 1
