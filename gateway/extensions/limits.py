@@ -228,50 +228,14 @@ class GuardState:
         return shape
 
     def refusal(self, shape: OperationShape) -> GraphQLError | None:
+        """The first limit ``shape`` breaks, as the error to answer with."""
         limits = self.limits
-        if shape.depth > limits.max_depth:
-            return _limit_error(
-                f"查询嵌套过深 (query depth {shape.depth} exceeds {limits.max_depth})",
-                ErrorCode.GRAPHQL_VALIDATION_FAILED,
-                "depth",
-                shape.depth,
-                limits.max_depth,
-            )
-        if shape.aliases > limits.max_aliases:
-            return _limit_error(
-                f"别名过多 (aliases {_bounded(shape.aliases)} exceed {limits.max_aliases})",
-                ErrorCode.GRAPHQL_VALIDATION_FAILED,
-                "aliases",
-                shape.aliases,
-                limits.max_aliases,
-            )
-        if shape.fields > limits.max_fields:
-            return _limit_error(
-                f"片段展开后字段过多 (the document expands to {_bounded(shape.fields)} "
-                f"field selections; at most {limits.max_fields})",
-                ErrorCode.QUERY_TOO_COMPLEX,
-                "fields",
-                shape.fields,
-                limits.max_fields,
-            )
-        if shape.merge_pairs > limits.max_merge_pairs:
-            return _limit_error(
-                f"重复字段过多 (the document repeats fields or fragments too often: "
-                f"{_bounded(shape.merge_pairs)} pairs to merge; at most {limits.max_merge_pairs})",
-                ErrorCode.QUERY_TOO_COMPLEX,
-                "duplicates",
-                shape.merge_pairs,
-                limits.max_merge_pairs,
-            )
-        if shape.cost > limits.max_cost:
-            return _limit_error(
-                f"查询代价过高，请减少每页数量或嵌套列表 "
-                f"(query cost {_bounded(shape.cost)} exceeds {limits.max_cost})",
-                ErrorCode.QUERY_TOO_COMPLEX,
-                "cost",
-                shape.cost,
-                limits.max_cost,
-            )
+        for check in _SHAPE_CHECKS:
+            value: int = getattr(shape, check.measure)
+            maximum: int = getattr(limits, check.maximum)
+            if value > maximum:
+                message = f"{check.message} ({check.measure} {_bounded(value)} > {maximum})"
+                return _limit_error(message, check.code, check.limit, value, maximum)
         return None
 
     def validate(self, query: str, document: Any, rules: Any) -> list[GraphQLError]:
@@ -293,6 +257,55 @@ class GuardState:
         )
         self.validations.put(key, errors)
         return errors
+
+
+@dataclass(frozen=True)
+class _ShapeCheck:
+    limit: str  # extensions.limit, as documented in README "Query cost"
+    measure: str  # OperationShape attribute
+    maximum: str  # DocumentLimits attribute
+    code: ErrorCode
+    message: str
+
+
+# In this order: the first broken limit is the one reported.
+_SHAPE_CHECKS = (
+    _ShapeCheck(
+        "depth",
+        "depth",
+        "max_depth",
+        ErrorCode.GRAPHQL_VALIDATION_FAILED,
+        "查询嵌套过深 (query too deep)",
+    ),
+    _ShapeCheck(
+        "aliases",
+        "aliases",
+        "max_aliases",
+        ErrorCode.GRAPHQL_VALIDATION_FAILED,
+        "别名过多 (too many aliases)",
+    ),
+    _ShapeCheck(
+        "fields",
+        "fields",
+        "max_fields",
+        ErrorCode.QUERY_TOO_COMPLEX,
+        "片段展开后字段过多 (too many field selections once fragments are spread in)",
+    ),
+    _ShapeCheck(
+        "duplicates",
+        "merge_pairs",
+        "max_merge_pairs",
+        ErrorCode.QUERY_TOO_COMPLEX,
+        "重复字段过多 (fields or fragments repeated too often in one selection set)",
+    ),
+    _ShapeCheck(
+        "cost",
+        "cost",
+        "max_cost",
+        ErrorCode.QUERY_TOO_COMPLEX,
+        "查询代价过高，请减少每页数量或嵌套列表 (query cost too high)",
+    ),
+)
 
 
 def _bounded(value: int) -> str:
