@@ -47,6 +47,17 @@ class Cache(Protocol):
         """Seconds left; -2 when the key does not exist, -1 when it never expires."""
         ...
 
+    async def take_tokens(
+        self, key: str, capacity: float, refill_per_second: float, tokens: float
+    ) -> tuple[bool, float, float]:
+        """Atomically take ``tokens`` from the token bucket at ``key``.
+
+        A missing bucket is full. Returns ``(allowed, retry_after_seconds, tokens_left)``;
+        nothing is taken when not allowed. The bucket expires once it would be full again.
+        See gateway.kit.ratelimit.TokenBucket, the interface modules use.
+        """
+        ...
+
     async def ping(self) -> None: ...
     async def close(self) -> None: ...
 
@@ -117,6 +128,26 @@ class MemoryCache:
             return -1
         return max(0, round(entry[1] - time.monotonic()))
 
+    async def take_tokens(
+        self, key: str, capacity: float, refill_per_second: float, tokens: float
+    ) -> tuple[bool, float, float]:
+        # No await between read and write: atomic within the event loop.
+        now = time.monotonic()
+        entry = self._live(key)
+        level, stamp = capacity, now
+        if entry is not None:
+            stored_level, stored_stamp = entry[0].split(b" ")
+            level, stamp = float(stored_level), float(stored_stamp)
+        level = min(capacity, level + max(0.0, now - stamp) * refill_per_second)
+        allowed = level >= tokens
+        retry_after = 0.0 if allowed else (tokens - level) / refill_per_second
+        if allowed:
+            level -= tokens
+        self._sweep()
+        expires = now + (capacity - level) / refill_per_second + 1
+        self._data[key] = (f"{level!r} {now!r}".encode(), expires)
+        return allowed, retry_after, level
+
     async def ping(self) -> None:
         return None
 
@@ -124,11 +155,40 @@ class MemoryCache:
         self._data.clear()
 
 
+# One script = one atomic step on the server, whatever the number of gateways. The server's
+# clock (TIME) is the only clock, so replicas with skewed clocks agree. Lua numbers returned to
+# Redis are truncated to integers, hence the strings.
+TAKE_TOKENS_LUA = """
+local capacity = tonumber(ARGV[1])
+local rate = tonumber(ARGV[2])
+local wanted = tonumber(ARGV[3])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local state = redis.call('HMGET', KEYS[1], 'level', 'stamp')
+local level = tonumber(state[1]) or capacity
+local stamp = tonumber(state[2]) or now
+level = math.min(capacity, level + math.max(0, now - stamp) * rate)
+local allowed = 0
+local retry_after = 0
+if level >= wanted then
+  level = level - wanted
+  allowed = 1
+else
+  retry_after = (wanted - level) / rate
+end
+redis.call('HSET', KEYS[1], 'level', string.format('%.17g', level),
+           'stamp', string.format('%.6f', now))
+redis.call('PEXPIRE', KEYS[1], math.ceil((capacity - level) / rate * 1000) + 1000)
+return {allowed, string.format('%.17g', retry_after), string.format('%.17g', level)}
+"""
+
+
 class RedisCache:
     backend = "redis"
 
     def __init__(self, client: redis.Redis) -> None:
         self.client = client
+        self._take_tokens = client.register_script(TAKE_TOKENS_LUA)
 
     async def get(self, key: str) -> bytes | None:
         value = await self.client.get(PREFIX + key)
@@ -168,6 +228,14 @@ class RedisCache:
 
     async def ttl(self, key: str) -> int:
         return int(await self.client.ttl(PREFIX + key))
+
+    async def take_tokens(
+        self, key: str, capacity: float, refill_per_second: float, tokens: float
+    ) -> tuple[bool, float, float]:
+        allowed, retry_after, level = await self._take_tokens(
+            keys=[PREFIX + key], args=[repr(capacity), repr(refill_per_second), repr(tokens)]
+        )
+        return bool(int(allowed)), float(retry_after), float(level)
 
     async def ping(self) -> None:
         await self.client.ping()

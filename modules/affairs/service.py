@@ -21,11 +21,12 @@ import strawberry
 
 from gateway.context import Context
 from gateway.errors import BadUserInput, FieldError, NotFound
+from gateway.kit.opening_hours import opening_state
 from gateway.pagination import PageRequest, page_request
 from gateway.runtime import Runtime
 from modules.affairs import search
 from modules.affairs.caching import bump_generation, cached_json
-from modules.affairs.geo import distance_meters, opening_state
+from modules.affairs.geo import distance_meters
 from modules.affairs.inputs import (
     AffairItemFilter,
     GeoPointInput,

@@ -11,8 +11,8 @@ from strawberry.types import Info
 
 from gateway.auth import Role
 from gateway.context import Context
+from gateway.kit.opening_hours import describe_hours, opening_state
 from modules.affairs import loaders
-from modules.affairs.geo import describe_hours, opening_state
 from modules.affairs.vocabulary import (
     AUDIENCE_LABELS,
     BODY_NATURE_LABELS,

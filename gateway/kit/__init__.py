@@ -1,0 +1,15 @@
+"""Module-neutral machinery every module may import; the kit imports no module.
+
+Pieces (each documented in docs/kit.md):
+
+- ``calendar`` — China Standard Time (``now_cst``, ``to_cst``), working days with the State
+  Council's public holidays and adjusted working weekends (``is_working_day``,
+  ``add_working_days``, ``working_days_between``); data in ``holidays_cn.json``.
+- ``opening_hours`` — whether a service place is open now, closed on public holidays and open
+  on adjusted working weekends (``opening_state``, ``describe_hours``).
+- ``generations`` — derived data cached per data generation, bumped on every write
+  (``Generations``).
+- ``ratelimit`` — token buckets over the shared cache, atomic in Redis (``TokenBucket``).
+- ``textsearch`` — Chinese normalisation, segmentation, pinyin, inverted index and ranking.
+- ``connections`` — Relay connections with opaque keyset cursors.
+"""
