@@ -1,158 +1,220 @@
-"""Chinese search for the catalog: jieba terms, an inverted index, synonyms, ranking, highlights.
+"""Chinese search for the catalog, on ``gateway.kit.textsearch``.
 
-MongoDB text indexes do not segment Chinese, so every item's texts are cut with
-jieba into terms, by weight class:
+Every item's texts are normalised (full-width → half-width, traditional → simplified,
+case, punctuation) and cut into terms by the catalog's own segmenter (jieba with the
+catalog vocabulary, plus bigrams and single characters), by field:
 
 * name  (``n``) — name and everyday name           weight 10
 * tags  (``t``) — keywords, results, themes, dept  weight 4
 * body  (``b``) — materials and FAQ questions      weight 1
+* pinyin (``p``) and initials (``i``) of the name and tag terms (homophone typos,
+  pinyin input: 公鸡金, ``gongjijin``, ``yyzz``)                      weight 3
+* priors (``x``) — the item's type and audience class, so ranking can prefer what a
+  citizen applies for without reading any item
 
-The terms of active items are kept in an inverted index (one posting document
-per field and term, see the repository), so a search reads a few postings by
-primary key instead of scanning every item. A query is segmented the same way;
-everyday words are expanded through the synonym table (开公司 → 企业设立/营业执照 …)
-at a lower weight. Body postings are consulted only when nothing matches by name
-or tags (see ``rank``). The same scoring also runs over stored texts (``score``)
-for small collections (FAQ) and staff searches over suspended/cancelled items.
+The terms of active items are kept in an inverted index (one posting document per field
+and term, see the repository), so a search reads a few postings by primary key instead
+of scanning items. A query is cut the same way into *units* with their character spans;
+each unit is scored by its best field × its idf (from the posting-list length); everyday
+words are expanded through the synonym table (found also by pinyin: 设保卡 → 社保卡) at
+a lower weight. A document's score is multiplied by how much of the query it covers, and
+documents covering much less than the best one are dropped (minimum-should-match).
+Regulator-facing items (行政处罚, 行政强制, 行政检查) and operator filings rank lower unless
+the query names them. Body postings are consulted only when nothing matches by name, tags
+or pinyin (see ``rank``). The same scoring also runs over stored texts (``score``) for
+small collections (FAQ) and staff searches over suspended/cancelled items.
 """
 
 from __future__ import annotations
 
-import html
-import logging
-import re
-import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import jieba
+from gateway.kit.textsearch import (
+    Segmenter,
+    idf,
+    initials,
+    is_pinyin_like,
+    mark,
+    minimum_should_match,
+    pinyin,
+    ranges,
+)
+from gateway.kit.textsearch import normalize as _normalize
+from gateway.kit.textsearch.segment import Token
 
 __all__ = ["Highlight", "ParsedQuery", "SearchIndexer", "parse_query", "rank"]
 
-logging.getLogger("jieba").setLevel(logging.WARNING)
-jieba.setLogLevel(logging.WARNING)
-
 MAX_QUERY_CHARS = 64
 
-# Words that carry no meaning in a service search ("我想办理…怎么办").
-STOPWORDS = frozenset(
-    {
-        "的",
-        "了",
-        "我",
-        "我们",
-        "要",
-        "想",
-        "想要",
-        "去",
-        "怎么",
-        "怎样",
-        "如何",
-        "怎么办",
-        "办",
-        "办理",
-        "需要",
-        "什么",
-        "哪里",
-        "在哪",
-        "去哪",
-        "哪儿",
-        "可以",
-        "能",
-        "吗",
-        "呢",
-        "啊",
-        "是",
-        "有",
-        "和",
-        "与",
-        "及",
-        "或",
-        "请问",
-        "一下",
-        "一个",
-        "需",
-        "该",
-        "得",
-        "到",
-        "在",
-        "给",
-        "帮",
-        "帮忙",
-        "咨询",
-        "问",
-        "问题",
-        "些",
-        "哪些",
-        "为",
-        "吧",
-        "呀",
-        "啥",
-    }
-)
+WEIGHT_NAME, WEIGHT_TAGS, WEIGHT_BODY, WEIGHT_PINYIN = 10.0, 4.0, 1.0, 3.0
+SYNONYM_WEIGHT = 0.5
+PINYIN_SPAN = (2, 4)  # query substrings looked up by their pinyin, in characters
 
-WEIGHT_NAME, WEIGHT_TAGS, WEIGHT_BODY = 10.0, 4.0, 1.0
-SYNONYM_WEIGHT = 0.7
+# Item classes posted under ``x|…``: what ranks lower unless the query asks for it.
+REGULATOR_TYPES = ("02", "03", "06")  # 行政处罚, 行政强制, 行政检查
+FILING_TYPE = "10"  # 其他行政权力: mostly operator filings (…备案)
+PRIOR_KEYS = (*(f"x|type:{t}" for t in (*REGULATOR_TYPES, FILING_TYPE)), "x|org")
+REGULATOR_WORDS = ("处罚", "检查", "强制", "查封", "扣押", "监督", "监管", "违法", "罚")
+FILING_WORDS = ("备案",)
+BUSINESS_WORDS = (
+    "公司", "企业", "单位", "经营", "许可", "个体", "店", "厂", "工商", "法人", "商户",
+    "饭馆", "餐", "生意", "执照", "纳税人", "机构", "分支",
+)  # fmt: skip
+REGULATOR_PRIOR, FILING_PRIOR, ORG_PRIOR = 0.35, 0.75, 0.85
 
-_lock = threading.Lock()
-_known_words: set[str] = set()
-_SPACE = re.compile(r"\s+")
-_PUNCT = re.compile(r"[^\w\u4e00-\u9fff]+")
+_segmenter = Segmenter()
 
 
 def add_words(words: Iterable[str]) -> None:
-    """Teach jieba domain words (e.g. 营业执照, 居住证签注) so they segment as units."""
-    with _lock:
-        for word in words:
-            word = word.strip()
-            if len(word) >= 2 and word not in _known_words:
-                jieba.add_word(word, freq=20000)
-                _known_words.add(word)
+    """Teach the catalog's segmenter domain words (营业执照, 居住证签注)."""
+    _segmenter.add_words(words)
 
 
 def normalize(text: str) -> str:
-    return _SPACE.sub(" ", _PUNCT.sub(" ", text or "")).strip().lower()
+    return _normalize(text)
 
 
 def terms_of(texts: Iterable[str]) -> set[str]:
-    """All jieba search terms of some texts (words and their sub-words), no stopwords."""
+    """All search terms of some texts (words, sub-words, bigrams, characters), no stopwords."""
     terms: set[str] = set()
     for text in texts:
-        for token in jieba.cut_for_search(normalize(text)):
-            token = token.strip()
-            if token and token not in STOPWORDS and (len(token) > 1 or token.isascii()):
-                terms.add(token)
+        terms |= _segmenter.terms(normalize(text))
     return terms
 
 
 @dataclass(frozen=True)
+class _Unit:
+    """Something a query asks for: a word (or pinyin) with the query characters it covers."""
+
+    text: str
+    span: frozenset[int]
+    keys: tuple[str, ...]  # posting keys; exact units ``n|…``/``t|…``/``b|…``
+    weight: float
+    kind: str  # "word", "synonym", "pinyin"
+
+
+@dataclass(frozen=True)
 class ParsedQuery:
-    """A segmented query: the user's phrases and their synonym expansions."""
+    """A segmented query: the user's words, their synonym expansions, pinyin units."""
 
     text: str
     phrases: tuple[str, ...]  # the user's own meaningful words
     expansions: tuple[str, ...]  # official words from the synonym table
     terms: tuple[str, ...]  # everything used to find candidates
+    units: tuple[_Unit, ...] = ()
+    meaningful: frozenset[int] = frozenset()  # query characters that carry meaning
 
     @property
     def is_empty(self) -> bool:
         return not self.terms
 
+    @property
+    def names_regulation(self) -> bool:
+        return any(w in self.text for w in REGULATOR_WORDS)
+
+    @property
+    def names_filing(self) -> bool:
+        return any(w in self.text for w in FILING_WORDS)
+
+    @property
+    def names_business(self) -> bool:
+        return any(w in self.text for w in BUSINESS_WORDS) or any(
+            w in e for e in self.expansions for w in ("企业", "营业执照", "经营", "许可")
+        )
+
+
+def _len_weight(text: str) -> float:
+    # Longer words are more specific: 营业执照 says more than 执照, 犬 least.
+    if len(text) == 1 and not text.isascii():
+        return 0.6
+    return 1.0 + 0.25 * max(0, min(len(text), 8) - 2)
+
+
+def _word_keys(word: str, fields: Sequence[str] = ("n", "t", "b")) -> tuple[str, ...]:
+    return tuple(f"{f}|{word}" for f in fields)
+
+
+def _synonym_units(
+    text: str, tokens: Sequence[Any], synonyms: Mapping[str, Sequence[str]]
+) -> list[_Unit]:
+    """Expansions of everyday words in the query, found literally or by sound."""
+    units: list[_Unit] = []
+    ascii_tokens = [t for t in tokens if is_pinyin_like(t.text)]
+    for term, official in synonyms.items():
+        term = normalize(term)
+        if not term:
+            continue
+        spans: list[frozenset[int]] = []
+        start = text.find(term)
+        if start >= 0:
+            spans.append(frozenset(range(start, start + len(term))))
+        elif len(term) >= 2:
+            sound = pinyin(term)
+            for i in range(len(text) - len(term) + 1):
+                part = text[i : i + len(term)]
+                if sound and pinyin(part) == sound and not part.isascii():
+                    spans.append(frozenset(range(i, i + len(term))))
+            for token in ascii_tokens:
+                if token.text == sound or (len(term) >= 3 and token.text == initials(term)):
+                    spans.append(frozenset(range(token.start, token.end)))
+        if not spans:
+            continue
+        span = frozenset().union(*spans)
+        for word in official:
+            word = normalize(word)
+            if word:
+                units.append(_Unit(word, span, _word_keys(word), SYNONYM_WEIGHT, "synonym"))
+    return units
+
+
+def _pinyin_units(text: str, tokens: Sequence[Any]) -> list[_Unit]:
+    """Query spans looked up by sound: Chinese substrings, and Latin words as pinyin."""
+    units: list[_Unit] = []
+    seen: set[str] = set()
+    low, high = PINYIN_SPAN
+    for size in range(low, high + 1):
+        for start in range(len(text) - size + 1):
+            part = text[start : start + size]
+            if not all("\u3400" <= ch <= "\u9fff" for ch in part):
+                continue
+            key = pinyin(part)
+            if key and key not in seen:
+                seen.add(key)
+                span = frozenset(range(start, start + size))
+                units.append(_Unit(part, span, (f"p|{key}",), 0.8, "pinyin"))
+    latin = [t for t in tokens if is_pinyin_like(t.text)]
+    joined = [(t.text, t.start, t.end) for t in latin]
+    if len(latin) > 1:
+        joined.append(("".join(t.text for t in latin), latin[0].start, latin[-1].end))
+    for word, start, end in joined:
+        span = frozenset(range(start, end))
+        units.append(_Unit(word, span, (f"p|{word}", f"i|{word}"), 0.9, "pinyin"))
+    return units
+
 
 def parse_query(raw: str, synonyms: Mapping[str, Sequence[str]]) -> ParsedQuery:
     text = normalize(raw)[:MAX_QUERY_CHARS]
-    tokens = [t.strip() for t in jieba.cut_for_search(text) if t.strip()]
-    phrases = [t for t in dict.fromkeys(tokens) if t not in STOPWORDS and len(t) > 1]
-    if not phrases:  # a one-character query like "证" still searches
-        phrases = [t for t in dict.fromkeys(tokens) if t not in STOPWORDS]
-    expansions: list[str] = []
-    for term, official in synonyms.items():
-        if term and (term in text or term in phrases):
-            expansions.extend(w for w in official if w not in phrases)
-    expansions = list(dict.fromkeys(expansions))
+    tokens = _segmenter.query_tokens(text)
+    if not tokens and text:  # a query of stopwords only ("的") still searches
+        tokens = _segmenter_fallback(text)
+    phrases = tuple(dict.fromkeys(t.text for t in tokens))
+    units = [
+        _Unit(t.text, frozenset(range(t.start, t.end)), _word_keys(t.text), 1.0, "word")
+        for t in tokens
+    ]
+    synonym_units = _synonym_units(text, tokens, synonyms)
+    expansions = tuple(dict.fromkeys(u.text for u in synonym_units if u.text not in phrases))
+    units.extend(u for u in synonym_units if u.text not in phrases)
+    units.extend(_pinyin_units(text, tokens))
+    meaningful = frozenset().union(*(u.span for u in units if u.kind == "word"))
     terms = set(phrases) | set(expansions) | terms_of(expansions)
-    return ParsedQuery(text, tuple(phrases), tuple(expansions), tuple(sorted(terms)))
+    return ParsedQuery(text, phrases, expansions, tuple(sorted(terms)), tuple(units), meaningful)
+
+
+def _segmenter_fallback(text: str) -> list[Token]:
+    return [Token(ch, i, i + 1) for i, ch in enumerate(text) if not ch.isspace()]
 
 
 @dataclass
@@ -163,11 +225,6 @@ class Highlight:
     ranges: list[tuple[int, int]]  # [start, end) character ranges in the plain name
     matched_terms: list[str]
     matched_in: list[str]  # NAME / KEYWORDS / MATERIALS_OR_FAQ
-
-
-def _phrase_weight(phrase: str) -> float:
-    # Longer words are more specific: 营业执照 says more than 执照.
-    return 1.0 + 0.25 * max(0, len(phrase) - 2)
 
 
 @dataclass
@@ -182,26 +239,29 @@ FIELD_PLACES = (("n", "NAME"), ("t", "KEYWORDS"), ("b", "MATERIALS_OR_FAQ"))
 PRIMARY_PLACES = frozenset({"NAME", "KEYWORDS"})
 
 
-def _weighted_phrases(query: ParsedQuery) -> list[tuple[str, float]]:
-    return [(p, 1.0) for p in query.phrases] + [(e, SYNONYM_WEIGHT) for e in query.expansions]
+def _coverage(query: ParsedQuery, covered: set[int]) -> float:
+    if not query.meaningful:
+        return 1.0
+    return len(covered & query.meaningful) / len(query.meaningful)
 
 
-def _coverage(query: ParsedQuery, covered: int) -> float:
-    return 0.5 + 0.5 * covered / len(query.phrases) if query.phrases else 1.0
+def _coverage_factor(coverage: float) -> float:
+    return 0.3 + 0.7 * coverage
 
 
 def exact_bonus(query: ParsedQuery, name: str) -> float:
     """The whole query inside the name (and at its start) is the strongest signal."""
-    lowered = name.lower()
+    lowered = normalize(name)
     if not query.text or query.text not in lowered:
         return 0.0
-    return 15.0 + (5.0 if lowered.startswith(query.text) else 0.0)
+    bonus = 15.0 + (5.0 if lowered.startswith(query.text) else 0.0)
+    return bonus + (5.0 if lowered == query.text else 0.0)
 
 
 def highlight(name: str, matched: Sequence[str], places: Iterable[str]) -> Highlight:
     return Highlight(
-        name=_mark(name, matched),
-        ranges=_ranges(name.lower(), matched),
+        name=mark(name, matched),
+        ranges=ranges(name, matched),
         matched_terms=list(matched),
         matched_in=sorted(places),
     )
@@ -215,18 +275,25 @@ def score(query: ParsedQuery, doc: Mapping[str, Any]) -> tuple[float, Highlight]
         "KEYWORDS": str(doc.get("search_tags", "")).lower(),
         "MATERIALS_OR_FAQ": str(doc.get("search_body", "")).lower(),
     }
-    total, covered = 0.0, 0
+    total = 0.0
+    covered: set[int] = set()
     matched: list[str] = []
     places: set[str] = set()
-    for phrase, weight in _weighted_phrases(query):
-        place = next((p for p, text in texts.items() if phrase in text), None)
+    words: set[int] = set()
+    for unit in sorted(query.units, key=lambda u: u.kind != "word"):
+        if unit.kind == "pinyin" or (unit.kind == "synonym" and unit.span <= words):
+            continue
+        place = next((p for p, text in texts.items() if unit.text in text), None)
         if place is None:
             continue
-        total += PLACE_WEIGHTS[place] * weight * _phrase_weight(phrase)
-        matched.append(phrase)
+        if unit.kind == "word":
+            words |= unit.span
+        total += PLACE_WEIGHTS[place] * unit.weight * _len_weight(unit.text)
+        if unit.text not in matched:
+            matched.append(unit.text)
         places.add(place)
-        covered += weight == 1.0
-    total = total * _coverage(query, covered) + exact_bonus(query, name)
+        covered |= unit.span
+    total = total * _coverage_factor(_coverage(query, covered)) + exact_bonus(query, name)
     return total, highlight(name, matched, places)
 
 
@@ -238,6 +305,8 @@ class PostingHit:
     matched: list[str] = field(default_factory=list)
     places: set[str] = field(default_factory=set)
     covered: int = 0
+    chars: set[int] = field(default_factory=set)
+    coverage: float = 0.0
 
 
 def score_postings(
@@ -248,56 +317,79 @@ def score_postings(
     Same weights as ``score``; the exact-name bonus needs the name and is added
     later for the items near the top (see the service).
     """
+    lists = {key: set(codes) for key, codes in postings.items()}
+    documents = max([1000, *(4 * len(c) for k, c in lists.items() if not k.startswith("x|"))])
     hits: dict[str, PostingHit] = {}
-    for phrase, weight in _weighted_phrases(query):
-        seen: set[str] = set()
-        for field_code, place in FIELD_PLACES:  # best field first
-            for code in postings.get(f"{field_code}|{phrase}", ()):
-                if code in seen:
-                    continue
-                seen.add(code)
+    word_chars: dict[str, set[int]] = {}
+    order = {"word": 0, "synonym": 1, "pinyin": 2}
+    for unit in sorted(query.units, key=lambda u: order[u.kind]):
+        if unit.kind == "pinyin":
+            codes = set().union(*(lists.get(k, set()) for k in unit.keys))
+            if not codes:
+                continue
+            weight = WEIGHT_PINYIN * idf(len(codes), documents) * unit.weight
+            for code in codes:
+                if unit.span <= word_chars.get(code, set()):
+                    continue  # the same characters already matched as written
                 hit = hits.setdefault(code, PostingHit())
-                hit.score += PLACE_WEIGHTS[place] * weight * _phrase_weight(phrase)
-                hit.matched.append(phrase)
+                hit.score += weight * _len_weight(unit.text)
+                hit.matched.append(unit.text)
+                hit.places.add("KEYWORDS")
+                hit.chars |= unit.span
+            continue
+        by_field = [(place, lists.get(f"{f}|{unit.text}", set())) for f, place in FIELD_PLACES]
+        frequency = len(by_field[0][1] | by_field[1][1]) or len(by_field[2][1])
+        weight = idf(frequency, documents) * unit.weight * _len_weight(unit.text)
+        seen: set[str] = set()
+        for place, codes in by_field:  # best field first
+            for code in codes - seen:
+                seen.add(code)
+                if unit.kind == "synonym" and unit.span <= word_chars.get(code, set()):
+                    continue  # the item has the user's own word: no need for the synonym
+                hit = hits.setdefault(code, PostingHit())
+                hit.score += PLACE_WEIGHTS[place] * weight
+                if unit.text not in hit.matched:
+                    hit.matched.append(unit.text)
                 hit.places.add(place)
-                hit.covered += weight == 1.0
-    for hit in hits.values():
-        hit.score *= _coverage(query, hit.covered)
+                hit.chars |= unit.span
+                hit.covered += unit.kind == "word"
+                if unit.kind == "word":
+                    word_chars.setdefault(code, set()).update(unit.span)
     if any(PRIMARY_PLACES & hit.places for hit in hits.values()):
         hits = {code: hit for code, hit in hits.items() if PRIMARY_PLACES & hit.places}
+    for hit in hits.values():
+        hit.coverage = _coverage(query, hit.chars)
+        hit.score *= _coverage_factor(hit.coverage)
+    if hits:
+        needed = minimum_should_match(max(h.coverage for h in hits.values()))
+        hits = {code: hit for code, hit in hits.items() if hit.coverage >= needed}
+    _apply_priors(query, hits, lists)
     return hits
 
 
+def _apply_priors(
+    query: ParsedQuery, hits: Mapping[str, PostingHit], lists: Mapping[str, set[str]]
+) -> None:
+    """Citizens rarely want regulator-facing items or operator filings: rank them lower."""
+    if not query.names_regulation:
+        for kind in REGULATOR_TYPES:
+            for code in lists.get(f"x|type:{kind}", set()) & hits.keys():
+                hits[code].score *= REGULATOR_PRIOR
+    if not query.names_filing:
+        for code in lists.get(f"x|type:{FILING_TYPE}", set()) & hits.keys():
+            hits[code].score *= FILING_PRIOR
+    if not query.names_business:
+        for code in lists.get("x|org", set()) & hits.keys():
+            hits[code].score *= ORG_PRIOR
+
+
 def posting_keys(query: ParsedQuery, *, body: bool) -> list[str]:
-    """Posting documents a query needs: name and tags, plus body for the fallback tier."""
-    fields = ("n", "t", "b") if body else ("n", "t")
-    return [f"{f}|{phrase}" for phrase, _ in _weighted_phrases(query) for f in fields]
-
-
-def _ranges(text: str, phrases: Sequence[str]) -> list[tuple[int, int]]:
-    spans: list[tuple[int, int]] = []
-    for phrase in phrases:
-        start = text.find(phrase)
-        while start >= 0:
-            spans.append((start, start + len(phrase)))
-            start = text.find(phrase, start + 1)
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return merged
-
-
-def _mark(name: str, phrases: Sequence[str]) -> str:
-    out, cursor = [], 0
-    for start, end in _ranges(name.lower(), phrases):
-        out.append(html.escape(name[cursor:start]))
-        out.append(f"<em>{html.escape(name[start:end])}</em>")
-        cursor = end
-    out.append(html.escape(name[cursor:]))
-    return "".join(out)
+    """Posting documents a query needs: name, tags, pinyin and priors; body for the fallback."""
+    keys: list[str] = []
+    for unit in query.units:
+        keys.extend(k for k in unit.keys if body or not k.startswith("b|"))
+    keys.extend(PRIOR_KEYS)
+    return list(dict.fromkeys(keys))
 
 
 def rank(query: ParsedQuery, docs: Iterable[dict[str, Any]]) -> list[_Scored]:
@@ -309,9 +401,9 @@ def rank(query: ParsedQuery, docs: Iterable[dict[str, Any]]) -> list[_Scored]:
     """
     scored = []
     for doc in docs:
-        value, highlight = score(query, doc)
+        value, found = score(query, doc)
         if value > 0:
-            scored.append(_Scored(value, highlight, doc))
+            scored.append(_Scored(value, found, doc))
     primary = [s for s in scored if PRIMARY_PLACES & set(s.highlight.matched_in)]
     if primary:
         scored = primary
@@ -324,6 +416,17 @@ def rank(query: ParsedQuery, docs: Iterable[dict[str, Any]]) -> list[_Scored]:
         )
     )
     return scored
+
+
+def _prior_tags(item: Mapping[str, Any]) -> list[str]:
+    tags = []
+    type_code = str(item.get("type_code") or "")
+    if type_code in (*REGULATOR_TYPES, FILING_TYPE):
+        tags.append(f"type:{type_code}")
+    audiences = item.get("audiences") or []
+    if audiences and "natural_person" not in audiences:
+        tags.append("org")
+    return tags
 
 
 class SearchIndexer:
@@ -357,9 +460,16 @@ class SearchIndexer:
 
     @staticmethod
     def terms(item: Mapping[str, Any]) -> dict[str, list[str]]:
-        """Terms per field (``n``/``t``/``b``) from an item's stored search texts."""
+        """Terms per field (``n``/``t``/``b``, pinyin ``p``/``i``, priors ``x``)."""
+        name = terms_of([str(item.get("search_name", ""))])
+        tags = terms_of([str(item.get("search_tags", ""))])
+        sounds = {pinyin(t) for t in name | tags if len(t) >= 2} - {""}
+        letters = {initials(t) for t in name | tags if len(t) >= 3} - {""}
         return {
-            "n": sorted(terms_of([str(item.get("search_name", ""))])),
-            "t": sorted(terms_of([str(item.get("search_tags", ""))])),
+            "n": sorted(name),
+            "t": sorted(tags),
             "b": sorted(terms_of([str(item.get("search_body", ""))])),
+            "p": sorted(sounds),
+            "i": sorted(letters),
+            "x": _prior_tags(item),
         }
