@@ -13,15 +13,20 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from gateway.kit.connections import Key, Keyset, SortKey
 from gateway.observability import current_request_id
 from gateway.registry import IndexSpec
 
-__all__ = ["AUDIT", "AUDIT_INDEXES", "AuditTrail"]
+__all__ = ["AUDIT", "AUDIT_INDEXES", "AUDIT_ORDER", "AuditTrail"]
 
 log = logging.getLogger("onestop.audit")
 
 AUDIT = "gateway_audit"
 RETENTION_DAYS = 180
+# Newest first; the random ``_id`` breaks ties between entries of the same millisecond.
+AUDIT_ORDER = Keyset(
+    "gateway.audit", (SortKey("at", "datetime", descending=True), SortKey("_id", "str"))
+)
 AUDIT_INDEXES = (
     IndexSpec(AUDIT, (("at", 1),), name="at_ttl", expire_after_seconds=RETENTION_DAYS * 86_400),
     IndexSpec(AUDIT, (("subject", 1), ("at", -1)), name="subject_at"),
@@ -59,14 +64,38 @@ class AuditTrail:
             log.exception("audit entry not written", extra={"action": action})
 
     async def page(
-        self, *, actor: str | None, subject: str | None, action: str | None, skip: int, limit: int
+        self,
+        *,
+        actor: str | None,
+        subject: str | None,
+        action: str | None,
+        after: Key | None,
+        limit: int,
     ) -> list[dict[str, Any]]:
-        query: dict[str, Any] = {}
-        if actor:
-            query["actor"] = actor
-        if subject:
-            query["subject"] = subject
-        if action:
-            query["action"] = action
-        cursor = self.entries.find(query).sort([("at", -1), ("_id", 1)]).skip(skip).limit(limit)
-        return await cursor.to_list()
+        """Up to ``limit`` entries after the key ``after`` in :data:`AUDIT_ORDER`."""
+        seek = AUDIT_ORDER.seek(after)
+        query = _query(actor, subject, action)
+        condition = {"$and": [query, seek]} if seek else query
+        # The seek is coarse on `at` (nx-27017 compares datetimes to the second):
+        # take_after skips the few entries of the cursor's second that precede it.
+        cursor = self.entries.find(condition).sort(AUDIT_ORDER.sort())
+        if after is None:
+            cursor = cursor.limit(limit)
+        try:
+            return await AUDIT_ORDER.take_after(cursor, after, limit)
+        finally:
+            await cursor.close()
+
+    async def count(self, *, actor: str | None, subject: str | None, action: str | None) -> int:
+        return await self.entries.count_documents(_query(actor, subject, action))
+
+
+def _query(actor: str | None, subject: str | None, action: str | None) -> dict[str, Any]:
+    query: dict[str, Any] = {}
+    if actor:
+        query["actor"] = actor
+    if subject:
+        query["subject"] = subject
+    if action:
+        query["action"] = action
+    return query

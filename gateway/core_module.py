@@ -13,11 +13,11 @@ import strawberry
 from strawberry.types import Info
 
 from gateway.accounts import ACCOUNT_INDEXES, mask_phone, normalize_phone
-from gateway.audit import AUDIT_INDEXES
+from gateway.audit import AUDIT_INDEXES, AUDIT_ORDER
 from gateway.auth import REVOCATION_INDEXES, IdentityLevel, RefreshTokenReused, Role, TokenError
 from gateway.context import Context
 from gateway.errors import OneStopError, Unauthenticated
-from gateway.pagination import page_request
+from gateway.kit.connections import Connection, Key, keyset_page
 from gateway.permissions import requires
 from gateway.registry import Module, Permission
 
@@ -88,6 +88,24 @@ class AuditEvent:
     outcome: str = strawberry.field(description="ok / denied / failed.")
     request_id: str | None = strawberry.field(description="Request id, to find the log lines.")
     detail: list[AuditDetail] = strawberry.field(description="Extra facts.")
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> AuditEvent:
+        return cls(
+            id=strawberry.ID(doc["_id"]),
+            at=doc["at"],
+            action=doc["action"],
+            actor=doc.get("actor"),
+            subject=doc.get("subject"),
+            outcome=doc.get("outcome", "ok"),
+            request_id=doc.get("request_id"),
+            detail=[AuditDetail(key=k, value=str(v)) for k, v in doc.get("detail", {}).items()],
+        )
+
+
+@strawberry.type(description="A page of the audit trail, newest first (Relay connection).")
+class AuditEventConnection(Connection[AuditEvent]):
+    pass
 
 
 @strawberry.type(description="A login code was sent.")
@@ -190,26 +208,28 @@ class GatewayQuery:
         action: str | None = None,
         first: int | None = 50,
         after: str | None = None,
-    ) -> list[AuditEvent]:
-        page = page_request(
-            "gateway.audit", first, after, default=50, maximum=info.context.settings.max_page_size
-        )
-        entries = await info.context.runtime.audit.page(
-            actor=actor, subject=subject, action=action, skip=page.offset, limit=page.limit
-        )
-        return [
-            AuditEvent(
-                id=strawberry.ID(e["_id"]),
-                at=e["at"],
-                action=e["action"],
-                actor=e.get("actor"),
-                subject=e.get("subject"),
-                outcome=e.get("outcome", "ok"),
-                request_id=e.get("request_id"),
-                detail=[AuditDetail(key=k, value=str(v)) for k, v in e.get("detail", {}).items()],
+    ) -> AuditEventConnection:
+        trail = info.context.runtime.audit
+
+        async def fetch(after_key: Key | None, limit: int) -> list[dict[str, Any]]:
+            return await trail.page(
+                actor=actor, subject=subject, action=action, after=after_key, limit=limit
             )
-            for e in entries
-        ]
+
+        async def count() -> int:
+            return await trail.count(actor=actor, subject=subject, action=action)
+
+        return await keyset_page(
+            AuditEventConnection,
+            AUDIT_ORDER,
+            first=first,
+            after=after,
+            default=50,
+            maximum=info.context.settings.max_page_size,
+            fetch=fetch,
+            node=AuditEvent.from_doc,
+            count=count,
+        )
 
 
 @strawberry.type

@@ -1,7 +1,7 @@
-"""Relay connection helpers shared by every module: ``PageInfo`` and opaque cursors.
+"""Offset cursors (base64 of ``<namespace>:<offset>``), for lists not yet on keyset cursors.
 
-Cursors are opaque to clients (base64 of ``<namespace>:<offset>``) so a module
-can move to keyset cursors later without breaking anyone.
+New lists use :mod:`gateway.kit.connections` (keyset cursors, generic connection);
+``PageInfo`` lives there and is re-exported here for compatibility.
 """
 
 from __future__ import annotations
@@ -10,9 +10,8 @@ import base64
 import binascii
 from dataclasses import dataclass
 
-import strawberry
-
 from gateway.errors import BadUserInput, FieldError
+from gateway.kit.connections import PageInfo, page_size
 
 __all__ = [
     "MAX_CURSOR_OFFSET",
@@ -22,14 +21,6 @@ __all__ = [
     "encode_cursor",
     "page_request",
 ]
-
-
-@strawberry.type(description="Relay page information.")
-class PageInfo:
-    has_next_page: bool = strawberry.field(description="More items after this page.")
-    has_previous_page: bool = strawberry.field(description="Items before this page.")
-    start_cursor: str | None = strawberry.field(description="Cursor of the first edge.")
-    end_cursor: str | None = strawberry.field(description="Cursor of the last edge.")
 
 
 def encode_cursor(namespace: str, offset: int) -> str:
@@ -85,11 +76,6 @@ def page_request(
     namespace: str, first: int | None, after: str | None, *, default: int, maximum: int
 ) -> PageRequest:
     """Validate ``first``/``after``; a page larger than ``maximum`` is a clear error."""
-    size = default if first is None else first
-    if size < 1 or size > maximum:
-        raise BadUserInput(
-            f"每页数量须在 1–{maximum} 之间 (first must be between 1 and {maximum})",
-            [FieldError("first", f"must be between 1 and {maximum}", "page_size")],
-        )
+    size = page_size(first, default=default, maximum=maximum)
     offset = decode_cursor(namespace, after) if after else 0
     return PageRequest(offset=offset, limit=size, namespace=namespace)

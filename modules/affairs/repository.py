@@ -15,6 +15,7 @@ from typing import Any
 from pymongo import InsertOne, ReplaceOne, ReturnDocument, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
+from gateway.kit.connections import Key, Keyset
 from gateway.registry import IndexSpec
 from modules.affairs.vocabulary import FLAG_FIELDS
 
@@ -67,6 +68,7 @@ INDEXES = (
     IndexSpec(LICENSE_TYPES, (("name", 1),), name="name"),
     IndexSpec(LOCATIONS, (("kind", 1), ("street", 1)), name="kind_street"),
     IndexSpec(FAQ, (("item_codes", 1),), name="items"),
+    IndexSpec(FAQ, (("sort_order", 1),), name="sort_order"),  # keyset pages
     IndexSpec(FAQ, (("search_terms", 1),), name="search_terms"),
     IndexSpec(SYNONYMS, (("expansions", 1),), name="expansions"),
 )
@@ -282,6 +284,15 @@ class CatalogRepository:
     ) -> list[dict[str, Any]]:
         cursor = self.db[FAQ].find(dict(query)).sort([("sort_order", 1), ("_id", 1)])
         return await cursor.skip(skip).limit(limit).to_list()
+
+    async def faq_after(
+        self, query: Mapping[str, Any], order: Keyset, after: Key | None, limit: int
+    ) -> list[dict[str, Any]]:
+        """Up to ``limit`` FAQ entries matching ``query`` that follow ``after`` in ``order``."""
+        seek = order.seek(after)
+        condition = {"$and": [dict(query), seek]} if seek else dict(query)
+        cursor = self.db[FAQ].find(condition).sort(order.sort())
+        return await cursor.limit(limit).to_list()
 
     async def count(self, collection: str, query: Mapping[str, Any]) -> int:
         return await self.db[collection].count_documents(dict(query))

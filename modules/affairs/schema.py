@@ -18,14 +18,15 @@ from modules.affairs.inputs import (
 from modules.affairs.pages import AffairItemConnection, AffairsCatalogStats
 from modules.affairs.permissions import ITEM_WRITE
 from modules.affairs.repository import DEPARTMENTS, LIFECYCLE_GROUPS, THEMES
-from modules.affairs.service import AffairSuggestion, FaqConnection
+from modules.affairs.service import AffairSuggestion
 from modules.affairs.types import (
     AffairItem,
     CatalogInfo,
     Department,
     DepartmentKind,
+    FaqConnection,
     LifecycleGroup,
-    ServiceLocation,
+    ServiceLocationConnection,
     Theme,
     ThemeAudience,
 )
@@ -125,19 +126,24 @@ class AffairsQuery:
         ]
 
     @strawberry.field(
-        description="Places of the service network, nearest first when `near` is given, "
-        "with their opening status now."
+        description="Places of the service network (a Relay connection: page through all of "
+        "them with `first`/`after`), nearest first when `near` is given, with their opening "
+        "status now."
     )
     async def service_locations(
         self,
         info: CatalogInfo,
         near: GeoPointInput | None = None,
         filter: ServiceLocationFilter | None = None,
-        first: int = 20,
-    ) -> list[ServiceLocation]:
-        return await service.list_locations(info.context, near, filter, first)
+        first: int | None = 20,
+        after: str | None = None,
+    ) -> ServiceLocationConnection:
+        return await service.list_locations(info.context, near, filter, first, after)
 
-    @strawberry.field(description="常见问题库: search, or filter by item or department.")
+    @strawberry.field(
+        description="常见问题库 (a Relay connection): search (by relevance), or filter by item or "
+        "department (editorial order)."
+    )
     async def faq(
         self,
         info: CatalogInfo,

@@ -9,6 +9,7 @@ every write bumps, so no reader ever sees counts older than the last change.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import re
 import time
@@ -21,6 +22,7 @@ import strawberry
 
 from gateway.context import Context
 from gateway.errors import BadUserInput, FieldError, NotFound
+from gateway.kit.connections import Key, Keyset, SortKey, keyset_page, page_size, ranked_page
 from gateway.kit.opening_hours import opening_state
 from gateway.pagination import PageRequest, page_request
 from gateway.runtime import Runtime
@@ -56,7 +58,13 @@ from modules.affairs.repository import (
     CatalogRepository,
     ItemCriteria,
 )
-from modules.affairs.types import AffairItem, FaqEntry, ServiceLocation
+from modules.affairs.types import (
+    AffairItem,
+    FaqConnection,
+    FaqEntry,
+    ServiceLocation,
+    ServiceLocationConnection,
+)
 from modules.affairs.vocabulary import FLAG_FIELDS, ItemType
 
 __all__ = ["CatalogDirectory", "catalog_counts", "catalog_stats", "directory", "list_items"]
@@ -415,14 +423,26 @@ async def catalog_stats(ctx: Context) -> AffairsCatalogStats:
 
 
 # -- service network --------------------------------------------------------------------
+# The network is small (145 places) and already held in memory as reference data, so both
+# orders are keysets computed here rather than in the database: the listing order on
+# (sort_order, code), and — when `near` is given — the distance from that point on
+# (distance, code). A cursor carries the last place's key; the next page is every place
+# after it, so places added to the network never shift a page boundary.
+LOCATION_ORDER = Keyset("affairs.locations", (SortKey("sort_order", "int"), SortKey("_id", "str")))
+NEAREST_ORDER = Keyset(
+    "affairs.locations.near", (SortKey("distance", "float"), SortKey("_id", "str"))
+)
+
+
 async def list_locations(
-    ctx: Context, near: GeoPointInput | None, given: ServiceLocationFilter | None, first: int
-) -> list[ServiceLocation]:
-    if not 1 <= first <= ctx.settings.max_page_size:
-        raise BadUserInput(
-            f"first 须在 1–{ctx.settings.max_page_size} 之间",
-            [FieldError("first", "out of range", "page_size")],
-        )
+    ctx: Context,
+    near: GeoPointInput | None,
+    given: ServiceLocationFilter | None,
+    first: int | None,
+    after: str | None,
+) -> ServiceLocationConnection:
+    maximum = ctx.settings.max_page_size
+    page_size(first, default=20, maximum=maximum)  # refuse a bad page before any work
     if near is not None and not (-90 <= near.lat <= 90 and -180 <= near.lng <= 180):
         raise BadUserInput("坐标无效 (invalid coordinates)", [FieldError("near", "out of range")])
     reference = await directory(ctx).reference()
@@ -446,21 +466,41 @@ async def list_locations(
             for p in places
             if opening_state(p.get("opening_hours", []), bool(p.get("always_open"))).is_open
         ]
+    order = LOCATION_ORDER
+    rows: list[tuple[Key, dict[str, Any], float | None]] = [
+        ((int(p.get("sort_order", 0)), p["_id"]), p, None) for p in places
+    ]
     if near is not None:
-        measured = [(distance_meters(near.lat, near.lng, p["lat"], p["lng"]), p) for p in places]
-        measured.sort(key=lambda pair: (pair[0], pair[1]["_id"]))
-        return [ServiceLocation.from_doc(p, d) for d, p in measured[:first]]
-    places.sort(key=lambda p: (p.get("sort_order", 0), p["_id"]))
-    return [ServiceLocation.from_doc(p) for p in places[:first]]
+        order = NEAREST_ORDER
+        rows = []
+        for p in places:
+            distance = distance_meters(near.lat, near.lng, p["lat"], p["lng"])
+            rows.append(((distance, p["_id"]), p, distance))
+    rows.sort(key=lambda row: row[0])  # both orders ascending on every key
+
+    async def fetch(after_key: Key | None, limit: int) -> list[tuple[Key, Any, float | None]]:
+        following = (r for r in rows if after_key is None or order.follows(r[0], after_key))
+        return list(itertools.islice(following, limit))
+
+    async def count() -> int:
+        return len(rows)
+
+    return await keyset_page(
+        ServiceLocationConnection,
+        order,
+        first=first,
+        after=after,
+        default=20,
+        maximum=maximum,
+        fetch=fetch,
+        node=lambda row: ServiceLocation.from_doc(row[1], row[2]),
+        count=count,
+        key_of=lambda row: row[0],
+    )
 
 
 # -- FAQ --------------------------------------------------------------------------------
-@strawberry.type(description="A page of FAQ entries.")
-class FaqConnection:
-    entries: list[FaqEntry] = strawberry.field(description="Entries on this page.")
-    total_count: int = strawberry.field(description="Entries over all pages.")
-    end_cursor: str | None = strawberry.field(description="Cursor for the next page.")
-    has_next_page: bool = strawberry.field(description="More entries exist.")
+FAQ_ORDER = Keyset("affairs.faq", (SortKey("sort_order", "int"), SortKey("_id", "str")))
 
 
 async def faq_page(
@@ -471,7 +511,9 @@ async def faq_page(
     first: int | None,
     after: str | None,
 ) -> FaqConnection:
-    page = page_request("affairs.faq", first, after, default=20, maximum=ctx.settings.max_page_size)
+    """The FAQ library: keyset pages in editorial order, or a relevance ranking when searching."""
+    maximum = ctx.settings.max_page_size
+    page_size(first, default=20, maximum=maximum)
     repository = CatalogRepository(ctx.db)
     query: dict[str, Any] = {}
     if item_code:
@@ -480,18 +522,40 @@ async def faq_page(
         query["department_code"] = department_code
     parsed = search.parse_query(search_text or "", await directory(ctx).synonyms())
     if parsed.is_empty:
-        docs = await repository.faq_page(query, page.offset, page.limit)
-        total = await repository.count(FAQ, query)
-    else:
-        query["search_terms"] = {"$in": list(parsed.terms)}
-        ranked = [s.doc for s in search.rank(parsed, await repository.faq_page(query, 0, 10_000))]
-        total, docs = len(ranked), ranked[page.offset : page.offset + page.limit]
-    info = page.page_info(len(docs), total)
-    return FaqConnection(
-        entries=[FaqEntry.from_doc(d) for d in docs],
-        total_count=total,
-        end_cursor=info.end_cursor,
-        has_next_page=info.has_next_page,
+
+        async def fetch(after_key: Key | None, limit: int) -> list[dict[str, Any]]:
+            return await repository.faq_after(query, FAQ_ORDER, after_key, limit)
+
+        async def count() -> int:
+            return await repository.count(FAQ, query)
+
+        return await keyset_page(
+            FaqConnection,
+            FAQ_ORDER,
+            first=first,
+            after=after,
+            default=20,
+            maximum=maximum,
+            fetch=fetch,
+            node=FaqEntry.from_doc,
+            count=count,
+        )
+    # Relevance has no sort key the database could seek on: the ranking is computed per
+    # request over every matching entry (a few hundred at most). It is deterministic for
+    # the same query and data (ties broken by code), so a cursor is the position in it;
+    # an entry added meanwhile may shift later pages by one — acceptable for search
+    # results, which a client re-runs rather than resumes.
+    query["search_terms"] = {"$in": list(parsed.terms)}
+    ranked = [s.doc for s in search.rank(parsed, await repository.faq_page(query, 0, 10_000))]
+    return await ranked_page(
+        FaqConnection,
+        "affairs.faq.search",
+        ranked,
+        first=first,
+        after=after,
+        default=20,
+        maximum=maximum,
+        node=FaqEntry.from_doc,
     )
 
 

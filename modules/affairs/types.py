@@ -11,6 +11,7 @@ from strawberry.types import Info
 
 from gateway.auth import Role
 from gateway.context import Context
+from gateway.kit.connections import Connection
 from gateway.kit.opening_hours import describe_hours, opening_state
 from modules.affairs import loaders
 from modules.affairs.vocabulary import (
@@ -551,6 +552,14 @@ class ServiceLocation:
         )
 
 
+@strawberry.type(
+    description="A page of service-network places (Relay connection): in the network's listing "
+    "order (sort order, then code), or nearest first when the query gives `near`."
+)
+class ServiceLocationConnection(Connection[ServiceLocation]):
+    pass
+
+
 @strawberry.type(description="常见问题 with its standard answer.")
 class FaqEntry:
     code: str = strawberry.field(description="Stable code.")
@@ -582,3 +591,11 @@ class FaqEntry:
     async def items(self, info: CatalogInfo) -> list[AffairItem]:
         docs = await info.context.loader(loaders.item_by_code).load_many(self.item_codes)
         return [AffairItem.from_doc(d) for d in docs if d and d.get("status") == "active"]
+
+
+@strawberry.type(
+    description="A page of FAQ entries (Relay connection): in editorial order, or by relevance "
+    "when searching."
+)
+class FaqConnection(Connection[FaqEntry]):
+    pass

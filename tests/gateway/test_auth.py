@@ -248,16 +248,20 @@ def test_audit_trail_records_logins_and_refresh_reuse(gateway: GatewayProcess) -
     gateway.data(REFRESH, {"t": login["refreshToken"]})
     gateway.errors(REFRESH, {"t": login["refreshToken"]})
 
-    query = """query($s: String) { auditEvents(subject: $s) { action outcome actor subject
-               requestId detail { key value } } }"""
+    query = """query($s: String) { auditEvents(subject: $s) { edges { node {
+               action outcome actor subject requestId detail { key value } } } } }"""
     admin = gateway.token("admin-audit", ("admin",))
-    events = gateway.data(query, {"s": user}, token=admin)["auditEvents"]
+    events = [
+        e["node"] for e in gateway.data(query, {"s": user}, token=admin)["auditEvents"]["edges"]
+    ]
     assert [(e["action"], e["outcome"]) for e in events] == [
         ("auth.refresh_reuse", "denied"),
         ("auth.login", "ok"),
     ]
     masked = f"phone:{phone[:3]}****{phone[-4:]}"
-    denied = gateway.data(query, {"s": masked}, token=admin)["auditEvents"]
+    denied = [
+        e["node"] for e in gateway.data(query, {"s": masked}, token=admin)["auditEvents"]["edges"]
+    ]
     assert denied[0]["outcome"] == "denied" and denied[0]["requestId"]
     # Citizens and staff may not read the trail.
     staff = gateway.token("staff-audit", ("staff",))

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, WriteError
 
 
 @pytest.fixture(scope="session")
@@ -324,3 +324,69 @@ async def test_sort_skip_limit_and_projection(db: AsyncDatabase[Any]) -> None:
         .to_list()
     )
     assert [d["_id"] for d in after] == [8, 5, 2]
+
+
+async def test_keyset_seek_on_a_datetime_and_string_id(db: AsyncDatabase[Any]) -> None:
+    """Kit connections (FAQ): the seek condition an ``$or`` of ``$lt``/``$gt`` over a
+    compound sort, ANDed with the list's own filter, sort + limit. (Datetimes here are whole
+    seconds: see the next test for why the audit trail does not rely on this.)"""
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    await db.events.insert_many(
+        [
+            {"_id": f"e{i:02d}", "at": start + timedelta(seconds=i // 2), "kind": i % 2}
+            for i in range(12)
+        ]
+    )
+    order = [("at", -1), ("_id", 1)]
+    first = await db.events.find({}).sort(order).limit(3).to_list()
+    assert [d["_id"] for d in first] == ["e10", "e11", "e08"]
+    last = first[-1]
+    seek = {"$or": [{"at": {"$lt": last["at"]}}, {"at": last["at"], "_id": {"$gt": last["_id"]}}]}
+    rest = await db.events.find({"$and": [{}, seek]}).sort(order).limit(4).to_list()
+    assert [d["_id"] for d in rest] == ["e09", "e06", "e07", "e04"]
+    odd = await db.events.find({"$and": [{"kind": 1}, seek]}).sort(order).to_list()
+    assert [d["_id"] for d in odd] == ["e09", "e07", "e05", "e03", "e01"]
+    ascending = [("sort_order", 1), ("_id", 1)]
+    await db.faq.insert_many(
+        [{"_id": c, "sort_order": n} for c, n in [("b", 1), ("a", 2), ("c", 1)]]
+    )
+    seek_up = {"$or": [{"sort_order": {"$gt": 1}}, {"sort_order": 1, "_id": {"$gt": "b"}}]}
+    after = await db.faq.find({"$and": [{}, seek_up]}).sort(ascending).limit(5).to_list()
+    assert [d["_id"] for d in after] == ["c", "a"]
+
+
+async def test_id_inside_a_secondary_index(db: AsyncDatabase[Any], is_nx: bool) -> None:
+    """Gap on nx-27017: once an index names `_id` (e.g. a keyset's `(sort_order, _id)`),
+    every write to the collection fails ("JSON path error near '_id'"). Keyset lists
+    index their leading keys only; `_id` breaks ties from the primary key."""
+    await db.ordered.create_index([("sort_order", 1), ("_id", 1)])
+    try:
+        await db.ordered.insert_one({"_id": "a", "sort_order": 1})
+    except WriteError:
+        assert is_nx  # flip when fixed
+    else:
+        assert not is_nx
+
+
+async def test_datetimes_compare_to_the_second_in_filters(
+    db: AsyncDatabase[Any], is_nx: bool
+) -> None:
+    """Gap on nx-27017: filters compare datetimes to the whole second (sorting is exact to
+    the millisecond). The audit trail's keyset therefore bounds `at` inclusively and drops
+    the cursor's own second in Python (`Keyset.take_after`)."""
+    second = datetime(2026, 12, 2, 0, 3, 11, tzinfo=UTC)
+    stamps = {"s": second, "m50": second + timedelta(milliseconds=50)}
+    stamps |= {"m900": second + timedelta(milliseconds=900), "next": second + timedelta(seconds=1)}
+    await db.stamps.insert_many([{"_id": k, "at": v} for k, v in stamps.items()])
+    ordered = await db.stamps.find().sort("at", -1).to_list()
+    assert [d["_id"] for d in ordered] == ["next", "m900", "m50", "s"]  # sorting is exact
+    before = sorted(
+        d["_id"] for d in await db.stamps.find({"at": {"$lt": stamps["m900"]}}).to_list()
+    )
+    upto = sorted(d["_id"] for d in await db.stamps.find({"at": {"$lte": stamps["m50"]}}).to_list())
+    if is_nx:
+        assert before == []  # flip when fixed: "m50" and "s" are earlier
+        assert upto == ["m50", "m900", "s"]  # the whole second: a superset, never less
+    else:
+        assert before == ["m50", "s"]
+        assert upto == ["m50", "s"]

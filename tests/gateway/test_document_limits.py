@@ -106,7 +106,8 @@ def test_healthz_answers_while_attacks_are_refused(gateway: GatewayProcess) -> N
         (
             "{"
             + " ".join(
-                f'a{i}: faq(search: "营业执照") {{ entries {{ question }} }}' for i in range(15)
+                f'a{i}: faq(search: "营业执照") {{ edges {{ node {{ question }} }} }}'
+                for i in range(15)
             )
             + " }",
             "cost",
@@ -150,7 +151,7 @@ def test_realistic_pages_and_introspection_still_run(gateway: GatewayProcess) ->
     search = post(
         gateway,
         '{ affairItems(search: "营业执照", first: 20) { edges { node { name } } } '
-        'faq(search: "营业执照") { entries { question items { name } } } }',
+        'faq(search: "营业执照") { edges { node { question items { name } } } } }',
     )
     assert not search.get("errors"), search["errors"]
     introspection = post(gateway, get_introspection_query())  # what GraphiQL sends first

@@ -237,7 +237,7 @@ SURROGATE_CASES = {
     "faq.itemCode": ("query($v: String) { faq(itemCode: $v) { totalCount } }", {}),
     "faq.departmentCode": ("query($v: String) { faq(departmentCode: $v) { totalCount } }", {}),
     "serviceLocations.filter.itemCode": (
-        "query($v: String) { serviceLocations(filter: {itemCode: $v}) { code } }",
+        "query($v: String) { serviceLocations(filter: {itemCode: $v}) { totalCount } }",
         {},
     ),
     "refreshToken": (
@@ -363,7 +363,7 @@ def test_strings_longer_than_the_bound_are_bad_user_input(gateway: GatewayProces
     literal = '{ faq(itemCode: "' + long_text + '") { totalCount } }'
     error = refused(post_json(gateway, {"query": literal}), "BAD_USER_INPUT")
     assert error["extensions"]["fieldErrors"][0]["field"] == "itemCode"
-    nested = '{ serviceLocations(filter: {itemCode: """' + long_text + '"""}) { code } }'
+    nested = '{ serviceLocations(filter: {itemCode: """' + long_text + '"""}) { totalCount } }'
     error = refused(post_json(gateway, {"query": nested}), "BAD_USER_INPUT")
     assert error["extensions"]["fieldErrors"][0]["field"] == "filter.itemCode"
     at_bound = post_json(gateway, {"query": query, "variables": {"v": "长" * 10_000}})

@@ -115,11 +115,12 @@ def test_two_licensing_items_of_one_department_and_business_item_get_their_own_f
     assert first == f"FAQ-{made[0]['code']}-01"
     for item in made:
         found = gateway.data(
-            "query($c: String) { faq(itemCode: $c) { totalCount entries { code itemCodes departmentCode } } }",
+            "query($c: String) { faq(itemCode: $c) "
+            "{ totalCount edges { node { code itemCodes departmentCode } } } }",
             {"c": item["code"]},
         )["faq"]
         assert found["totalCount"] == 1
-        assert found["entries"][0] == {
+        assert found["edges"][0]["node"] == {
             "code": item["faq"][0]["code"],
             "itemCodes": [item["code"]],
             "departmentCode": ours,

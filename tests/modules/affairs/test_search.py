@@ -126,9 +126,11 @@ def test_suggestions_complete_a_prefix(gateway: GatewayProcess) -> None:
 
 def test_faq_search(gateway: GatewayProcess, seed_faq) -> None:
     result = gateway.data(
-        '{ faq(search: "营业执照", first: 3) { totalCount entries { question answer items { name } } } }'
+        '{ faq(search: "营业执照", first: 3) '
+        "{ totalCount edges { node { question answer items { name } } } } }"
     )["faq"]
     assert result["totalCount"] > 0
-    assert "营业执照" in (result["entries"][0]["question"] + result["entries"][0]["answer"])
+    top = result["edges"][0]["node"]
+    assert "营业执照" in (top["question"] + top["answer"])
     everything = gateway.data("{ faq(first: 100) { totalCount } }")["faq"]["totalCount"]
     assert everything == len(seed_faq) == 146

@@ -1,0 +1,358 @@
+"""Relay connections with opaque keyset cursors, for every list of every module.
+
+A list is a *connection*: ``edges { cursor node }``, ``pageInfo`` and ``totalCount``.
+Its order is a :class:`Keyset` — sort keys ending in a unique tiebreaker (``_id``) —
+and an edge's cursor carries that edge's key values, not its position. The next page
+is "everything after this key", so a page boundary stays put when items are added or
+removed before it: no duplicates, nothing skipped.
+
+A cursor is the unpadded base64url of a compact JSON array: the keyset's namespace tag
+followed by the key values, e.g. ``["affairs.faq",1,"FAQ-0001"]``. Decoding is strict
+(the namespace, the number and type of the values, and the canonical encoding must all
+match) and anything else is ``BAD_USER_INPUT`` "invalid cursor". Cursors are not
+signed: a forged but well-formed cursor is only another starting point in the same
+order, it costs the same single seek and reveals nothing.
+
+Lists whose order is a relevance ranking computed per request (search) have no stable
+key; :func:`ranked_page` pages such a ranking by position, with the same cursor format.
+
+Example::
+
+    FAQ_ORDER = Keyset("affairs.faq", (SortKey("sort_order", "int"), SortKey("_id", "str")))
+
+    async def fetch(after: Key | None, limit: int) -> list[dict[str, Any]]:
+        return await repository.faq_after(query, FAQ_ORDER, after, limit)
+
+    return await keyset_page(
+        FaqConnection, FAQ_ORDER, first=first, after=after, default=20, maximum=100,
+        fetch=fetch, node=FaqEntry.from_doc, count=lambda: repository.count(FAQ, query),
+    )
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+from collections.abc import AsyncIterable, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, Literal, TypeVar
+
+import strawberry
+
+from gateway.errors import BadUserInput, FieldError
+
+__all__ = [
+    "MAX_RANK_OFFSET",
+    "Connection",
+    "Edge",
+    "Key",
+    "KeyValue",
+    "Keyset",
+    "PageInfo",
+    "SortKey",
+    "keyset_page",
+    "page_size",
+    "ranked_page",
+]
+
+KeyValue = str | int | float | datetime
+Key = tuple[KeyValue, ...]
+KeyKind = Literal["str", "int", "float", "datetime"]
+
+N = TypeVar("N")
+D = TypeVar("D")
+
+# Longest cursor accepted (characters) and longest string key value inside it.
+MAX_CURSOR_CHARS = 1000
+MAX_STRING_KEY = 200
+# Integers beyond this lose precision in JavaScript clients and in MongoDB's doubles.
+MAX_INT_KEY = 2**53
+# A ranking is never paged further than this (PyMongo's skip overflows at 2**63 too).
+MAX_RANK_OFFSET = 10_000_000
+
+
+@strawberry.type(description="Relay page information.")
+class PageInfo:
+    has_next_page: bool = strawberry.field(description="More items after this page.")
+    has_previous_page: bool = strawberry.field(description="Items before this page.")
+    start_cursor: str | None = strawberry.field(description="Cursor of the first edge.")
+    end_cursor: str | None = strawberry.field(description="Cursor of the last edge.")
+
+
+@strawberry.type(description="One element of a page with the cursor to continue after it.")
+class Edge(Generic[N]):
+    cursor: str = strawberry.field(
+        description="Opaque cursor: pass it as `after` for the elements that follow this one."
+    )
+    node: N = strawberry.field(description="The element.")
+
+
+@strawberry.type(description="A page of a list (Relay connection).")
+class Connection(Generic[N]):
+    """Subclass it per element type to give the connection its own name and description."""
+
+    edges: list[Edge[N]] = strawberry.field(description="Elements on this page, in list order.")
+    page_info: PageInfo = strawberry.field(description="Paging.")
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="Elements over all pages (counted only when asked for).")
+    async def total_count(self) -> int:
+        return await self.count()
+
+
+C = TypeVar("C", bound=Connection[Any])
+
+
+def page_size(first: int | None, *, default: int, maximum: int) -> int:
+    """The page-size rule of every list: ``first`` between 1 and ``maximum``.
+
+    Raises:
+        BadUserInput: with a ``first`` field error (code ``page_size``) otherwise.
+    """
+    size = default if first is None else first
+    if not 1 <= size <= maximum:
+        raise BadUserInput(
+            f"每页数量须在 1–{maximum} 之间 (first must be between 1 and {maximum})",
+            [FieldError("first", f"must be between 1 and {maximum}", "page_size")],
+        )
+    return size
+
+
+def _invalid_cursor() -> BadUserInput:
+    return BadUserInput("分页游标无效 (invalid cursor)", [FieldError("after", "invalid cursor")])
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(name)  # NaN, Infinity: not JSON, and never a key
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """One sort key: a top-level field, the kind of its values and its direction."""
+
+    field: str
+    kind: KeyKind
+    descending: bool = False
+
+    def encode(self, value: KeyValue) -> Any:
+        if self.kind == "datetime":
+            if not isinstance(value, datetime):
+                raise TypeError(f"{self.field}: datetime key expected")
+            return value.isoformat()
+        return value
+
+    def decode(self, raw: Any) -> KeyValue:
+        """The key value from its JSON form; ``ValueError`` when it does not fit."""
+        if self.kind == "str" and isinstance(raw, str) and len(raw) <= MAX_STRING_KEY:
+            return raw
+        if isinstance(raw, bool):
+            raise ValueError(self.field)
+        if self.kind == "int" and isinstance(raw, int) and abs(raw) <= MAX_INT_KEY:
+            return raw
+        if self.kind == "float" and isinstance(raw, int | float) and math.isfinite(raw):
+            return float(raw)
+        if self.kind == "datetime" and isinstance(raw, str) and len(raw) <= 40:
+            return datetime.fromisoformat(raw)
+        raise ValueError(self.field)
+
+
+@dataclass(frozen=True)
+class Keyset:
+    """A list order: sort keys whose last one is unique, under a namespace tag.
+
+    The namespace names the list *and* its order (``affairs.locations.near``), so a
+    cursor of one list or order is refused by another.
+    """
+
+    namespace: str
+    keys: tuple[SortKey, ...]
+
+    def key_of(self, doc: Mapping[str, Any]) -> Key:
+        """The sort key values of a document (top-level fields)."""
+        return tuple(doc[k.field] for k in self.keys)
+
+    def encode(self, key: Key) -> str:
+        if len(key) != len(self.keys):
+            raise ValueError(f"{self.namespace}: {len(self.keys)} key values expected")
+        values = [self.namespace, *(k.encode(v) for k, v in zip(self.keys, key, strict=True))]
+        text = json.dumps(values, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+    def decode(self, cursor: str) -> Key:
+        """The key values a cursor carries.
+
+        Raises:
+            BadUserInput: "invalid cursor" unless ``cursor`` is exactly what
+                :meth:`encode` makes for this keyset.
+        """
+        if not cursor.isascii() or len(cursor) > MAX_CURSOR_CHARS:
+            raise _invalid_cursor()
+        try:
+            padded = cursor + "=" * (-len(cursor) % 4)
+            raw = json.loads(
+                base64.urlsafe_b64decode(padded.encode()).decode(),
+                parse_constant=_no_constants,
+            )
+            if not isinstance(raw, list) or len(raw) != len(self.keys) + 1:
+                raise ValueError("shape")
+            if raw[0] != self.namespace:
+                raise ValueError("namespace")
+            key = tuple(k.decode(v) for k, v in zip(self.keys, raw[1:], strict=True))
+            canonical = self.encode(key) == cursor  # one spelling per cursor
+        except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
+            raise _invalid_cursor() from None
+        if not canonical:
+            raise _invalid_cursor()
+        return key
+
+    def sort(self) -> list[tuple[str, int]]:
+        """The MongoDB sort specification of this order."""
+        return [(k.field, -1 if k.descending else 1) for k in self.keys]
+
+    @property
+    def exact_seek(self) -> bool:
+        """Whether :meth:`seek` is exact; if not, pass the rows through :meth:`take_after`."""
+        return all(k.kind != "datetime" for k in self.keys)
+
+    def seek(self, after: Key | None) -> dict[str, Any]:
+        """The MongoDB filter for "after this key" in this order (``{}`` for the start).
+
+        An ``$or`` over the key prefixes: ``k1 > v1``, or ``k1 = v1 and k2 > v2`` …
+        (``<`` for descending keys). AND it with the list's own filter.
+
+        With a datetime key the filter is only a superset — the first key bounded
+        inclusively (``k1 >= v1``, ``<=`` descending) — because nx-27017 compares
+        datetimes in filters to the whole second (it sorts them to the millisecond;
+        pinned in the conformance tests). Read such rows through :meth:`take_after`,
+        which drops the ones at or before the cursor.
+        """
+        if after is None:
+            return {}
+        if not self.exact_seek:
+            first = self.keys[0]
+            return {first.field: {"$lte" if first.descending else "$gte": after[0]}}
+        branches: list[dict[str, Any]] = []
+        for i, key in enumerate(self.keys):
+            branch: dict[str, Any] = {
+                k.field: v for k, v in zip(self.keys[:i], after, strict=False)
+            }
+            branch[key.field] = {"$lt" if key.descending else "$gt": after[i]}
+            branches.append(branch)
+        return branches[0] if len(branches) == 1 else {"$or": branches}
+
+    async def take_after(
+        self, rows: AsyncIterable[dict[str, Any]], after: Key | None, limit: int
+    ) -> list[dict[str, Any]]:
+        """Up to ``limit`` of ``rows`` (already in this order) that follow ``after``.
+
+        For a :meth:`seek` that is not exact: rows at or before the cursor that the
+        coarse filter let through come first and are skipped here.
+        """
+        taken: list[dict[str, Any]] = []
+        if limit <= 0:
+            return taken
+        async for row in rows:
+            if after is None or self.follows(self.key_of(row), after):
+                taken.append(row)
+                if len(taken) >= limit:
+                    break
+        return taken
+
+    def follows(self, key: Key, after: Key) -> bool:
+        """Whether ``key`` comes after ``after`` in this order (for lists held in memory)."""
+        for spec, mine, theirs in zip(self.keys, key, after, strict=True):
+            if mine != theirs:
+                return bool((mine < theirs) if spec.descending else (mine > theirs))  # type: ignore[operator]
+        return False
+
+
+async def keyset_page(
+    connection: type[C],
+    keyset: Keyset,
+    *,
+    first: int | None,
+    after: str | None,
+    default: int,
+    maximum: int,
+    fetch: Callable[[Key | None, int], Awaitable[Sequence[D]]],
+    node: Callable[[D], Any],
+    count: Callable[[], Awaitable[int]],
+    key_of: Callable[[D], Key] | None = None,
+) -> C:
+    """One page of a keyset-ordered list.
+
+    Args:
+        connection: the connection type to build (a :class:`Connection` subclass).
+        keyset: the list's order.
+        first, after: the client's arguments (validated here).
+        default, maximum: page size when ``first`` is omitted; the largest allowed.
+        fetch: ``fetch(after_key, limit)`` returns up to ``limit`` rows after
+            ``after_key`` (``None``: from the start) in ``keyset`` order; it is asked
+            for one row more than the page to learn whether another page exists.
+        node: turns a row into the GraphQL node.
+        count: counts the whole list, awaited only when ``totalCount`` is selected.
+        key_of: a row's key values (default: ``keyset.key_of`` on a document).
+    """
+    size = page_size(first, default=default, maximum=maximum)
+    after_key = keyset.decode(after) if after is not None else None
+    rows = list(await fetch(after_key, size + 1))
+    keys: Callable[[Any], Key] = key_of or keyset.key_of
+    edges = [Edge(cursor=keyset.encode(keys(row)), node=node(row)) for row in rows[:size]]
+    return connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=len(rows) > size,
+            has_previous_page=after_key is not None,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        count=count,
+    )
+
+
+async def ranked_page(
+    connection: type[C],
+    namespace: str,
+    ranked: Sequence[D],
+    *,
+    first: int | None,
+    after: str | None,
+    default: int,
+    maximum: int,
+    node: Callable[[D], Any],
+) -> C:
+    """One page of a ranking computed per request (search results), by position.
+
+    A relevance ranking has no sort key a database could seek on, so the cursor
+    carries the position in the ranking (under the same strict format). Use it only
+    for orders that are stable for the same query and data: ties broken by a unique
+    key, so the same request always ranks the same way.
+    """
+    order = Keyset(namespace, (SortKey("rank", "int"),))
+    start = order.decode(after)[0] if after is not None else 0
+    if not isinstance(start, int) or not 0 <= start <= MAX_RANK_OFFSET:
+        raise _invalid_cursor()
+
+    async def fetch(_: Key | None, limit: int) -> Sequence[tuple[int, D]]:
+        return list(enumerate(ranked[start : start + limit], start + 1))
+
+    async def count() -> int:
+        return len(ranked)
+
+    page = await keyset_page(
+        connection,
+        order,
+        first=first,
+        after=None,
+        default=default,
+        maximum=maximum,
+        fetch=fetch,
+        node=lambda row: node(row[1]),
+        count=count,
+        key_of=lambda row: (row[0],),
+    )
+    page.page_info.has_previous_page = start > 0
+    return page
