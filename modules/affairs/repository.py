@@ -53,7 +53,7 @@ ATTRIBUTES = "affairs_item_attributes"
 SEARCH_POSTINGS = "affairs_search_postings"
 # What each item contributed to the index: {_id: code, active, n: [...], t: [...], b: [...]}.
 SEARCH_TERMS = "affairs_search_terms"
-SEARCH_FIELDS = ("n", "t", "b", "p", "i", "x")
+SEARCH_FIELDS = ("n", "t", "b", "k", "p", "i", "x")
 
 INDEXES = (
     IndexSpec(ITEMS, (("updated_at", -1),), name="updated_at"),

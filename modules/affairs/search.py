@@ -49,8 +49,11 @@ __all__ = ["Highlight", "ParsedQuery", "SearchIndexer", "parse_query", "rank"]
 MAX_QUERY_CHARS = 64
 
 WEIGHT_NAME, WEIGHT_TAGS, WEIGHT_BODY, WEIGHT_PINYIN = 10.0, 4.0, 1.0, 3.0
-SYNONYM_WEIGHT = 0.5
+SYNONYM_WEIGHT = 0.7
 PINYIN_SPAN = (2, 4)  # query substrings looked up by their pinyin, in characters
+PHRASE_SPAN = (3, 8)  # query substrings looked up as whole keywords / everyday names
+SUBSTRING_CHARS = 24  # substrings are taken from the query's first characters only
+WEIGHT_PHRASE, WEIGHT_CHAR, NAME_FIT = 6.0, 0.35, 8.0
 
 # Item classes posted under ``x|…``: what ranks lower unless the query asks for it.
 REGULATOR_TYPES = ("02", "03", "06")  # 行政处罚, 行政强制, 行政检查
@@ -76,11 +79,11 @@ def normalize(text: str) -> str:
     return _normalize(text)
 
 
-def terms_of(texts: Iterable[str]) -> set[str]:
+def terms_of(texts: Iterable[str], *, singles: bool = True) -> set[str]:
     """All search terms of some texts (words, sub-words, bigrams, characters), no stopwords."""
     terms: set[str] = set()
     for text in texts:
-        terms |= _segmenter.terms(normalize(text))
+        terms |= _segmenter.terms(normalize(text), singles=singles)
     return terms
 
 
@@ -92,7 +95,7 @@ class _Unit:
     span: frozenset[int]
     keys: tuple[str, ...]  # posting keys; exact units ``n|…``/``t|…``/``b|…``
     weight: float
-    kind: str  # "word", "synonym", "pinyin"
+    kind: str  # "word", "synonym", "phrase", "char", "pinyin"
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,8 @@ def _synonym_units(
         start = text.find(term)
         if start >= 0:
             spans.append(frozenset(range(start, start + len(term))))
+        elif gapped := _in_order(text, _segmenter.words(term)):
+            spans.append(gapped)
         elif len(term) >= 2:
             sound = pinyin(term)
             for i in range(len(text) - len(term) + 1):
@@ -169,21 +174,65 @@ def _synonym_units(
     return units
 
 
+def _in_order(text: str, parts: Sequence[str]) -> frozenset[int]:
+    """The characters of ``parts`` found in ``text`` in this order (看病…报销), or none."""
+    if len(parts) < 2:
+        return frozenset()
+    chars: set[int] = set()
+    cursor = 0
+    for part in parts:
+        start = text.find(part, cursor)
+        if start < 0:
+            return frozenset()
+        chars.update(range(start, start + len(part)))
+        cursor = start + len(part)
+    return frozenset(chars)
+
+
+def _substrings(text: str, low: int, high: int) -> Iterable[tuple[str, int]]:
+    head = text[:SUBSTRING_CHARS]
+    for size in range(low, high + 1):
+        for start in range(len(head) - size + 1):
+            part = head[start : start + size]
+            if all("\u3400" <= ch <= "\u9fff" for ch in part):
+                yield part, start
+
+
+def _phrase_units(text: str) -> list[_Unit]:
+    """Query spans that may be a whole keyword or everyday name (上幼儿园, 领失业金)."""
+    low, high = PHRASE_SPAN
+    return [
+        _Unit(part, frozenset(range(start, start + len(part))), (f"k|{part}",), 1.0, "phrase")
+        for part, start in _substrings(text, low, high)
+    ]
+
+
+def _char_units(tokens: Sequence[Token]) -> list[_Unit]:
+    """The characters of the query's words, a weak fallback (饭馆 ~ 小餐馆 by 馆)."""
+    singles = {t.text for t in tokens if len(t.text) == 1}
+    units: dict[str, _Unit] = {}
+    for token in tokens:
+        if len(token.text) < 2 or token.text.isascii():
+            continue
+        for offset, ch in enumerate(token.text):
+            if ch in singles or ch in _segmenter.stopwords or ch in units:
+                continue
+            span = frozenset({token.start + offset})
+            units[ch] = _Unit(ch, span, (f"n|{ch}", f"t|{ch}"), 1.0, "char")
+    return list(units.values())
+
+
 def _pinyin_units(text: str, tokens: Sequence[Any]) -> list[_Unit]:
     """Query spans looked up by sound: Chinese substrings, and Latin words as pinyin."""
     units: list[_Unit] = []
     seen: set[str] = set()
     low, high = PINYIN_SPAN
-    for size in range(low, high + 1):
-        for start in range(len(text) - size + 1):
-            part = text[start : start + size]
-            if not all("\u3400" <= ch <= "\u9fff" for ch in part):
-                continue
-            key = pinyin(part)
-            if key and key not in seen:
-                seen.add(key)
-                span = frozenset(range(start, start + size))
-                units.append(_Unit(part, span, (f"p|{key}",), 0.8, "pinyin"))
+    for part, start in _substrings(text, low, high):
+        key = pinyin(part)
+        if key and key not in seen:
+            seen.add(key)
+            span = frozenset(range(start, start + len(part)))
+            units.append(_Unit(part, span, (f"p|{key}",), 0.8, "pinyin"))
     latin = [t for t in tokens if is_pinyin_like(t.text)]
     joined = [(t.text, t.start, t.end) for t in latin]
     if len(latin) > 1:
@@ -207,6 +256,8 @@ def parse_query(raw: str, synonyms: Mapping[str, Sequence[str]]) -> ParsedQuery:
     synonym_units = _synonym_units(text, tokens, synonyms)
     expansions = tuple(dict.fromkeys(u.text for u in synonym_units if u.text not in phrases))
     units.extend(u for u in synonym_units if u.text not in phrases)
+    units.extend(_phrase_units(text))
+    units.extend(_char_units(tokens))
     units.extend(_pinyin_units(text, tokens))
     meaningful = frozenset().union(*(u.span for u in units if u.kind == "word"))
     terms = set(phrases) | set(expansions) | terms_of(expansions)
@@ -239,10 +290,13 @@ FIELD_PLACES = (("n", "NAME"), ("t", "KEYWORDS"), ("b", "MATERIALS_OR_FAQ"))
 PRIMARY_PLACES = frozenset({"NAME", "KEYWORDS"})
 
 
-def _coverage(query: ParsedQuery, covered: set[int]) -> float:
+def _coverage(query: ParsedQuery, covered: set[int], weak: Iterable[int] = ()) -> float:
+    """Share of the query's meaningful characters matched; by a single character: half."""
     if not query.meaningful:
         return 1.0
-    return len(covered & query.meaningful) / len(query.meaningful)
+    strong = covered & query.meaningful
+    half = (set(weak) & query.meaningful) - strong
+    return (len(strong) + 0.5 * len(half)) / len(query.meaningful)
 
 
 def _coverage_factor(coverage: float) -> float:
@@ -250,12 +304,25 @@ def _coverage_factor(coverage: float) -> float:
 
 
 def exact_bonus(query: ParsedQuery, name: str) -> float:
-    """The whole query inside the name (and at its start) is the strongest signal."""
+    """The whole query inside the name (and at its start) is the strongest signal.
+
+    Also how much of the name the query's words cover (BM25's length normalisation
+    for the name field): 居住证申领 fits 居住证 better than 港澳台居民居住证申领.
+    """
     lowered = normalize(name)
-    if not query.text or query.text not in lowered:
-        return 0.0
-    bonus = 15.0 + (5.0 if lowered.startswith(query.text) else 0.0)
-    return bonus + (5.0 if lowered == query.text else 0.0)
+    bonus = 0.0
+    if query.text and query.text in lowered:
+        bonus = 15.0 + (5.0 if lowered.startswith(query.text) else 0.0)
+        bonus += 5.0 if lowered == query.text else 0.0
+    covered: set[int] = set()
+    for unit in query.units:
+        if unit.kind in ("word", "synonym", "phrase") and len(unit.text) > 1:
+            start = lowered.find(unit.text)
+            while start >= 0:
+                covered.update(range(start, start + len(unit.text)))
+                start = lowered.find(unit.text, start + 1)
+    letters = len(lowered.replace(" ", ""))
+    return bonus + (NAME_FIT * len(covered) / letters if letters else 0.0)
 
 
 def highlight(name: str, matched: Sequence[str], places: Iterable[str]) -> Highlight:
@@ -281,7 +348,9 @@ def score(query: ParsedQuery, doc: Mapping[str, Any]) -> tuple[float, Highlight]
     places: set[str] = set()
     words: set[int] = set()
     for unit in sorted(query.units, key=lambda u: u.kind != "word"):
-        if unit.kind == "pinyin" or (unit.kind == "synonym" and unit.span <= words):
+        if unit.kind in ("pinyin", "phrase", "char") or (
+            unit.kind == "synonym" and unit.span <= words
+        ):
             continue
         place = next((p for p, text in texts.items() if unit.text in text), None)
         if place is None:
@@ -306,7 +375,11 @@ class PostingHit:
     places: set[str] = field(default_factory=set)
     covered: int = 0
     chars: set[int] = field(default_factory=set)
+    weak: set[int] = field(default_factory=set)
     coverage: float = 0.0
+
+
+_ORDER = {"word": 0, "phrase": 1, "synonym": 2, "char": 3, "pinyin": 4}
 
 
 def score_postings(
@@ -320,45 +393,53 @@ def score_postings(
     lists = {key: set(codes) for key, codes in postings.items()}
     documents = max([1000, *(4 * len(c) for k, c in lists.items() if not k.startswith("x|"))])
     hits: dict[str, PostingHit] = {}
-    word_chars: dict[str, set[int]] = {}
-    order = {"word": 0, "synonym": 1, "pinyin": 2}
-    for unit in sorted(query.units, key=lambda u: order[u.kind]):
-        if unit.kind == "pinyin":
+    literal: dict[str, set[int]] = {}  # query characters each item matched as written
+    for unit in sorted(query.units, key=lambda u: _ORDER[u.kind]):
+        if unit.kind in ("pinyin", "phrase"):
             codes = set().union(*(lists.get(k, set()) for k in unit.keys))
             if not codes:
                 continue
-            weight = WEIGHT_PINYIN * idf(len(codes), documents) * unit.weight
+            base = WEIGHT_PINYIN if unit.kind == "pinyin" else WEIGHT_PHRASE
+            weight = base * idf(len(codes), documents) * unit.weight * _len_weight(unit.text)
             for code in codes:
-                if unit.span <= word_chars.get(code, set()):
+                if unit.kind == "pinyin" and unit.span <= literal.get(code, set()):
                     continue  # the same characters already matched as written
                 hit = hits.setdefault(code, PostingHit())
-                hit.score += weight * _len_weight(unit.text)
-                hit.matched.append(unit.text)
+                hit.score += weight
+                if unit.text not in hit.matched:
+                    hit.matched.append(unit.text)
                 hit.places.add("KEYWORDS")
                 hit.chars |= unit.span
+                if unit.kind == "phrase":
+                    literal.setdefault(code, set()).update(unit.span)
             continue
         by_field = [(place, lists.get(f"{f}|{unit.text}", set())) for f, place in FIELD_PLACES]
         frequency = len(by_field[0][1] | by_field[1][1]) or len(by_field[2][1])
         weight = idf(frequency, documents) * unit.weight * _len_weight(unit.text)
+        if unit.kind == "char":
+            weight *= WEIGHT_CHAR
         seen: set[str] = set()
         for place, codes in by_field:  # best field first
             for code in codes - seen:
                 seen.add(code)
-                if unit.kind == "synonym" and unit.span <= word_chars.get(code, set()):
-                    continue  # the item has the user's own word: no need for the synonym
+                if unit.kind in ("synonym", "char") and unit.span <= literal.get(code, set()):
+                    continue  # the item has the user's own word: no need for the fallback
                 hit = hits.setdefault(code, PostingHit())
                 hit.score += PLACE_WEIGHTS[place] * weight
-                if unit.text not in hit.matched:
+                if unit.kind != "char" and unit.text not in hit.matched:
                     hit.matched.append(unit.text)
                 hit.places.add(place)
-                hit.chars |= unit.span
+                if unit.kind == "char":
+                    hit.weak |= unit.span
+                else:
+                    hit.chars |= unit.span
                 hit.covered += unit.kind == "word"
                 if unit.kind == "word":
-                    word_chars.setdefault(code, set()).update(unit.span)
+                    literal.setdefault(code, set()).update(unit.span)
     if any(PRIMARY_PLACES & hit.places for hit in hits.values()):
         hits = {code: hit for code, hit in hits.items() if PRIMARY_PLACES & hit.places}
     for hit in hits.values():
-        hit.coverage = _coverage(query, hit.chars)
+        hit.coverage = _coverage(query, hit.chars, hit.weak)
         hit.score *= _coverage_factor(hit.coverage)
     if hits:
         needed = minimum_should_match(max(h.coverage for h in hits.values()))
@@ -460,15 +541,18 @@ class SearchIndexer:
 
     @staticmethod
     def terms(item: Mapping[str, Any]) -> dict[str, list[str]]:
-        """Terms per field (``n``/``t``/``b``, pinyin ``p``/``i``, priors ``x``)."""
+        """Terms per field (``n``/``t``/``b``, phrases ``k``, pinyin ``p``/``i``, priors ``x``)."""
         name = terms_of([str(item.get("search_name", ""))])
         tags = terms_of([str(item.get("search_tags", ""))])
         sounds = {pinyin(t) for t in name | tags if len(t) >= 2} - {""}
         letters = {initials(t) for t in name | tags if len(t) >= 3} - {""}
+        phrases = {normalize(str(k)) for k in item.get("keywords") or []}
+        phrases.add(normalize(str(item.get("short_name") or "")))
         return {
             "n": sorted(name),
             "t": sorted(tags),
-            "b": sorted(terms_of([str(item.get("search_body", ""))])),
+            "b": sorted(terms_of([str(item.get("search_body", ""))], singles=False)),
+            "k": sorted(p for p in phrases if len(p) >= PHRASE_SPAN[0]),
             "p": sorted(sounds),
             "i": sorted(letters),
             "x": _prior_tags(item),

@@ -174,8 +174,17 @@ class Segmenter:
         with self._lock:  # jieba initialises lazily and is not re-entrant while doing so
             return [t for t in self._tokenizer.cut_for_search(text) if t.strip()]
 
-    def terms(self, text: str) -> set[str]:
-        """Index terms of a normalised text: words, sub-words, bigrams, single characters."""
+    def words(self, text: str) -> list[str]:
+        """A plain (non-overlapping) cut of a normalised text, stopwords kept."""
+        with self._lock:
+            return [t for t in self._tokenizer.cut(text, HMM=False) if t.strip()]
+
+    def terms(self, text: str, *, singles: bool = True) -> set[str]:
+        """Index terms of a normalised text: words, sub-words, bigrams, single characters.
+
+        ``singles=False`` leaves single characters out (long texts such as materials,
+        where they would only bloat the index).
+        """
         found: set[str] = set()
         for run in _CJK_RUN.findall(text):
             if not _CJK.match(run):
@@ -187,7 +196,8 @@ class Segmenter:
                 found.add(token)
                 if len(token) >= 3:
                     found.update(token[i : i + 2] for i in range(len(token) - 1))
-            found.update(ch for ch in run if ch not in self.stopwords)
+            if singles:
+                found.update(ch for ch in run if ch not in self.stopwords)
         return found
 
     def query_tokens(self, text: str) -> list[Token]:
