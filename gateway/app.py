@@ -30,7 +30,7 @@ from gateway.middleware import AuthMiddleware, BodySizeLimit, RequestContextMidd
 from gateway.mongo import connect_mongo, database_name, ensure_indexes, startup_timeout
 from gateway.observability import Metrics, configure_logging
 from gateway.ops_routes import ops_routes
-from gateway.registry import Composition, discover
+from gateway.registry import Composition, check_interfaces, discover
 from gateway.runtime import Runtime
 from gateway.schema import build_schema, compose_with_core
 from gateway.seeding import run_seeds
@@ -69,12 +69,20 @@ async def open_runtime(settings: Settings, composition: Composition, metrics: Me
     )
     try:
         await ensure_indexes(db, composition.indexes)
-        for info in composition.modules:
-            for name, factory in info.module.interfaces.items():
-                runtime.interfaces[name] = factory(runtime)
-            for topic, handlers in info.module.event_handlers.items():
+        modules = [info.module for info in composition.modules]
+        for module in modules:
+            if module.state is not None:
+                runtime.states[module.state] = module.state(runtime)
+        for module in modules:
+            for interface in module.interfaces:
+                runtime.interfaces[interface.name] = interface.factory(runtime)
+        check_interfaces(modules, runtime.interfaces)
+        for topic in composition.topics.values():
+            bus.declare(topic)
+        for module in modules:
+            for name, handlers in module.event_handlers.items():
                 for handler in handlers:
-                    bus.on(topic, _bind(handler, runtime))
+                    bus.on(name, _bind(handler, runtime))
         await bus.start()
         with startup_timeout():  # after bus.start: its tasks must not inherit this deadline
             for info in composition.modules:

@@ -73,18 +73,9 @@ class AuditTrail:
         limit: int,
     ) -> list[dict[str, Any]]:
         """Up to ``limit`` entries after the key ``after`` in :data:`AUDIT_ORDER`."""
-        seek = AUDIT_ORDER.seek(after)
-        query = _query(actor, subject, action)
-        condition = {"$and": [query, seek]} if seek else query
-        # The seek is coarse on `at` (nx-27017 compares datetimes to the second):
-        # take_after skips the few entries of the cursor's second that precede it.
-        cursor = self.entries.find(condition).sort(AUDIT_ORDER.sort())
-        if after is None:
-            cursor = cursor.limit(limit)
-        try:
-            return await AUDIT_ORDER.take_after(cursor, after, limit)
-        finally:
-            await cursor.close()
+        return await AUDIT_ORDER.find_after(
+            self.entries, _query(actor, subject, action), after, limit
+        )
 
     async def count(self, *, actor: str | None, subject: str | None, action: str | None) -> int:
         return await self.entries.count_documents(_query(actor, subject, action))

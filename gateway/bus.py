@@ -1,5 +1,11 @@
 """Events between modules and towards subscriptions.
 
+A module declares the topics it publishes, each with its payload type
+(``Module(events=[Topic("affairs.item.changed", ItemChanged, "…")])``); ``publish``
+accepts only a declared topic with a payload of its type, so a typo or a changed
+payload fails where it is made, not silently in a subscriber. Payloads travel as
+JSON; a handler reads them typed with ``topic.payload_of(event)``.
+
 ``publish`` runs the registered handlers once, in the publishing process, and
 fans the event out to every live subscriber — across replicas through Redis
 pub/sub when Redis is configured. Handlers are therefore "exactly once per
@@ -15,18 +21,52 @@ import logging
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import redis.asyncio as redis
 
-__all__ = ["Bus", "Event"]
+__all__ = ["Bus", "Event", "Topic"]
 
 log = logging.getLogger("onestop.bus")
 CHANNEL_PREFIX = "onestop:events:"
 
 Handler = Callable[["Event"], Awaitable[None]]
+P = TypeVar("P")
+
+
+@dataclass(frozen=True)
+class Topic(Generic[P]):
+    """A kind of event: its name (``<module>.<thing>.<happened>``) and payload type.
+
+    Attributes:
+        name: the topic, prefixed by the publishing module's name.
+        payload: a dataclass of JSON-able fields (str, int, float, bool, lists).
+        description: what happened, for module teams and the ``modules`` ops query.
+
+    Example:
+        ITEM_CHANGED = Topic("affairs.item.changed", ItemChanged, "An item got a new version.")
+        await ctx.bus.publish(ITEM_CHANGED, ItemChanged(code=code, version=2, change="变更"))
+    """
+
+    name: str
+    payload: type[P]
+    description: str
+
+    def __post_init__(self) -> None:
+        if not is_dataclass(self.payload):
+            raise TypeError(f"topic {self.name}: the payload type must be a dataclass")
+
+    @property
+    def module(self) -> str:
+        """The module that owns the topic (the name's first part)."""
+        return self.name.split(".", 1)[0]
+
+    def payload_of(self, event: Event) -> P:
+        """The event's payload as this topic's type (unknown keys are ignored)."""
+        known = {f.name for f in fields(self.payload)}  # type: ignore[arg-type]
+        return self.payload(**{k: v for k, v in event.payload.items() if k in known})
 
 
 @dataclass(frozen=True)
@@ -50,12 +90,17 @@ class Bus:
     """Publish/subscribe with optional Redis fan-out."""
 
     def __init__(self, redis_url: str | None = None) -> None:
+        self._topics: dict[str, Topic[Any]] = {}
         self._handlers: dict[str, list[Handler]] = defaultdict(list)
         self._subscribers: dict[str, set[asyncio.Queue[Event]]] = defaultdict(set)
         self._redis = redis.Redis.from_url(redis_url) if redis_url else None
         self._listener: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self.backend = "redis" if redis_url else "memory"
+
+    def declare(self, topic: Topic[Any]) -> None:
+        """Accept events of ``topic`` (done at start for every loaded module's topics)."""
+        self._topics[topic.name] = topic
 
     def on(self, topic: str, handler: Handler) -> None:
         self._handlers[topic].append(handler)
@@ -77,14 +122,27 @@ class Bus:
         if self._redis is not None:
             await self._redis.aclose()
 
-    async def publish(self, topic: str, payload: dict[str, Any]) -> Event:
-        event = Event(topic=topic, payload=payload)
-        for handler in self._handlers.get(topic, ()):
+    async def publish(self, topic: Topic[P], payload: P) -> Event:
+        """Announce ``payload`` on ``topic`` to handlers and subscribers.
+
+        Raises:
+            ValueError: the topic was not declared by a loaded module.
+            TypeError: the payload is not of the topic's type.
+        """
+        if self._topics.get(topic.name) is not topic:
+            raise ValueError(f"topic {topic.name!r} is not declared by a loaded module")
+        if not isinstance(payload, topic.payload):
+            raise TypeError(
+                f"topic {topic.name!r} carries {topic.payload.__name__}, "
+                f"not {type(payload).__name__}"
+            )
+        event = Event(topic=topic.name, payload=asdict(payload))  # type: ignore[call-overload]
+        for handler in self._handlers.get(topic.name, ()):
             task = asyncio.create_task(self._run(handler, event))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         if self._redis is not None:
-            await self._redis.publish(CHANNEL_PREFIX + topic, event.encode())
+            await self._redis.publish(CHANNEL_PREFIX + topic.name, event.encode())
         else:
             self._deliver(event)
         return event

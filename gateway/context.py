@@ -69,7 +69,12 @@ class Context:
         return loader
 
     def interface(self, name: str, kind: type[T]) -> T:
+        """Another module's published interface (see ``Module(interfaces=…)``)."""
         return self.runtime.interface(name, kind)
+
+    def state(self, kind: type[T]) -> T:
+        """The calling module's own per-process state (see ``Module(state=…)``)."""
+        return self.runtime.state(kind)
 
     @property
     def permissions(self) -> frozenset[str]:

@@ -17,7 +17,7 @@ from gateway.audit import AUDIT_INDEXES, AUDIT_ORDER
 from gateway.auth import REVOCATION_INDEXES, IdentityLevel, RefreshTokenReused, Role, TokenError
 from gateway.context import Context
 from gateway.errors import OneStopError, Unauthenticated
-from gateway.kit.connections import Connection, Key, keyset_page
+from gateway.kit.connections import Connection, Key, Listing, keyset_page
 from gateway.permissions import requires
 from gateway.registry import Module, Permission
 
@@ -221,14 +221,12 @@ class GatewayQuery:
 
         return await keyset_page(
             AuditEventConnection,
-            AUDIT_ORDER,
+            Listing(AUDIT_ORDER, fetch, count),
             first=first,
             after=after,
             default=50,
             maximum=info.context.settings.max_page_size,
-            fetch=fetch,
             node=AuditEvent.from_doc,
-            count=count,
         )
 
 

@@ -18,13 +18,20 @@ and is announced in the package's ``pyproject.toml``::
 
 The gateway has no list of modules: built-in ones are declared the same way in
 OneStop's own ``pyproject.toml``. Composition refuses any duplicate root field,
-type name, permission, collection, loader or interface name and names both
+type name, permission, collection, interface or event topic and names both
 modules, because strawberry's ``merge_types`` would only warn and let the last
 definition silently win.
+
+Modules talk to each other only through what they publish: interfaces (an
+:class:`Interface` — a name, the ``Protocol`` it promises and its factory, checked
+at start) and event topics (a :class:`~gateway.bus.Topic` with its payload type).
+A module's private per-process state is its own (``Module(state=…)``), reached
+with ``ctx.state(Kind)``, never through the interface registry.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,11 +43,12 @@ import strawberry
 from graphql import GraphQLNamedType
 from strawberry.tools import merge_types
 
+from gateway.bus import Topic
+
 if TYPE_CHECKING:
     from pymongo.asynchronous.database import AsyncDatabase
 
     from gateway.bus import Event
-    from gateway.context import Context
     from gateway.runtime import Runtime
 
 __all__ = [
@@ -49,10 +57,13 @@ __all__ = [
     "CompositionError",
     "CostHint",
     "IndexSpec",
+    "Interface",
+    "InterfaceUse",
     "Module",
     "ModuleInfo",
     "Permission",
     "SeedContext",
+    "check_interfaces",
     "compose",
     "discover",
 ]
@@ -60,10 +71,42 @@ __all__ = [
 ENTRY_POINT_GROUP = "onestop.modules"
 log = logging.getLogger("onestop.registry")
 
-LoaderFactory = Callable[["Context"], Any]
 InterfaceFactory = Callable[["Runtime"], object]
+StateFactory = Callable[["Runtime"], object]
 EventHandler = Callable[["Event", "Runtime"], Awaitable[None]]
 StartupHook = Callable[["Runtime"], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Interface:
+    """A published interface: what other modules may call, and what it promises.
+
+    Attributes:
+        name: ``<module>.<thing>``, e.g. ``affairs.catalog``.
+        protocol: a ``typing.Protocol`` (``@runtime_checkable``) listing the methods;
+            the built implementation is checked against it at start.
+        factory: builds the implementation once per process from the runtime.
+        description: what it offers, for module teams.
+    """
+
+    name: str
+    protocol: type
+    factory: InterfaceFactory
+    description: str
+
+
+@dataclass(frozen=True)
+class InterfaceUse:
+    """An interface a module calls, with the protocol the caller relies on.
+
+    Checked at start against the provider's implementation when the provider is
+    loaded, so a provider that drops or renames a method stops the start-up instead
+    of failing a citizen's request later. Without the provider, the caller's fields
+    answer ``UNAVAILABLE`` (``ctx.interface`` raises ``LookupError``).
+    """
+
+    name: str
+    protocol: type
 
 
 @dataclass(frozen=True)
@@ -139,8 +182,6 @@ class Module:
         query / mutation / subscription: strawberry types whose fields are
             merged into the root types.
         types: extra types reachable only through interfaces or unions.
-        loaders: DataLoader factories ``(Context) -> DataLoader``; use them as
-            ``info.context.loader(factory)``, created lazily once per request.
         indexes: MongoDB indexes, ensured at start. A collection belongs to the
             module declaring its indexes; no other module may declare it.
         collections: further collections the module owns that need no index.
@@ -149,10 +190,17 @@ class Module:
         permissions: the permissions its fields require, with descriptions.
         cost_hints: ``{"Type.field": CostHint(...)}`` (or a plain int cost) for the
             per-operation cost limit; see :class:`CostHint`.
-        interfaces: published interfaces other modules may call, by name,
+        interfaces: published interfaces other modules may call (:class:`Interface`),
             built once per process from the runtime.
-        event_handlers: ``{topic: [handler]}`` for events on the bus.
+        uses: interfaces of other modules this one calls (:class:`InterfaceUse`).
+        events: the event topics this module publishes (:class:`~gateway.bus.Topic`).
+        event_handlers: ``{topic name: [handler]}`` for events on the bus.
+        state: the module's own per-process state, built once from the runtime and
+            reached with ``ctx.state(type)`` (e.g. reference data held in memory).
         on_startup: hooks run after indexes are ensured.
+
+    Per-request DataLoaders need no declaration: ``info.context.loader(factory)``
+    creates one lazily per request from any factory ``(Context) -> DataLoader``.
     """
 
     name: str
@@ -162,14 +210,16 @@ class Module:
     mutation: type | None = None
     subscription: type | None = None
     types: Sequence[type] = ()
-    loaders: Sequence[LoaderFactory] = ()
     indexes: Sequence[IndexSpec] = ()
     collections: Sequence[str] = ()
     seeds: Sequence[SeedLoader] = ()
     permissions: Sequence[Permission] = ()
     cost_hints: Mapping[str, CostHint | int] = field(default_factory=dict)
-    interfaces: Mapping[str, InterfaceFactory] = field(default_factory=dict)
+    interfaces: Sequence[Interface] = ()
+    uses: Sequence[InterfaceUse] = ()
+    events: Sequence[Topic[Any]] = ()
     event_handlers: Mapping[str, Sequence[EventHandler]] = field(default_factory=dict)
+    state: StateFactory | None = None
     on_startup: Sequence[StartupHook] = ()
 
 
@@ -201,6 +251,7 @@ class Composition:
     permissions: Mapping[str, Permission]
     indexes: tuple[IndexSpec, ...]
     cost_hints: Mapping[str, CostHint] = field(default_factory=dict)
+    topics: Mapping[str, Topic[Any]] = field(default_factory=dict)
 
     def module_names(self) -> list[str]:
         return [info.module.name for info in self.modules]
@@ -317,8 +368,9 @@ def compose(modules: Sequence[Module]) -> Composition:
     type_owner: dict[str, tuple[str, object]] = {}
     permission_owner: dict[str, str] = {}
     collection_owner: dict[str, str] = {}
-    loader_owner: dict[Any, str] = {}
     interface_owner: dict[str, str] = {}
+    topics: dict[str, Topic[Any]] = {}
+    topic_owner: dict[str, str] = {}
     hint_owner: dict[str, str] = {}
     cost_hints: dict[str, CostHint] = {}
     module_owner: dict[str, str] = {}
@@ -361,16 +413,22 @@ def compose(modules: Sequence[Module]) -> Composition:
             if collection in collection_owner:
                 raise clash("collection", collection, collection_owner[collection], module.name)
             collection_owner[collection] = module.name
-        for loader in module.loaders:
-            if loader in loader_owner:
-                raise clash(
-                    "loader", getattr(loader, "__name__", "?"), loader_owner[loader], module.name
-                )
-            loader_owner[loader] = module.name
         for interface in module.interfaces:
-            if interface in interface_owner:
-                raise clash("interface", interface, interface_owner[interface], module.name)
-            interface_owner[interface] = module.name
+            if interface.name in interface_owner:
+                raise clash(
+                    "interface", interface.name, interface_owner[interface.name], module.name
+                )
+            interface_owner[interface.name] = module.name
+        for topic in module.events:
+            if topic.name in topic_owner:
+                raise clash("event topic", topic.name, topic_owner[topic.name], module.name)
+            if topic.module != module.name:
+                raise CompositionError(
+                    f"module {module.name!r} declares the event topic {topic.name!r}; "
+                    f"a module's topics start with its own name ({module.name}.…)"
+                )
+            topic_owner[topic.name] = module.name
+            topics[topic.name] = topic
         for coordinate, hint in module.cost_hints.items():
             if coordinate in hint_owner:
                 raise clash("cost hint", coordinate, hint_owner[coordinate], module.name)
@@ -393,6 +451,7 @@ def compose(modules: Sequence[Module]) -> Composition:
     def merged(name: str, parts: list[type]) -> type | None:
         return merge_types(name, tuple(parts)) if parts else None
 
+    _check_event_handlers(modules, topics)
     query = merged("Query", [m.query for m in modules if m.query is not None])
     if query is None:
         raise CompositionError("no module contributes a Query field")
@@ -407,4 +466,86 @@ def compose(modules: Sequence[Module]) -> Composition:
         permissions=permissions,
         indexes=tuple(indexes),
         cost_hints=cost_hints,
+        topics=topics,
     )
+
+
+def _check_event_handlers(modules: Sequence[Module], topics: Mapping[str, Topic[Any]]) -> None:
+    """A handler must name a declared topic; a typo would otherwise never fire.
+
+    A topic of a module that is not loaded (narrowed by ``ONESTOP_MODULES``) is only
+    logged: the handler is fine, there is just nobody to publish it here.
+    """
+    loaded = {module.name for module in modules}
+    for module in modules:
+        for name in module.event_handlers:
+            if name in topics:
+                continue
+            owner = name.split(".", 1)[0]
+            if owner in loaded:
+                raise CompositionError(
+                    f"module {module.name!r} handles the event topic {name!r}, "
+                    f"which module {owner!r} does not declare"
+                )
+            log.warning(
+                "module %s handles %s, but no loaded module publishes it", module.name, name
+            )
+
+
+def check_interfaces(modules: Sequence[Module], built: Mapping[str, object]) -> None:
+    """Check built interfaces against their protocols, and callers' expectations.
+
+    Raises:
+        CompositionError: an implementation lacks a method of its own protocol, or
+            of the protocol a calling module relies on (or one is async where the
+            other is not) — naming the modules and the method.
+    """
+    providers = {i.name: (m.name, i) for m in modules for i in m.interfaces}
+    for provider, interface in providers.values():
+        _conforms(built[interface.name], interface.protocol, interface.name, provider, provider)
+    for module in modules:
+        for use in module.uses:
+            if use.name not in providers:
+                log.warning(
+                    "module %s uses %s, which no loaded module publishes", module.name, use.name
+                )
+                continue
+            provider, _ = providers[use.name]
+            _conforms(built[use.name], use.protocol, use.name, provider, module.name)
+
+
+def _conforms(
+    implementation: object, protocol: type, name: str, provider: str, expected_by: str
+) -> None:
+    for method in _protocol_methods(protocol):
+        promised = getattr(protocol, method)
+        given = getattr(implementation, method, None)
+        problem = None
+        if given is None or not callable(given):
+            problem = "is missing"
+        elif inspect.iscoroutinefunction(promised) != inspect.iscoroutinefunction(given):
+            problem = "is async in one and not in the other"
+        elif not _parameters_fit(promised, given):
+            problem = "takes other parameters"
+        if problem:
+            raise CompositionError(
+                f"interface {name!r} of module {provider!r}: method {method!r} {problem} "
+                f"(expected by module {expected_by!r} through {protocol.__name__})"
+            )
+
+
+def _protocol_methods(protocol: type) -> list[str]:
+    return sorted(
+        name
+        for name, value in vars(protocol).items()
+        if callable(value) and not name.startswith("_")
+    )
+
+
+def _parameters_fit(promised: Callable[..., Any], given: Callable[..., Any]) -> bool:
+    """Every parameter the protocol names is accepted by the implementation, by name."""
+    wanted = [p for p in inspect.signature(promised).parameters.values() if p.name != "self"]
+    accepted = inspect.signature(given).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in accepted.values()):
+        return True
+    return all(p.name in accepted for p in wanted)

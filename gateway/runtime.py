@@ -40,6 +40,18 @@ class Runtime:
     audit: AuditTrail
     embedded: EmbeddedMongo | None = None
     interfaces: dict[str, object] = field(default_factory=dict)
+    states: dict[object, object] = field(default_factory=dict)
+
+    def state(self, kind: type[T]) -> T:
+        """The per-process state a module declared with ``Module(state=kind)``.
+
+        Raises:
+            LookupError: no loaded module declares state of that type.
+        """
+        found = self.states.get(kind)
+        if not isinstance(found, kind):
+            raise LookupError(f"no loaded module declares state {kind.__name__}")
+        return found
 
     def interface(self, name: str, kind: type[T]) -> T:
         """A module's published interface, checked against the protocol the caller expects.

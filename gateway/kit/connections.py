@@ -13,19 +13,26 @@ match) and anything else is ``BAD_USER_INPUT`` "invalid cursor". Cursors are not
 signed: a forged but well-formed cursor is only another starting point in the same
 order, it costs the same single seek and reveals nothing.
 
-Lists whose order is a relevance ranking computed per request (search) have no stable
-key; :func:`ranked_page` pages such a ranking by position, with the same cursor format.
+A service describes a list as a :class:`Listing` (its order, how to read rows after a
+key, how to count them); the schema turns a listing into a connection type with
+:func:`keyset_page`. Lists whose order is a relevance ranking computed per request
+(search) have no stable key; a :class:`Ranking` pages such a ranking by position, with
+the same cursor format.
 
 Example::
 
     FAQ_ORDER = Keyset("affairs.faq", (SortKey("sort_order", "int"), SortKey("_id", "str")))
 
-    async def fetch(after: Key | None, limit: int) -> list[dict[str, Any]]:
-        return await repository.faq_after(query, FAQ_ORDER, after, limit)
+    def faq_listing(repository: CatalogRepository, query: Filter) -> Listing[dict[str, Any]]:
+        async def fetch(after: Key | None, limit: int) -> list[dict[str, Any]]:
+            return await repository.faq_after(query, FAQ_ORDER, after, limit)
 
+        return Listing(FAQ_ORDER, fetch, count=lambda: repository.count_faq(query))
+
+    # in the schema:
     return await keyset_page(
-        FaqConnection, FAQ_ORDER, first=first, after=after, default=20, maximum=100,
-        fetch=fetch, node=FaqEntry.from_doc, count=lambda: repository.count(FAQ, query),
+        FaqConnection, faq_listing(repository, query), first=first, after=after,
+        default=20, maximum=100, node=FaqEntry.from_doc,
     )
 """
 
@@ -33,29 +40,34 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import math
 from collections.abc import AsyncIterable, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import strawberry
+from pymongo.asynchronous.collection import AsyncCollection
 
 from gateway.errors import BadUserInput, FieldError
 
 __all__ = [
     "MAX_RANK_OFFSET",
+    "After",
     "Connection",
     "Edge",
+    "First",
     "Key",
     "KeyValue",
     "Keyset",
+    "Listing",
     "PageInfo",
+    "Ranking",
     "SortKey",
     "keyset_page",
     "page_size",
-    "ranked_page",
 ]
 
 KeyValue = str | int | float | datetime
@@ -72,6 +84,23 @@ MAX_STRING_KEY = 200
 MAX_INT_KEY = 2**53
 # A ranking is never paged further than this (PyMongo's skip overflows at 2**63 too).
 MAX_RANK_OFFSET = 10_000_000
+
+
+# The paging arguments of every list field, described once. ``First`` has no default
+# here: a field gives its own (``first: First = 20``).
+First = Annotated[
+    int | None,
+    strawberry.argument(
+        description="Page size: how many elements to return (1 to the server's page limit)."
+    ),
+]
+After = Annotated[
+    str | None,
+    strawberry.argument(
+        description="Return the elements after this cursor (an edge's `cursor`, or "
+        "`pageInfo.endCursor` of the previous page)."
+    ),
+]
 
 
 @strawberry.type(description="Relay page information.")
@@ -157,6 +186,25 @@ class SortKey:
         if self.kind == "datetime" and isinstance(raw, str) and len(raw) <= 40:
             return datetime.fromisoformat(raw)
         raise ValueError(self.field)
+
+
+@functools.total_ordering
+class _Descending:
+    """Wraps a sort key value so that Python's ascending sort puts it in descending order."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Descending) and self.value == other.value
+
+    def __lt__(self, other: _Descending) -> bool:
+        return bool(other.value < self.value)
+
+    def __hash__(self) -> int:
+        return hash(self.value)
 
 
 @dataclass(frozen=True)
@@ -261,6 +309,37 @@ class Keyset:
                     break
         return taken
 
+    async def find_after(
+        self,
+        collection: AsyncCollection[Any],
+        query: Mapping[str, Any],
+        after: Key | None,
+        limit: int,
+        projection: Mapping[str, Any] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Up to ``limit`` documents of ``collection`` matching ``query`` after ``after``.
+
+        The usual ``fetch`` of a :class:`Listing` over one collection: the seek, the
+        sort, and — for a datetime key, whose seek is coarse on nx-27017 — the skipping
+        of the rows at or before the cursor. A ``projection`` must keep the key fields.
+        """
+        seek = self.seek(after)
+        condition = {"$and": [dict(query), seek]} if seek else dict(query)
+        cursor = collection.find(condition, projection).sort(self.sort())
+        if self.exact_seek or after is None:
+            return await cursor.limit(limit).to_list()
+        try:
+            return await self.take_after(cursor, after, limit)
+        finally:
+            await cursor.close()
+
+    def sort_key(self, doc: Mapping[str, Any]) -> tuple[Any, ...]:
+        """A Python sort key for documents in this order (descending keys reversed)."""
+        return tuple(
+            _Descending(value) if key.descending else value
+            for key, value in zip(self.keys, self.key_of(doc), strict=True)
+        )
+
     def follows(self, key: Key, after: Key) -> bool:
         """Whether ``key`` comes after ``after`` in this order (for lists held in memory)."""
         for spec, mine, theirs in zip(self.keys, key, after, strict=True):
@@ -269,38 +348,102 @@ class Keyset:
         return False
 
 
+@dataclass(frozen=True)
+class Listing(Generic[D]):
+    """A list apart from its GraphQL shape: its order, how to read it, how long it is.
+
+    A service builds the listing (what is in the list and in which order); the schema
+    turns it into a connection type with :func:`keyset_page`.
+
+    Attributes:
+        order: the list's keyset order.
+        fetch: ``fetch(after_key, limit)`` returns up to ``limit`` rows after
+            ``after_key`` (``None``: from the start) in ``order``; it is asked for one
+            row more than the page to learn whether another page exists.
+        count: counts the whole list, awaited only when ``totalCount`` is selected.
+        key_of: a row's key values (default: ``order.key_of`` on a document).
+    """
+
+    order: Keyset
+    fetch: Callable[[Key | None, int], Awaitable[Sequence[D]]]
+    count: Callable[[], Awaitable[int]]
+    key_of: Callable[[D], Key] | None = None
+
+    def key(self, row: D) -> Key:
+        return self.key_of(row) if self.key_of is not None else self.order.key_of(row)  # type: ignore[arg-type]
+
+
+class Ranking(Generic[D]):
+    """A ranking computed per request (search results), paged by position.
+
+    A relevance ranking has no sort key a database could seek on, so the cursor
+    carries the position in the ranking (under the same strict format). Use it only
+    for orders that are stable for the same query and data: ties broken by a unique
+    key, so the same request always ranks the same way.
+    """
+
+    def __init__(self, namespace: str, ranked: Sequence[D]) -> None:
+        self.order = Keyset(namespace, (SortKey("rank", "int"),))
+        self.ranked = ranked
+
+    def window(self, after: Key | None, limit: int) -> list[tuple[int, D]]:
+        """Up to ``limit`` rows after the position ``after``, with their 1-based positions."""
+        start = after[0] if after is not None else 0
+        if not isinstance(start, int) or not 0 <= start <= MAX_RANK_OFFSET:
+            raise _invalid_cursor()
+        return list(enumerate(self.ranked[start : start + limit], start + 1))
+
+    async def count(self) -> int:
+        return len(self.ranked)
+
+    def listing(self) -> Listing[D]:
+        """The ranking as a listing of its rows (their positions are their keys)."""
+        placed: dict[int, int] = {}  # id(row) -> position, for the rows just fetched
+
+        async def fetch(after: Key | None, limit: int) -> list[D]:
+            window = self.window(after, limit)
+            placed.update((id(row), position) for position, row in window)
+            return [row for _, row in window]
+
+        return Listing(self.order, fetch, self.count, key_of=lambda row: (placed[id(row)],))
+
+
+EdgeFactory = Callable[[str, D], Any]
+
+
 async def keyset_page(
     connection: type[C],
-    keyset: Keyset,
+    listing: Listing[D],
     *,
     first: int | None,
     after: str | None,
     default: int,
     maximum: int,
-    fetch: Callable[[Key | None, int], Awaitable[Sequence[D]]],
     node: Callable[[D], Any],
-    count: Callable[[], Awaitable[int]],
-    key_of: Callable[[D], Key] | None = None,
+    edge: EdgeFactory[D] | None = None,
+    **fields: Any,
 ) -> C:
-    """One page of a keyset-ordered list.
+    """One page of a listing as a connection.
 
     Args:
         connection: the connection type to build (a :class:`Connection` subclass).
-        keyset: the list's order.
+        listing: what the list is and how to read it.
         first, after: the client's arguments (validated here).
         default, maximum: page size when ``first`` is omitted; the largest allowed.
-        fetch: ``fetch(after_key, limit)`` returns up to ``limit`` rows after
-            ``after_key`` (``None``: from the start) in ``keyset`` order; it is asked
-            for one row more than the page to learn whether another page exists.
         node: turns a row into the GraphQL node.
-        count: counts the whole list, awaited only when ``totalCount`` is selected.
-        key_of: a row's key values (default: ``keyset.key_of`` on a document).
+        edge: ``edge(cursor, row)`` for connections whose edges carry more than the
+            node (a search score); default: ``Edge(cursor, node(row))``.
+        fields: further fields of the connection type (e.g. what its facets count).
     """
     size = page_size(first, default=default, maximum=maximum)
-    after_key = keyset.decode(after) if after is not None else None
-    rows = list(await fetch(after_key, size + 1))
-    keys: Callable[[Any], Key] = key_of or keyset.key_of
-    edges = [Edge(cursor=keyset.encode(keys(row)), node=node(row)) for row in rows[:size]]
+    after_key = listing.order.decode(after) if after is not None else None
+    rows = list(await listing.fetch(after_key, size + 1))
+
+    def make(row: D) -> Any:
+        cursor = listing.order.encode(listing.key(row))
+        return edge(cursor, row) if edge is not None else Edge(cursor=cursor, node=node(row))
+
+    edges = [make(row) for row in rows[:size]]
     return connection(
         edges=edges,
         page_info=PageInfo(
@@ -309,50 +452,6 @@ async def keyset_page(
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None,
         ),
-        count=count,
+        count=listing.count,
+        **fields,
     )
-
-
-async def ranked_page(
-    connection: type[C],
-    namespace: str,
-    ranked: Sequence[D],
-    *,
-    first: int | None,
-    after: str | None,
-    default: int,
-    maximum: int,
-    node: Callable[[D], Any],
-) -> C:
-    """One page of a ranking computed per request (search results), by position.
-
-    A relevance ranking has no sort key a database could seek on, so the cursor
-    carries the position in the ranking (under the same strict format). Use it only
-    for orders that are stable for the same query and data: ties broken by a unique
-    key, so the same request always ranks the same way.
-    """
-    order = Keyset(namespace, (SortKey("rank", "int"),))
-    start = order.decode(after)[0] if after is not None else 0
-    if not isinstance(start, int) or not 0 <= start <= MAX_RANK_OFFSET:
-        raise _invalid_cursor()
-
-    async def fetch(_: Key | None, limit: int) -> Sequence[tuple[int, D]]:
-        return list(enumerate(ranked[start : start + limit], start + 1))
-
-    async def count() -> int:
-        return len(ranked)
-
-    page = await keyset_page(
-        connection,
-        order,
-        first=first,
-        after=None,
-        default=default,
-        maximum=maximum,
-        fetch=fetch,
-        node=lambda row: node(row[1]),
-        count=count,
-        key_of=lambda row: (row[0],),
-    )
-    page.page_info.has_previous_page = start > 0
-    return page

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from modules.affairs.rules import derive_flags
+from modules.affairs.flags import SETTABLE_FLAGS, derive_flags
 from modules.affairs.search import SearchIndexer, normalize, terms_of
 
 __all__ = [
@@ -22,7 +22,7 @@ __all__ = [
 
 DISTRICT_CODE = "440303"  # 罗湖区 行政区划代码
 
-# Fields a staff member edits; everything else is derived or bookkeeping.
+# Fields a staff member edits; everything else (derived flags too) is derived or bookkeeping.
 EDITABLE_FIELDS = (
     "basic_code",
     "name",
@@ -42,14 +42,7 @@ EDITABLE_FIELDS = (
     "online_depth",
     "handling_scope",
     "handling_forms",
-    "instant_approval",
-    "no_meeting",
-    "appointment",
-    "mail_delivery",
-    "self_service",
-    "charged",
-    "in_hall",
-    "no_photocopy",
+    *(flag.name for flag in SETTABLE_FLAGS),
     "acceptance_conditions",
     "materials",
     "fees",

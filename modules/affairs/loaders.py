@@ -17,6 +17,7 @@ from modules.affairs.repository import (
     THEMES,
     CatalogRepository,
 )
+from modules.affairs.services.aggregates import catalog_counts
 
 __all__ = [
     "department_by_code",
@@ -93,22 +94,8 @@ def versions_by_item_code(ctx: Context) -> DataLoader[str, list[Doc]]:
 
 def item_counts_by(ctx: Context) -> DataLoader[str, dict[str, int]]:
     """Active-item counts grouped by a field (``department_code`` / ``theme_codes``)."""
-    from modules.affairs.service import catalog_counts
 
     async def load(fields: Sequence[str]) -> list[dict[str, int]]:
         return [await catalog_counts(ctx, field) for field in fields]
 
     return DataLoader(load_fn=load)
-
-
-ALL_LOADERS = (
-    department_by_code,
-    theme_by_code,
-    lifecycle_group_by_code,
-    license_type_by_code,
-    location_by_code,
-    item_by_code,
-    faq_by_item_code,
-    versions_by_item_code,
-    item_counts_by,
-)

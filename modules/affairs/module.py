@@ -4,24 +4,20 @@ from __future__ import annotations
 
 from gateway.registry import CostHint, Module
 from gateway.runtime import Runtime
-from modules.affairs.loaders import ALL_LOADERS
+from modules.affairs.interface import CATALOG, ITEM_CHANGED
 from modules.affairs.permissions import PERMISSIONS
-from modules.affairs.repository import (
-    INDEXES,
-    SEARCH_POSTINGS,
-    SEARCH_TERMS,
-    CatalogRepository,
-)
+from modules.affairs.reference import CatalogReference
+from modules.affairs.repository import INDEXES, SEARCH_POSTINGS, SEARCH_TERMS, CatalogRepository
 from modules.affairs.schema import AffairsMutation, AffairsQuery
 from modules.affairs.seeds import index_items, load_catalog
-from modules.affairs.service import CatalogDirectory
 
 
 async def _warm_catalog(runtime: Runtime) -> None:
-    await runtime.interface("affairs.catalog", CatalogDirectory).warm()
+    """Load reference data (and teach the segmenter its words) before the first request."""
+    await runtime.state(CatalogReference).get(force=True)
     repository = CatalogRepository(runtime.db)
     # A database seeded before the catalog index existed (or that lost it) is indexed here.
-    if await repository.index_is_empty() and await repository.items.find_one({}, {"_id": 1}):
+    if await repository.index_is_empty() and await repository.any_item():
         await index_items(repository, [])
 
 
@@ -41,16 +37,17 @@ COST_HINTS = {
 
 module = Module(
     name="affairs",
-    version="0.2.0",
+    version="0.3.0",
     description="政务服务: the service catalog — items, departments, themes, service network, FAQ.",
     query=AffairsQuery,
     mutation=AffairsMutation,
-    loaders=ALL_LOADERS,
     indexes=INDEXES,
     collections=(SEARCH_POSTINGS, SEARCH_TERMS),
     seeds=(load_catalog,),
     permissions=PERMISSIONS,
     cost_hints=COST_HINTS,
-    interfaces={"affairs.catalog": CatalogDirectory},
+    interfaces=(CATALOG,),
+    events=(ITEM_CHANGED,),
+    state=CatalogReference,
     on_startup=(_warm_catalog,),
 )

@@ -17,7 +17,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from gateway.kit.connections import Key, Keyset
 from gateway.registry import IndexSpec
-from modules.affairs.vocabulary import FLAG_FIELDS
+from modules.affairs.flags import FLAG_FIELDS
 
 __all__ = [
     "ATTRIBUTES",
@@ -146,14 +146,6 @@ def attributes_of(item: Mapping[str, Any]) -> dict[str, Any]:
     return {"_id": item["_id"], **{f: item.get(f) for f in ATTRIBUTE_FIELDS}}
 
 
-SORTS: dict[str, list[tuple[str, int]]] = {
-    "DEPARTMENT": [("department_order", 1), ("basic_code", 1), ("_id", 1)],
-    "PROMISED_DAYS": [("promised_limit_days", 1), ("department_order", 1), ("_id", 1)],
-    "RECENTLY_UPDATED": [("updated_at", -1), ("_id", 1)],
-    "CODE": [("_id", 1)],
-}
-
-
 class CatalogRepository:
     def __init__(self, db: AsyncDatabase[Any]) -> None:
         self.db = db
@@ -169,14 +161,21 @@ class CatalogRepository:
     async def items_by_codes(self, codes: Sequence[str]) -> list[dict[str, Any]]:
         return await self.items.find({"_id": {"$in": list(codes)}}).to_list()
 
-    async def list_items(
-        self, criteria: ItemCriteria, sort: str, skip: int, limit: int
+    async def list_items_after(
+        self, criteria: ItemCriteria, order: Keyset, after: Key | None, limit: int
     ) -> list[dict[str, Any]]:
-        """A page of items: ids from the small attribute records, then the items by id."""
-        cursor = self.attributes.find(criteria.to_filter(), {"_id": 1}).sort(SORTS[sort])
-        codes = [doc["_id"] for doc in await cursor.skip(skip).limit(limit).to_list()]
+        """A page of items in a browsing order: keys from the small attribute records
+        (seek and sort there), then the items themselves by id."""
+        projection = {key.field: 1 for key in order.keys}
+        rows = await order.find_after(
+            self.attributes, criteria.to_filter(), after, limit, projection
+        )
+        codes = [row["_id"] for row in rows]
         found = {doc["_id"]: doc for doc in await self.items_by_codes(codes)}
         return [found[code] for code in codes if code in found]
+
+    async def any_item(self) -> bool:
+        return await self.items.find_one({}, {"_id": 1}) is not None
 
     async def count_items(self, criteria: ItemCriteria) -> int:
         # A $group count, not count_documents(): nx-27017 runs this one in SQL (~10x faster).
@@ -279,23 +278,18 @@ class CatalogRepository:
         cursor = self.db[FAQ].find({"item_codes": {"$in": list(codes)}})
         return await cursor.sort([("sort_order", 1), ("_id", 1)]).to_list()
 
-    async def faq_page(
-        self, query: Mapping[str, Any], skip: int, limit: int
-    ) -> list[dict[str, Any]]:
-        cursor = self.db[FAQ].find(dict(query)).sort([("sort_order", 1), ("_id", 1)])
-        return await cursor.skip(skip).limit(limit).to_list()
+    async def faq_matching(self, query: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Every FAQ entry matching ``query`` (a search's candidates: a few hundred at most)."""
+        return await self.db[FAQ].find(dict(query)).to_list()
 
     async def faq_after(
         self, query: Mapping[str, Any], order: Keyset, after: Key | None, limit: int
     ) -> list[dict[str, Any]]:
         """Up to ``limit`` FAQ entries matching ``query`` that follow ``after`` in ``order``."""
-        seek = order.seek(after)
-        condition = {"$and": [dict(query), seek]} if seek else dict(query)
-        cursor = self.db[FAQ].find(condition).sort(order.sort())
-        return await cursor.limit(limit).to_list()
+        return await order.find_after(self.db[FAQ], query, after, limit)
 
-    async def count(self, collection: str, query: Mapping[str, Any]) -> int:
-        return await self.db[collection].count_documents(dict(query))
+    async def count_faq(self, query: Mapping[str, Any]) -> int:
+        return await self.db[FAQ].count_documents(dict(query))
 
     async def insert_faq_entry(self, doc: dict[str, Any]) -> None:
         await self.db[FAQ].insert_one(doc)

@@ -12,35 +12,11 @@ from typing import Any
 
 from gateway.errors import FieldError
 
-__all__ = ["derive_flags", "validate_item"]
+__all__ = ["validate_item"]
 
 _CODE = re.compile(r"^[0-9A-Z]{12,64}$")
 _BASIC_CODE = re.compile(r"^\d{12}$")
 _PHONE = re.compile(r"^[0-9\-—－()（） ]{5,20}$")
-
-# Flags that follow from other fields; callers cannot set them independently.
-DERIVED_FLAGS = (
-    "zero_visit",
-    "max_one_visit",
-    "instant",
-    "online",
-    "district_wide",
-    "tolerates_missing",
-)
-
-
-def derive_flags(item: dict[str, Any]) -> dict[str, Any]:
-    """Recompute the derived flags in place and return the item."""
-    visits = int(item.get("visits", 0))
-    item["zero_visit"] = visits == 0
-    item["max_one_visit"] = visits <= 1
-    item["instant"] = item.get("handling_type") == "instant"
-    item["online"] = int(item.get("online_depth", 1)) >= 3
-    item["district_wide"] = item.get("handling_scope", "none") != "none"
-    item["tolerates_missing"] = any(
-        m.get("necessity") == "tolerated" for m in item.get("materials", [])
-    )
-    return item
 
 
 def validate_item(

@@ -1,127 +1,149 @@
-"""The affairs module's Query and Mutation parts."""
+"""The affairs module's Query and Mutation parts: arguments in, services, GraphQL types out."""
 
 from __future__ import annotations
 
-from enum import Enum
+from typing import Annotated
 
 import strawberry
 
+from gateway.kit.connections import After, First, keyset_page
 from gateway.permissions import requires
-from modules.affairs import editing, service
-from modules.affairs.inputs import (
+from modules.affairs.permissions import ITEM_WRITE
+from modules.affairs.reference import reference
+from modules.affairs.services import aggregates, editing, faq, items, network, suggestions
+from modules.affairs.types.enums import AffairItemSort, DepartmentKind, ItemStatus, ThemeAudience
+from modules.affairs.types.inputs import (
     AffairItemFilter,
     AffairItemInput,
     AffairItemPatch,
     GeoPointInput,
     ServiceLocationFilter,
 )
-from modules.affairs.pages import AffairItemConnection, AffairsCatalogStats
-from modules.affairs.permissions import ITEM_WRITE
-from modules.affairs.repository import DEPARTMENTS, LIFECYCLE_GROUPS, THEMES
-from modules.affairs.service import AffairSuggestion
-from modules.affairs.types import (
-    AffairItem,
-    CatalogInfo,
-    Department,
-    DepartmentKind,
-    FaqConnection,
-    LifecycleGroup,
-    ServiceLocationConnection,
-    Theme,
-    ThemeAudience,
+from modules.affairs.types.items import AffairItem, FaqConnection, FaqEntry
+from modules.affairs.types.network import ServiceLocation, ServiceLocationConnection
+from modules.affairs.types.reference import CatalogInfo, Department, LifecycleGroup, Theme
+from modules.affairs.types.results import (
+    AffairItemConnection,
+    AffairItemEdge,
+    AffairItemPayload,
+    AffairsCatalogStats,
+    AffairSuggestion,
 )
-from modules.affairs.vocabulary import ItemStatus
 
+__all__ = ["AffairsMutation", "AffairsQuery"]
 
-@strawberry.enum(description="Orders for item lists.")
-class AffairItemSort(Enum):
-    RELEVANCE = "RELEVANCE"
-    DEPARTMENT = "DEPARTMENT"
-    PROMISED_DAYS = "PROMISED_DAYS"
-    RECENTLY_UPDATED = "RECENTLY_UPDATED"
-    CODE = "CODE"
-
-
-@strawberry.type(description="The item after a change.")
-class AffairItemPayload:
-    item: AffairItem = strawberry.field(description="The item as now stored.")
+DEFAULT_PAGE = 20
 
 
 @strawberry.type
 class AffairsQuery:
     @strawberry.field(description="One item by 实施编码; `version` reads an older version.")
     async def affair_item(
-        self, info: CatalogInfo, code: str, version: int | None = None
+        self,
+        info: CatalogInfo,
+        code: Annotated[str, strawberry.argument(description="实施编码 of the item.")],
+        version: Annotated[
+            int | None,
+            strawberry.argument(description="An older version's number (default: current)."),
+        ] = None,
     ) -> AffairItem:
-        return await service.get_item(info.context, code, version)
+        return AffairItem.from_doc(await items.get_item(info.context, code, version))
 
     @strawberry.field(
         description=(
-            "Find items: Chinese full-text `search` (synonyms: 开公司 → 企业设立 …), `filter`, "
-            "paging (`first` ≤ 100). Relevance order when searching, code order otherwise."
+            "Find items: Chinese full-text `search` (everyday words, traditional characters, "
+            "pinyin and homophone typos: 开公司, 駕駛證, shebao, 公鸡金 …), `filter`, `sort`, "
+            "paging (`first` ≤ the page limit). Relevance order when searching, code order "
+            "otherwise; browsing orders page by keyset, search results by position."
         )
     )
     async def affair_items(
         self,
         info: CatalogInfo,
-        search: str | None = None,
-        filter: AffairItemFilter | None = None,
-        sort: AffairItemSort | None = None,
-        first: int | None = 20,
-        after: str | None = None,
+        search: Annotated[
+            str | None, strawberry.argument(description="What the citizen typed (any form).")
+        ] = None,
+        filter: Annotated[
+            AffairItemFilter | None, strawberry.argument(description="Conditions on items.")
+        ] = None,
+        sort: Annotated[
+            AffairItemSort | None,
+            strawberry.argument(description="Order (default: RELEVANCE when searching, CODE)."),
+        ] = None,
+        first: First = DEFAULT_PAGE,
+        after: After = None,
     ) -> AffairItemConnection:
-        return await service.list_items(
-            info.context,
-            search_text=search,
-            given=filter,
-            sort=sort.value if sort else None,
+        found = await items.list_items(
+            info.context, search_text=search, given=filter, sort=sort.value if sort else None
+        )
+        return await keyset_page(
+            AffairItemConnection,
+            found.listing,
             first=first,
             after=after,
+            default=DEFAULT_PAGE,
+            maximum=info.context.settings.max_page_size,
+            node=lambda hit: AffairItem.from_doc(hit.doc),
+            edge=AffairItemEdge.of,
+            result=found.result,
         )
 
-    @strawberry.field(description="Autocomplete: item names and everyday words for a prefix.")
+    @strawberry.field(description="Autocomplete: everyday words and item names for a prefix.")
     async def affair_suggestions(
-        self, info: CatalogInfo, prefix: str, first: int = 10
+        self,
+        info: CatalogInfo,
+        prefix: Annotated[str, strawberry.argument(description="What has been typed so far.")],
+        first: Annotated[int, strawberry.argument(description="How many suggestions (1–20).")] = 10,
     ) -> list[AffairSuggestion]:
-        return await service.suggestions(info.context, prefix, first)
+        found = await suggestions.suggestions(info.context, prefix, first)
+        return [AffairSuggestion.of(s) for s in found]
 
     @strawberry.field(description="Departments (实施部门), in display order.")
     async def departments(
-        self, info: CatalogInfo, kind: DepartmentKind | None = None
+        self,
+        info: CatalogInfo,
+        kind: Annotated[
+            DepartmentKind | None, strawberry.argument(description="Only departments of a kind.")
+        ] = None,
     ) -> list[Department]:
-        reference = await service.directory(info.context).reference()
-        docs = sorted(
-            reference[DEPARTMENTS].values(), key=lambda d: (d.get("sort_order", 0), d["_id"])
-        )
-        return [Department.from_doc(d) for d in docs if kind is None or d.get("kind") == kind.value]
+        data = await reference(info.context)
+        return [
+            Department.from_doc(d)
+            for d in data.sorted_docs(data.departments)
+            if kind is None or d.get("kind") == kind.value
+        ]
 
     @strawberry.field(description="Life-event themes (主题), optionally for one audience or group.")
     async def themes(
         self,
         info: CatalogInfo,
-        audience: ThemeAudience | None = None,
-        lifecycle_group: str | None = None,
+        audience: Annotated[
+            ThemeAudience | None, strawberry.argument(description="Only themes for them.")
+        ] = None,
+        lifecycle_group: Annotated[
+            str | None, strawberry.argument(description="Only themes of this group (code).")
+        ] = None,
     ) -> list[Theme]:
-        reference = await service.directory(info.context).reference()
-        docs = sorted(reference[THEMES].values(), key=lambda d: (d.get("sort_order", 0), d["_id"]))
+        data = await reference(info.context)
         return [
             Theme.from_doc(d)
-            for d in docs
+            for d in data.sorted_docs(data.themes)
             if (audience is None or d["audience"] == audience.value)
             and (lifecycle_group is None or d.get("lifecycle_group") == lifecycle_group)
         ]
 
     @strawberry.field(description="Lifecycle groups (出生 … 身后; 准入准营 … 注销退出).")
     async def lifecycle_groups(
-        self, info: CatalogInfo, audience: ThemeAudience | None = None
+        self,
+        info: CatalogInfo,
+        audience: Annotated[
+            ThemeAudience | None, strawberry.argument(description="Only groups for them.")
+        ] = None,
     ) -> list[LifecycleGroup]:
-        reference = await service.directory(info.context).reference()
-        docs = sorted(
-            reference[LIFECYCLE_GROUPS].values(), key=lambda d: (d.get("sort_order", 0), d["_id"])
-        )
+        data = await reference(info.context)
         return [
             LifecycleGroup.from_doc(d)
-            for d in docs
+            for d in data.sorted_docs(data.lifecycle_groups)
             if audience is None or d["audience"] == audience.value
         ]
 
@@ -133,12 +155,25 @@ class AffairsQuery:
     async def service_locations(
         self,
         info: CatalogInfo,
-        near: GeoPointInput | None = None,
-        filter: ServiceLocationFilter | None = None,
-        first: int | None = 20,
-        after: str | None = None,
+        near: Annotated[
+            GeoPointInput | None,
+            strawberry.argument(description="The citizen's position: nearest places first."),
+        ] = None,
+        filter: Annotated[
+            ServiceLocationFilter | None, strawberry.argument(description="Conditions on places.")
+        ] = None,
+        first: First = DEFAULT_PAGE,
+        after: After = None,
     ) -> ServiceLocationConnection:
-        return await service.list_locations(info.context, near, filter, first, after)
+        return await keyset_page(
+            ServiceLocationConnection,
+            await network.list_locations(info.context, near, filter),
+            first=first,
+            after=after,
+            default=DEFAULT_PAGE,
+            maximum=info.context.settings.max_page_size,
+            node=lambda row: ServiceLocation.from_doc(row.doc, row.distance),
+        )
 
     @strawberry.field(
         description="常见问题库 (a Relay connection): search (by relevance), or filter by item or "
@@ -147,21 +182,33 @@ class AffairsQuery:
     async def faq(
         self,
         info: CatalogInfo,
-        search: str | None = None,
-        item_code: str | None = None,
-        department_code: str | None = None,
-        first: int | None = 20,
-        after: str | None = None,
+        search: Annotated[
+            str | None, strawberry.argument(description="Words of the question (any form).")
+        ] = None,
+        item_code: Annotated[
+            str | None, strawberry.argument(description="Only entries about this item.")
+        ] = None,
+        department_code: Annotated[
+            str | None, strawberry.argument(description="Only this department's entries.")
+        ] = None,
+        first: First = DEFAULT_PAGE,
+        after: After = None,
     ) -> FaqConnection:
-        return await service.faq_page(
-            info.context, search, item_code, department_code, first, after
+        return await keyset_page(
+            FaqConnection,
+            await faq.faq_listing(info.context, search, item_code, department_code),
+            first=first,
+            after=after,
+            default=DEFAULT_PAGE,
+            maximum=info.context.settings.max_page_size,
+            node=FaqEntry.from_doc,
         )
 
     @strawberry.field(
         description="Counts and ratios computed from the catalog (published figures)."
     )
     async def affairs_catalog_stats(self, info: CatalogInfo) -> AffairsCatalogStats:
-        return await service.catalog_stats(info.context)
+        return await AffairsCatalogStats.of(info, await aggregates.catalog_stats(info.context))
 
 
 @strawberry.type
@@ -171,7 +218,9 @@ class AffairsMutation:
         extensions=[requires(ITEM_WRITE.name)],
     )
     async def create_affair_item(
-        self, info: CatalogInfo, input: AffairItemInput
+        self,
+        info: CatalogInfo,
+        input: Annotated[AffairItemInput, strawberry.argument(description="The new item.")],
     ) -> AffairItemPayload:
         stored = await editing.create_item(info.context, input)
         return AffairItemPayload(item=AffairItem.from_doc(stored))
@@ -184,10 +233,17 @@ class AffairsMutation:
     async def update_affair_item(
         self,
         info: CatalogInfo,
-        code: str,
-        patch: AffairItemPatch,
-        expected_version: int | None = None,
-        note: str | None = None,
+        code: Annotated[str, strawberry.argument(description="实施编码 of the item.")],
+        patch: Annotated[AffairItemPatch, strawberry.argument(description="The fields to change.")],
+        expected_version: Annotated[
+            int | None,
+            strawberry.argument(
+                description="Refuse (CONFLICT) unless this is the current version."
+            ),
+        ] = None,
+        note: Annotated[
+            str | None, strawberry.argument(description="Why, for the version history.")
+        ] = None,
     ) -> AffairItemPayload:
         stored = await editing.update_item(info.context, code, patch, expected_version, note)
         return AffairItemPayload(item=AffairItem.from_doc(stored))
@@ -197,7 +253,11 @@ class AffairsMutation:
         extensions=[requires(ITEM_WRITE.name)],
     )
     async def set_affair_item_status(
-        self, info: CatalogInfo, code: str, status: ItemStatus, reason: str
+        self,
+        info: CatalogInfo,
+        code: Annotated[str, strawberry.argument(description="实施编码 of the item.")],
+        status: Annotated[ItemStatus, strawberry.argument(description="The new status.")],
+        reason: Annotated[str, strawberry.argument(description="Why (required, published).")],
     ) -> AffairItemPayload:
         stored = await editing.set_item_status(info.context, code, status, reason)
         return AffairItemPayload(item=AffairItem.from_doc(stored))

@@ -10,7 +10,9 @@ from typing import Any
 
 from gateway.registry import SeedContext
 from modules.affairs import search
+from modules.affairs.caching import bump_generation
 from modules.affairs.documents import ItemContext, build_item, faq_search_fields, version_snapshot
+from modules.affairs.reference import CatalogReference
 from modules.affairs.repository import (
     DEPARTMENTS,
     FAQ,
@@ -22,6 +24,7 @@ from modules.affairs.repository import (
     CatalogRepository,
 )
 from modules.affairs.search import SearchIndexer
+from modules.affairs.vocabulary import VersionChange
 
 __all__ = ["load_catalog"]
 
@@ -116,17 +119,16 @@ async def load_catalog(ctx: SeedContext) -> int:
             updated_by="seed",
         )
         items.append(item)
-        versions[item["_id"]] = version_snapshot(item, change="新增", note="首次发布")
+        versions[item["_id"]] = version_snapshot(
+            item, change=VersionChange.CREATED.value, note="首次发布"
+        )
     stored = await repository.seed_items(items, versions)
     written += len(stored)
     await index_items(repository, stored)
 
     # Readers cache per catalog generation and keep reference data briefly: refresh both.
-    from modules.affairs.service import CatalogDirectory
-
-    catalog = ctx.runtime.interface("affairs.catalog", CatalogDirectory)
-    await catalog.bump_generation()
-    await catalog.warm()
+    await bump_generation(ctx.runtime.cache)
+    await ctx.runtime.state(CatalogReference).get(force=True)
     return written
 
 

@@ -1,20 +1,21 @@
 """Code lists of the national service-item data elements, with their Chinese labels.
 
 Stored documents hold the stable ASCII codes; labels are derived here so a
-wording change never needs a data migration.
+wording change never needs a data migration. These are plain Python enums (the
+domain's vocabulary); ``types/enums.py`` exposes them to GraphQL with descriptions.
+The convenience flags have their own single definition in ``flags.py``.
 """
 
 from __future__ import annotations
 
 from enum import Enum
 
-import strawberry
-
 __all__ = [
     "AUDIENCE_LABELS",
-    "FLAG_FIELDS",
-    "FLAG_LABELS",
     "Audience",
+    "BodyNature",
+    "DepartmentKind",
+    "ExerciseLevel",
     "HandlingForm",
     "HandlingScope",
     "HandlingType",
@@ -24,11 +25,13 @@ __all__ = [
     "MaterialForm",
     "MaterialNecessity",
     "MaterialSource",
+    "PowerSource",
     "ResultType",
+    "ThemeAudience",
+    "VersionChange",
 ]
 
 
-@strawberry.enum(description="事项类型: the national item type code list.")
 class ItemType(Enum):
     LICENSING = "01"  # 行政许可
     PENALTY = "02"  # 行政处罚
@@ -58,7 +61,6 @@ ITEM_TYPE_NAMES = {
 }
 
 
-@strawberry.enum(description="事项状态: 在用 / 暂停 / 取消.")
 class ItemStatus(Enum):
     ACTIVE = "active"
     SUSPENDED = "suspended"
@@ -68,7 +70,6 @@ class ItemStatus(Enum):
 STATUS_LABELS = {"active": "在用", "suspended": "暂停", "cancelled": "取消"}
 
 
-@strawberry.enum(description="服务对象: who may apply.")
 class Audience(Enum):
     NATURAL_PERSON = "natural_person"
     ENTERPRISE_LEGAL_PERSON = "enterprise_legal_person"
@@ -90,7 +91,6 @@ AUDIENCE_LABELS = {
 }
 
 
-@strawberry.enum(description="办件类型: 即办件 (on the spot) or 承诺件 (within a promised limit).")
 class HandlingType(Enum):
     INSTANT = "instant"
     PROMISED = "promised"
@@ -99,14 +99,12 @@ class HandlingType(Enum):
 HANDLING_TYPE_LABELS = {"instant": "即办件", "promised": "承诺件"}
 
 
-@strawberry.enum(description="办理形式.")
 class HandlingForm(Enum):
     WINDOW = "window"
     ONLINE = "online"
     MAIL = "mail"
 
 
-@strawberry.enum(description="通办范围: where else the item can be handled.")
 class HandlingScope(Enum):
     NONE = "none"
     DISTRICT = "district"
@@ -132,6 +130,15 @@ ONLINE_DEPTH_LABELS = {
     4: "四级（全程网办）",
 }
 
+
+class PowerSource(Enum):
+    STATUTORY = "statutory"
+    DELEGATED_FROM_HIGHER = "delegated_from_higher"
+    AUTHORIZED_BY_HIGHER = "authorized_by_higher"
+    ENTRUSTED_BY_PEER = "entrusted_by_peer"
+    ENTRUSTED_BY_HIGHER = "entrusted_by_higher"
+
+
 POWER_SOURCE_LABELS = {
     "statutory": "法定本级行使",
     "delegated_from_higher": "上级下放",
@@ -139,6 +146,15 @@ POWER_SOURCE_LABELS = {
     "entrusted_by_peer": "同级委托",
     "entrusted_by_higher": "上级委托",
 }
+
+
+class ExerciseLevel(Enum):
+    NATIONAL = "national"
+    PROVINCIAL = "provincial"
+    MUNICIPAL = "municipal"
+    DISTRICT = "district"
+    STREET = "street"
+
 
 EXERCISE_LEVEL_LABELS = {
     "national": "国家级",
@@ -148,6 +164,13 @@ EXERCISE_LEVEL_LABELS = {
     "street": "镇（乡、街道）级",
 }
 
+
+class BodyNature(Enum):
+    STATUTORY_ORGAN = "statutory_organ"
+    AUTHORIZED_ORGANIZATION = "authorized_organization"
+    ENTRUSTED_ORGANIZATION = "entrusted_organization"
+
+
 BODY_NATURE_LABELS = {
     "statutory_organ": "法定机关",
     "authorized_organization": "法律法规授权组织",
@@ -155,36 +178,29 @@ BODY_NATURE_LABELS = {
 }
 
 
-@strawberry.enum(description="材料形式.")
 class MaterialForm(Enum):
     PAPER = "paper"
     ELECTRONIC = "electronic"
     PAPER_AND_ELECTRONIC = "paper_and_electronic"
 
 
-@strawberry.enum(description="材料必要性: 必要 / 非必要 / 容缺后补.")
 class MaterialNecessity(Enum):
     REQUIRED = "required"
     OPTIONAL = "optional"
     TOLERATED = "tolerated"
 
 
-@strawberry.enum(description="材料来源: 申请人自备 / 政府部门核发 (can be an e-license: 免证办).")
 class MaterialSource(Enum):
     APPLICANT = "applicant"
     GOVERNMENT = "government"
 
 
-@strawberry.enum(description="审批结果类型: 证照 / 批文 / 其他.")
 class ResultType(Enum):
     LICENSE = "license"
     APPROVAL = "approval"
     OTHER = "other"
 
 
-@strawberry.enum(
-    description="Kinds of places in the service network (1+4+10+83, banks, terminals)."
-)
 class LocationKind(Enum):
     DISTRICT_HALL = "district_hall"
     SUB_HALL = "sub_hall"
@@ -204,21 +220,21 @@ LOCATION_KIND_LABELS = {
 }
 
 
-# The convenience flags (便民标识), in display order: stored as top-level booleans.
-FLAG_LABELS = {
-    "online": "可网办",
-    "zero_visit": "零跑动",
-    "max_one_visit": "最多跑一次",
-    "instant": "即办件",
-    "instant_approval": "秒批",
-    "tolerates_missing": "容缺受理",
-    "no_meeting": "不见面审批",
-    "district_wide": "区内通办",
-    "appointment": "支持预约",
-    "mail_delivery": "支持快递",
-    "self_service": "自助终端可办",
-    "charged": "收费",
-    "in_hall": "进驻大厅",
-    "no_photocopy": "免复印",
-}
-FLAG_FIELDS = tuple(FLAG_LABELS)
+class DepartmentKind(Enum):
+    DISTRICT_DEPARTMENT = "district_department"
+    RESIDENT_UNIT = "resident_unit"
+
+
+class ThemeAudience(Enum):
+    PERSON = "person"
+    LEGAL_PERSON = "legal_person"
+
+
+class VersionChange(Enum):
+    """What a version record did to the item (stored as the Chinese word)."""
+
+    CREATED = "新增"
+    CHANGED = "变更"
+    SUSPENDED = "暂停"
+    CANCELLED = "取消"
+    RESTORED = "恢复"

@@ -378,19 +378,21 @@ def _cursor(text: str) -> str:
 @pytest.mark.parametrize(
     "offset", [str(2**63 + 5), str(2**64), "10000001", "9" * 40, "+5", " 5", "1_0", "٥", "-1"]
 )
-def test_cursor_offsets_are_bounded(any_gateway: GatewayProcess, offset: str) -> None:
-    items = "query($a: String) { affairItems(first: 2, after: $a) { totalCount } }"
-    response = post_json(
-        any_gateway, {"query": items, "variables": {"a": _cursor(f"affairs.items:{offset}")}}
-    )
-    error = refused(response, "BAD_USER_INPUT")
-    assert error["extensions"]["fieldErrors"] == [
-        {"field": "after", "message": "invalid cursor", "code": "invalid"}
-    ]
-    faq = "query($a: String) { faq(first: 2, after: $a) { totalCount } }"
+def test_cursor_positions_are_bounded(any_gateway: GatewayProcess, offset: str) -> None:
+    """Search results page by position: a position beyond the bound or spelled any other
+    way than the server spells it is refused, as is the offset format of old."""
+    items = 'query($a: String) { affairItems(search: "证", first: 2, after: $a) { totalCount } }'
+    for cursor in (f'["affairs.items.search",{offset}]', f"affairs.items:{offset}"):
+        response = post_json(any_gateway, {"query": items, "variables": {"a": _cursor(cursor)}})
+        error = refused(response, "BAD_USER_INPUT")
+        assert error["extensions"]["fieldErrors"] == [
+            {"field": "after", "message": "invalid cursor", "code": "invalid"}
+        ]
+    faq = 'query($a: String) { faq(search: "证", first: 2, after: $a) { totalCount } }'
     refused(
         post_json(
-            any_gateway, {"query": faq, "variables": {"a": _cursor(f"affairs.faq:{offset}")}}
+            any_gateway,
+            {"query": faq, "variables": {"a": _cursor(f'["affairs.faq.search",{offset}]')}},
         ),
         "BAD_USER_INPUT",
     )
@@ -406,5 +408,8 @@ def test_issued_cursors_still_page(gateway: GatewayProcess) -> None:
     assert len(second) == 2 and {e["node"]["code"] for e in first}.isdisjoint(
         e["node"]["code"] for e in second
     )
-    far = gateway.data(items, {"a": _cursor("affairs.items:10000000")})["affairItems"]["edges"]
-    assert far == []
+    searched = (
+        'query($a: String) { affairItems(search: "证", first: 2, after: $a) { edges { cursor } } }'
+    )
+    far = _cursor('["affairs.items.search",10000000]')
+    assert gateway.data(searched, {"a": far})["affairItems"]["edges"] == []

@@ -41,7 +41,7 @@ def test_schema_check_fails_on_drift(tmp_path: Path) -> None:
     assert "-  me: String" in result.stdout and "+  me: Viewer" in result.stdout
 
 
-def test_every_type_and_field_is_described() -> None:
+def test_every_type_field_argument_and_enum_value_is_described() -> None:
     schema = build_schema(compose_with_core(discover()), Settings())
     missing = []
     for name, graphql_type in schema._schema.type_map.items():
@@ -52,4 +52,10 @@ def test_every_type_and_field_is_described() -> None:
         for field_name, field in getattr(graphql_type, "fields", {}).items():
             if not field.description:
                 missing.append(f"{name}.{field_name}")
+            for argument_name, argument in getattr(field, "args", {}).items():
+                if not argument.description:
+                    missing.append(f"{name}.{field_name}({argument_name})")
+        for value_name, value in getattr(graphql_type, "values", {}).items():
+            if not value.description:
+                missing.append(f"{name}.{value_name}")
     assert missing == []

@@ -16,10 +16,11 @@ from gateway.kit.connections import (
     Connection,
     Key,
     Keyset,
+    Listing,
+    Ranking,
     SortKey,
     keyset_page,
     page_size,
-    ranked_page,
 )
 
 ORDER = Keyset("test.things", (SortKey("rank", "int"), SortKey("_id", "str")))
@@ -162,14 +163,12 @@ async def _page_through(rows: list[dict[str, Any]], first: int) -> list[str]:
     while True:
         page = await keyset_page(
             ThingConnection,
-            ORDER,
+            Listing(ORDER, fetch, count),
             first=first,
             after=after,
             default=20,
             maximum=100,
-            fetch=fetch,
             node=lambda r: Thing(code=r["_id"]),
-            count=count,
         )
         seen += [e.node.code for e in page.edges]
         assert page.page_info.has_previous_page is (after is not None)
@@ -193,15 +192,14 @@ async def test_ranked_page_pages_by_position() -> None:
     seen: list[str] = []
     after: str | None = None
     while True:
-        page = await ranked_page(
+        page = await keyset_page(
             ThingConnection,
-            "test.ranked",
-            ranked,
+            Ranking("test.ranked", ranked).listing(),
             first=3,
             after=after,
             default=20,
             maximum=100,
-            node=lambda code: Thing(code=code),
+            node=lambda r: Thing(code=r),
         )
         seen += [e.node.code for e in page.edges]
         assert await page.total_count() == 7
@@ -210,26 +208,24 @@ async def test_ranked_page_pages_by_position() -> None:
         after = page.page_info.end_cursor
     assert seen == ranked
     with pytest.raises(BadUserInput):
-        await ranked_page(
+        await keyset_page(
             ThingConnection,
-            "test.ranked",
-            ranked,
+            Ranking("test.ranked", ranked).listing(),
             first=3,
             after=_raw(["test.ranked", -1]),
             default=20,
             maximum=100,
-            node=lambda code: Thing(code=code),
+            node=lambda r: Thing(code=r),
         )
     with pytest.raises(BadUserInput):  # a keyset cursor of another list
-        await ranked_page(
+        await keyset_page(
             ThingConnection,
-            "test.ranked",
-            ranked,
+            Ranking("test.ranked", ranked).listing(),
             first=3,
             after=ORDER.encode((1, "a")),
             default=20,
             maximum=100,
-            node=lambda code: Thing(code=code),
+            node=lambda r: Thing(code=r),
         )
 
 

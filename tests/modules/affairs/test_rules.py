@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from modules.affairs.rules import derive_flags, validate_item
+import strawberry
+from strawberry.utils.str_converters import to_camel_case
+
+from modules.affairs.documents import EDITABLE_FIELDS
+from modules.affairs.flags import DERIVED_FLAGS, FLAG_FIELDS, SETTABLE_FLAGS, derive_flags
+from modules.affairs.rules import validate_item
+from modules.affairs.schema import AffairsMutation, AffairsQuery
+from modules.affairs.types.enums import AffairFlag
 
 DEPARTMENTS = ["11440303MB2C00001X"]
 THEMES = {"P01": "person", "L01": "legal_person"}
@@ -115,12 +122,17 @@ def test_derived_flags() -> None:
     assert not (flags["zero_visit"] or flags["max_one_visit"] or flags["online"])
 
 
-def test_every_flag_representation_lists_the_same_flags() -> None:
-    from modules.affairs.inputs import AffairItemFilter
-    from modules.affairs.pages import AffairFlag
-    from modules.affairs.types import AffairItemFlags
-    from modules.affairs.vocabulary import FLAG_FIELDS
-
+def test_every_flag_representation_is_generated_from_the_one_definition() -> None:
+    schema = strawberry.Schema(query=AffairsQuery, mutation=AffairsMutation)
+    graphql = schema._schema
+    camel = [to_camel_case(name) for name in FLAG_FIELDS]
+    settable = [to_camel_case(flag.name) for flag in SETTABLE_FLAGS]
     assert [flag.value for flag in AffairFlag] == list(FLAG_FIELDS)
-    assert list(AffairItemFlags.__annotations__) == list(FLAG_FIELDS)
-    assert set(FLAG_FIELDS) <= set(AffairItemFilter.__annotations__)
+    assert list(graphql.type_map["AffairItemFlags"].fields) == camel
+    assert set(camel) <= set(graphql.type_map["AffairItemFilter"].fields)
+    assert set(camel) <= set(graphql.type_map["AffairsCatalogStats"].fields)
+    for name in ("AffairItemInput", "AffairItemPatch"):
+        inputs = set(graphql.type_map[name].fields)
+        assert set(settable) <= inputs
+        assert not {to_camel_case(f.name) for f in DERIVED_FLAGS} & inputs  # computed, never given
+    assert {flag.name for flag in SETTABLE_FLAGS} <= set(EDITABLE_FIELDS)

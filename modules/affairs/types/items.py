@@ -1,146 +1,61 @@
-"""GraphQL types of the catalog. Built from stored documents; relations load through DataLoaders."""
+"""A service item (政务服务事项) with its full guide, its versions and its FAQ.
+
+Built from stored documents; relations load through per-request DataLoaders.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
 from typing import Any
 
 import strawberry
-from strawberry.types import Info
 
 from gateway.auth import Role
-from gateway.context import Context
 from gateway.kit.connections import Connection
-from gateway.kit.opening_hours import describe_hours, opening_state
 from modules.affairs import loaders
-from modules.affairs.vocabulary import (
-    AUDIENCE_LABELS,
-    BODY_NATURE_LABELS,
-    EXERCISE_LEVEL_LABELS,
-    FLAG_FIELDS,
-    HANDLING_SCOPE_LABELS,
-    HANDLING_TYPE_LABELS,
-    ITEM_TYPE_NAMES,
-    LOCATION_KIND_LABELS,
-    ONLINE_DEPTH_LABELS,
-    POWER_SOURCE_LABELS,
-    STATUS_LABELS,
+from modules.affairs.flags import FLAGS
+from modules.affairs.types.enums import (
     Audience,
+    BodyNature,
+    ExerciseLevel,
     HandlingForm,
     HandlingScope,
     HandlingType,
     ItemStatus,
     ItemType,
-    LocationKind,
     MaterialForm,
     MaterialNecessity,
     MaterialSource,
+    PowerSource,
     ResultType,
+    VersionChange,
+)
+from modules.affairs.types.flag_fields import with_flag_fields
+from modules.affairs.types.network import ServiceLocation
+from modules.affairs.types.reference import CatalogInfo, Department, LicenseType, Theme
+from modules.affairs.vocabulary import (
+    AUDIENCE_LABELS,
+    BODY_NATURE_LABELS,
+    EXERCISE_LEVEL_LABELS,
+    HANDLING_SCOPE_LABELS,
+    HANDLING_TYPE_LABELS,
+    ITEM_TYPE_NAMES,
+    ONLINE_DEPTH_LABELS,
+    POWER_SOURCE_LABELS,
+    STATUS_LABELS,
 )
 
-CatalogInfo = Info[Context, None]
+__all__ = [
+    "AffairItem",
+    "AffairItemFlags",
+    "AffairItemVersionSummary",
+    "FaqConnection",
+    "FaqEntry",
+    "Material",
+]
+
 Doc = dict[str, Any]
 SEED_EDITOR = "seed"  # changed_by of versions loaded from the seed files
-
-
-@strawberry.enum(
-    description="Department kinds: district departments and resident (垂管/派驻) units."
-)
-class DepartmentKind(Enum):
-    DISTRICT_DEPARTMENT = "district_department"
-    RESIDENT_UNIT = "resident_unit"
-
-
-@strawberry.enum(description="Whose life events a theme covers.")
-class ThemeAudience(Enum):
-    PERSON = "person"
-    LEGAL_PERSON = "legal_person"
-
-
-@strawberry.type(description="实施部门: a district department or resident unit.")
-class Department:
-    code: str = strawberry.field(description="统一社会信用代码 of the department.")
-    name: str = strawberry.field(description="Full name, e.g. 深圳市罗湖区民政局.")
-    short_name: str = strawberry.field(description="Short name, e.g. 区民政局.")
-    kind: DepartmentKind = strawberry.field(description="District department or resident unit.")
-    phone: str = strawberry.field(description="Consultation phone.")
-    complaint_phone: str = strawberry.field(description="Supervision and complaint phone.")
-    address: str = strawberry.field(description="Office address.")
-    description: str = strawberry.field(description="Main responsibilities.")
-
-    @classmethod
-    def from_doc(cls, doc: Doc) -> Department:
-        return cls(
-            code=doc["_id"],
-            name=doc["name"],
-            short_name=str(doc.get("short_name") or doc["name"]),
-            kind=DepartmentKind(doc.get("kind", "district_department")),
-            phone=doc.get("phone", ""),
-            complaint_phone=doc.get("complaint_phone", ""),
-            address=doc.get("address", ""),
-            description=doc.get("description", ""),
-        )
-
-    @strawberry.field(description="Number of active items this department implements.")
-    async def item_count(self, info: CatalogInfo) -> int:
-        counts = await info.context.loader(loaders.item_counts_by).load("department_code")
-        return counts.get(self.code, 0)
-
-
-@strawberry.type(description="生命周期分组 (2025 national list): 出生, 教育 … 准入准营 … 注销退出.")
-class LifecycleGroup:
-    code: str = strawberry.field(description="Stable code, e.g. birth, market_entry.")
-    name: str = strawberry.field(description="Chinese name.")
-    audience: ThemeAudience = strawberry.field(description="Persons or legal persons.")
-
-    @classmethod
-    def from_doc(cls, doc: Doc) -> LifecycleGroup:
-        return cls(code=doc["_id"], name=doc["name"], audience=ThemeAudience(doc["audience"]))
-
-
-@strawberry.type(description="主题: a life-event theme such as 生育收养 or 设立变更.")
-class Theme:
-    code: str = strawberry.field(description="P01… for persons, L01… for legal persons.")
-    name: str = strawberry.field(description="Chinese name.")
-    audience: ThemeAudience = strawberry.field(description="Persons or legal persons.")
-    description: str = strawberry.field(description="What the theme covers.")
-    lifecycle_group_code: str = strawberry.field(description="Code of its lifecycle group.")
-
-    @classmethod
-    def from_doc(cls, doc: Doc) -> Theme:
-        return cls(
-            code=doc["_id"],
-            name=doc["name"],
-            audience=ThemeAudience(doc["audience"]),
-            description=doc.get("description", ""),
-            lifecycle_group_code=doc.get("lifecycle_group", ""),
-        )
-
-    @strawberry.field(description="The lifecycle group this theme belongs to.")
-    async def lifecycle_group(self, info: CatalogInfo) -> LifecycleGroup | None:
-        doc = await info.context.loader(loaders.lifecycle_group_by_code).load(
-            self.lifecycle_group_code
-        )
-        return LifecycleGroup.from_doc(doc) if doc else None
-
-    @strawberry.field(description="Number of active items in this theme.")
-    async def item_count(self, info: CatalogInfo) -> int:
-        counts = await info.context.loader(loaders.item_counts_by).load("theme_codes")
-        return counts.get(self.code, 0)
-
-
-@strawberry.type(
-    description="电子证照类型 (GB/T 36901–36906): an e-license that can replace paper."
-)
-class LicenseType:
-    code: str = strawberry.field(description="Stable code, e.g. BUSINESS_LICENSE.")
-    name: str = strawberry.field(description="Chinese name, e.g. 营业执照.")
-    issuer_kind: str = strawberry.field(description="Who issues it, e.g. 市场监督管理部门.")
-
-    @classmethod
-    def from_doc(cls, doc: Doc) -> LicenseType:
-        return cls(code=doc["_id"], name=doc["name"], issuer_kind=doc.get("issuer_kind", ""))
 
 
 @strawberry.type(
@@ -221,32 +136,23 @@ class SpecialProcedure:
 class ImplementingBody:
     name: str = strawberry.field(description="Name.")
     code: str = strawberry.field(description="统一社会信用代码.")
-    nature: str = strawberry.field(description="Nature code.")
-    nature_label: str = strawberry.field(description="法定机关 / 授权组织 / 受委托组织.")
+    nature: BodyNature = strawberry.field(description="Nature of the body.")
+
+    @strawberry.field(description="法定机关 / 授权组织 / 受委托组织.")
+    def nature_label(self) -> str:
+        return BODY_NATURE_LABELS[self.nature.value]
 
 
 @strawberry.type(description="Service-convenience flags of an item (便民标识).")
+@with_flag_fields(FLAGS, annotation=bool, default=None)
 class AffairItemFlags:
-    online: bool = strawberry.field(description="可网办 (online depth ≥ 3).")
-    zero_visit: bool = strawberry.field(description="零跑动.")
-    max_one_visit: bool = strawberry.field(description="最多跑一次.")
-    instant: bool = strawberry.field(description="即办件 (即来即办).")
-    instant_approval: bool = strawberry.field(description="秒批: automatic rule-based approval.")
-    tolerates_missing: bool = strawberry.field(description="容缺受理.")
-    no_meeting: bool = strawberry.field(description="不见面审批.")
-    district_wide: bool = strawberry.field(description="区内通办 (any hall in the district).")
-    appointment: bool = strawberry.field(description="支持预约.")
-    mail_delivery: bool = strawberry.field(description="支持物流快递.")
-    self_service: bool = strawberry.field(description="自助终端可办.")
-    charged: bool = strawberry.field(description="收费.")
-    in_hall: bool = strawberry.field(description="进驻大厅.")
-    no_photocopy: bool = strawberry.field(description="免复印.")
+    """One boolean per flag of ``flags.FLAGS``, generated."""
 
 
 @strawberry.type(description="One recorded version of an item (every change makes a new one).")
 class AffairItemVersionSummary:
     version: int = strawberry.field(description="Version number, 1 = as first published.")
-    change: str = strawberry.field(description="新增 / 变更 / 暂停 / 取消 / 恢复.")
+    change: VersionChange = strawberry.field(description="新增 / 变更 / 暂停 / 取消 / 恢复.")
     note: str | None = strawberry.field(description="Why it changed.")
     name: str = strawberry.field(description="Item name in that version.")
     status: ItemStatus = strawberry.field(description="Status in that version.")
@@ -270,7 +176,7 @@ class AffairItemVersionSummary:
     def from_doc(cls, doc: Doc) -> AffairItemVersionSummary:
         return cls(
             version=doc["version"],
-            change=doc.get("change", "变更"),
+            change=VersionChange(doc.get("change", VersionChange.CHANGED.value)),
             note=doc.get("note"),
             name=doc["name"],
             status=ItemStatus(doc["status"]),
@@ -291,8 +197,8 @@ class AffairItem:
     department_code: str = strawberry.field(description="Implementing department's code.")
     implementing_body: ImplementingBody = strawberry.field(description="实施主体.")
     entrusted_department: str | None = strawberry.field(description="委托部门.")
-    power_source: str = strawberry.field(description="权力来源 code.")
-    exercise_level: str = strawberry.field(description="行使层级 code.")
+    power_source: PowerSource = strawberry.field(description="权力来源.")
+    exercise_level: ExerciseLevel = strawberry.field(description="行使层级.")
     audiences: list[Audience] = strawberry.field(description="服务对象.")
     handling_type: HandlingType = strawberry.field(description="即办件 / 承诺件.")
     legal_limit_days: int = strawberry.field(description="法定办结时限 (working days).")
@@ -336,12 +242,11 @@ class AffairItem:
             implementing_body=ImplementingBody(
                 name=body.get("name", ""),
                 code=body.get("code", ""),
-                nature=body.get("nature", ""),
-                nature_label=BODY_NATURE_LABELS.get(body.get("nature", ""), ""),
+                nature=BodyNature(body.get("nature") or BodyNature.STATUTORY_ORGAN.value),
             ),
             entrusted_department=doc.get("entrusted_department"),
-            power_source=doc.get("power_source", "statutory"),
-            exercise_level=doc.get("exercise_level", "district"),
+            power_source=PowerSource(doc.get("power_source", PowerSource.STATUTORY.value)),
+            exercise_level=ExerciseLevel(doc.get("exercise_level", ExerciseLevel.DISTRICT.value)),
             audiences=[Audience(a) for a in doc.get("audiences", [])],
             handling_type=HandlingType(doc["handling_type"]),
             legal_limit_days=int(doc.get("legal_limit_days", 0)),
@@ -351,7 +256,7 @@ class AffairItem:
             online_depth=int(doc.get("online_depth", 1)),
             handling_scope=HandlingScope(doc.get("handling_scope", "none")),
             handling_forms=[HandlingForm(f) for f in doc.get("handling_forms", [])],
-            flags=AffairItemFlags(**{name: bool(doc.get(name)) for name in FLAG_FIELDS}),
+            flags=AffairItemFlags(**{flag.name: bool(doc.get(flag.name)) for flag in FLAGS}),
             acceptance_conditions=doc.get("acceptance_conditions", ""),
             materials=[Material.from_doc(m) for m in doc.get("materials", [])],
             fees=[
@@ -425,11 +330,11 @@ class AffairItem:
 
     @strawberry.field(description="权力来源 in Chinese.")
     def power_source_label(self) -> str:
-        return POWER_SOURCE_LABELS.get(self.power_source, self.power_source)
+        return POWER_SOURCE_LABELS[self.power_source.value]
 
     @strawberry.field(description="行使层级 in Chinese.")
     def exercise_level_label(self) -> str:
-        return EXERCISE_LEVEL_LABELS.get(self.exercise_level, self.exercise_level)
+        return EXERCISE_LEVEL_LABELS[self.exercise_level.value]
 
     @strawberry.field(
         description="How much shorter the promised limit is than the legal one (0–1)."
@@ -463,101 +368,6 @@ class AffairItem:
     async def versions(self, info: CatalogInfo) -> list[AffairItemVersionSummary]:
         docs = await info.context.loader(loaders.versions_by_item_code).load(self.code)
         return [AffairItemVersionSummary.from_doc(d) for d in docs]
-
-
-@strawberry.type(description="Opening status of a place right now (China Standard Time).")
-class OpeningStatus:
-    is_open: bool = strawberry.field(description="Open now.")
-    label: str = strawberry.field(description="营业中 / 休息中 / 24小时.")
-    closes_at: str | None = strawberry.field(description="Closing time today, when open.")
-    opens_at: str | None = strawberry.field(description="Next opening, e.g. 明天 09:00.")
-
-
-@strawberry.type(description="Opening hours on some weekdays.")
-class OpeningPeriod:
-    days: list[int] = strawberry.field(description="ISO weekdays, 1 = Monday.")
-    open: str = strawberry.field(description="HH:MM.")
-    close: str = strawberry.field(description="HH:MM.")
-
-
-@strawberry.type(
-    description="A place in the service network: hall, community centre, bank, terminal."
-)
-class ServiceLocation:
-    code: str = strawberry.field(description="Stable code.")
-    name: str = strawberry.field(description="Name.")
-    kind: LocationKind = strawberry.field(description="Kind of place.")
-    street: str = strawberry.field(description="街道.")
-    address: str = strawberry.field(description="Address.")
-    lat: float = strawberry.field(description="Latitude (WGS-84).")
-    lng: float = strawberry.field(description="Longitude (WGS-84).")
-    phone: str | None = strawberry.field(description="Phone.")
-    opening_hours: list[OpeningPeriod] = strawberry.field(description="Opening hours.")
-    always_open: bool = strawberry.field(description="Open 24 hours.")
-    window_count: int | None = strawberry.field(description="Service windows.")
-    back_office_posts: int | None = strawberry.field(description="Back-office approval posts.")
-    item_count: int = strawberry.field(description="Items handled here.")
-    bank: str | None = strawberry.field(description="Bank, for bank branches.")
-    distance_meters: float | None = strawberry.field(
-        description="Distance from `near`, when the query gave one."
-    )
-
-    @classmethod
-    def from_doc(cls, doc: Doc, distance: float | None = None) -> ServiceLocation:
-        return cls(
-            code=doc["_id"],
-            name=doc["name"],
-            kind=LocationKind(doc["kind"]),
-            street=doc.get("street", ""),
-            address=doc.get("address", ""),
-            lat=float(doc["lat"]),
-            lng=float(doc["lng"]),
-            phone=doc.get("phone"),
-            opening_hours=[
-                OpeningPeriod(days=list(p["days"]), open=p["open"], close=p["close"])
-                for p in doc.get("opening_hours", [])
-            ],
-            always_open=bool(doc.get("always_open")),
-            window_count=doc.get("window_count"),
-            back_office_posts=doc.get("back_office_posts"),
-            item_count=int(doc.get("item_count", 0)),
-            bank=doc.get("bank"),
-            distance_meters=round(distance, 1) if distance is not None else None,
-        )
-
-    @strawberry.field(description="Kind in Chinese.")
-    def kind_label(self) -> str:
-        return LOCATION_KIND_LABELS[self.kind.value]
-
-    @strawberry.field(
-        description="Opening hours as text, e.g. 周一至周五 09:00-12:00, 14:00-18:00."
-    )
-    def opening_hours_text(self) -> str:
-        return describe_hours(
-            [{"days": p.days, "open": p.open, "close": p.close} for p in self.opening_hours],
-            self.always_open,
-        )
-
-    @strawberry.field(description="Open right now?")
-    def open_status(self) -> OpeningStatus:
-        state = opening_state(
-            [{"days": p.days, "open": p.open, "close": p.close} for p in self.opening_hours],
-            self.always_open,
-        )
-        return OpeningStatus(
-            is_open=state.is_open,
-            label=state.label,
-            closes_at=state.closes_at,
-            opens_at=state.opens_at,
-        )
-
-
-@strawberry.type(
-    description="A page of service-network places (Relay connection): in the network's listing "
-    "order (sort order, then code), or nearest first when the query gives `near`."
-)
-class ServiceLocationConnection(Connection[ServiceLocation]):
-    pass
 
 
 @strawberry.type(description="常见问题 with its standard answer.")

@@ -19,6 +19,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from gateway.auth import Principal, Role
 from gateway.context import Context
 from gateway.errors import BadUserInput, Conflict, FieldError, Forbidden, NotFound
+from modules.affairs.caching import bump_generation
 from modules.affairs.documents import (
     ItemContext,
     build_item,
@@ -26,23 +27,17 @@ from modules.affairs.documents import (
     implementation_code,
     version_snapshot,
 )
-from modules.affairs.inputs import AffairItemInput, AffairItemPatch, plain
-from modules.affairs.repository import (
-    DEPARTMENTS,
-    LICENSE_TYPES,
-    THEMES,
-    CatalogRepository,
-)
+from modules.affairs.interface import ITEM_CHANGED, ItemChanged
+from modules.affairs.reference import reference
+from modules.affairs.repository import CatalogRepository
 from modules.affairs.rules import validate_item
 from modules.affairs.search import SearchIndexer
-from modules.affairs.service import directory
-from modules.affairs.vocabulary import ItemStatus
+from modules.affairs.types.inputs import AffairItemInput, AffairItemPatch, plain
+from modules.affairs.vocabulary import ItemStatus, VersionChange
 
 __all__ = ["create_item", "faq_prefix", "set_item_status", "update_item"]
 
 log = logging.getLogger("onestop.affairs")
-
-CHANGE_TOPIC = "affairs.item.changed"
 
 # A create that has not finished after this long is taken to be dead (its process
 # stopped between two writes) and a retry may take its code over. Far longer than
@@ -64,8 +59,8 @@ def _check_department(principal: Principal, department_code: str) -> None:
 
 
 async def _item_context(ctx: Context) -> ItemContext:
-    reference = await directory(ctx).reference()
-    return ItemContext(reference[DEPARTMENTS], reference[THEMES], reference[LICENSE_TYPES])
+    data = await reference(ctx)
+    return ItemContext(data.departments, data.themes, data.license_types)
 
 
 def _validate(
@@ -116,9 +111,9 @@ async def _commit(
 
 async def _announce(ctx: Context, item: Mapping[str, Any], change: str) -> None:
     """After the commit point: caches and subscribers learn of the change (never undone)."""
-    await directory(ctx).bump_generation()
+    await bump_generation(ctx.cache)
     await ctx.bus.publish(
-        CHANGE_TOPIC, {"code": item["_id"], "version": item["version"], "change": change}
+        ITEM_CHANGED, ItemChanged(code=item["_id"], version=int(item["version"]), change=change)
     )
     log.info("affairs item %s now version %s (%s)", item["_id"], item["version"], change)
 
@@ -180,7 +175,7 @@ async def create_item(ctx: Context, given: AffairItemInput) -> dict[str, Any]:
         updated_at=datetime.now(UTC),
         updated_by=principal.subject or "",
     )
-    snapshot = version_snapshot(item, change="新增", note=given.note)
+    snapshot = version_snapshot(item, change=VersionChange.CREATED.value, note=given.note)
     await _claim_code(repository, snapshot)
     # From here on, any failure undoes everything this call wrote before it is reported.
     terms = SearchIndexer.terms(item)
@@ -220,7 +215,7 @@ async def create_item(ctx: Context, given: AffairItemInput) -> dict[str, Any]:
                 extensions={"itemCode": code},
             ) from None
         raise
-    await _announce(ctx, item, "新增")
+    await _announce(ctx, item, VersionChange.CREATED.value)
     return item
 
 
@@ -365,15 +360,21 @@ async def update_item(
             "没有需要修改的内容 (nothing to change)", [FieldError("patch", "empty", "empty_patch")]
         )
     return await _next_version(
-        ctx, repository, current, changes, change="变更", note=note, validate=True
+        ctx,
+        repository,
+        current,
+        changes,
+        change=VersionChange.CHANGED.value,
+        note=note,
+        validate=True,
     )
 
 
 _TRANSITIONS = {
-    ("active", "suspended"): "暂停",
-    ("active", "cancelled"): "取消",
-    ("suspended", "active"): "恢复",
-    ("suspended", "cancelled"): "取消",
+    ("active", "suspended"): VersionChange.SUSPENDED.value,
+    ("active", "cancelled"): VersionChange.CANCELLED.value,
+    ("suspended", "active"): VersionChange.RESTORED.value,
+    ("suspended", "cancelled"): VersionChange.CANCELLED.value,
 }
 
 

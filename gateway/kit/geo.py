@@ -1,4 +1,9 @@
-"""Distances for the service network; opening hours live in gateway.kit.opening_hours."""
+"""Distances between points on the earth, for "nearest first" lists of places.
+
+Any module listing places (service halls, clinics, bank branches) orders them from a
+citizen's position with :func:`distance_meters`; a few hundred places are ordered in
+memory faster than a database round trip.
+"""
 
 from __future__ import annotations
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+from enum import Enum
 from typing import Any
 
 import strawberry
 
-from modules.affairs.vocabulary import (
+from modules.affairs.flags import FLAGS, SETTABLE_FLAGS
+from modules.affairs.types.enums import (
     Audience,
     HandlingForm,
     HandlingScope,
@@ -19,9 +22,11 @@ from modules.affairs.vocabulary import (
     MaterialSource,
     ResultType,
 )
+from modules.affairs.types.flag_fields import with_flag_fields
 
 
 @strawberry.input(description="Restrict a list of items; every given condition must hold.")
+@with_flag_fields(FLAGS, annotation=bool | None, default=lambda flag: None)
 class AffairItemFilter:
     department_codes: list[str] | None = strawberry.field(default=None, description="Any of.")
     theme_codes: list[str] | None = strawberry.field(default=None, description="Any of.")
@@ -40,20 +45,6 @@ class AffairItemFilter:
         default=None, description="Only items that can be done at this place."
     )
     min_online_depth: int | None = strawberry.field(default=None, description="网办深度 ≥ this.")
-    online: bool | None = strawberry.field(default=None, description="可网办.")
-    zero_visit: bool | None = strawberry.field(default=None, description="零跑动.")
-    max_one_visit: bool | None = strawberry.field(default=None, description="最多跑一次.")
-    instant: bool | None = strawberry.field(default=None, description="即办件.")
-    instant_approval: bool | None = strawberry.field(default=None, description="秒批.")
-    tolerates_missing: bool | None = strawberry.field(default=None, description="容缺受理.")
-    no_meeting: bool | None = strawberry.field(default=None, description="不见面审批.")
-    district_wide: bool | None = strawberry.field(default=None, description="区内通办.")
-    appointment: bool | None = strawberry.field(default=None, description="支持预约.")
-    mail_delivery: bool | None = strawberry.field(default=None, description="支持快递.")
-    self_service: bool | None = strawberry.field(default=None, description="自助终端可办.")
-    charged: bool | None = strawberry.field(default=None, description="收费.")
-    in_hall: bool | None = strawberry.field(default=None, description="进驻大厅.")
-    no_photocopy: bool | None = strawberry.field(default=None, description="免复印.")
 
 
 @strawberry.input(description="A point (WGS-84).")
@@ -121,6 +112,7 @@ class FaqEntryInput:
 
 
 @strawberry.input(description="A new service item (staff). Derived flags are computed, not given.")
+@with_flag_fields(SETTABLE_FLAGS, annotation=bool, default=lambda flag: flag.default)
 class AffairItemInput:
     basic_code: str = strawberry.field(description="基本编码, 12 digits starting with the type.")
     name: str = strawberry.field(description="事项名称.")
@@ -143,14 +135,6 @@ class AffairItemInput:
     handling_scope: HandlingScope = strawberry.field(
         default=HandlingScope.NONE, description="通办范围."
     )
-    instant_approval: bool = strawberry.field(default=False, description="秒批.")
-    no_meeting: bool = strawberry.field(default=False, description="不见面审批.")
-    appointment: bool = strawberry.field(default=False, description="支持预约.")
-    mail_delivery: bool = strawberry.field(default=False, description="支持快递.")
-    self_service: bool = strawberry.field(default=False, description="自助终端可办.")
-    charged: bool = strawberry.field(default=False, description="收费.")
-    in_hall: bool = strawberry.field(default=True, description="进驻大厅.")
-    no_photocopy: bool = strawberry.field(default=False, description="免复印.")
     fees: list[FeeInput] = strawberry.field(default_factory=list, description="收费项目.")
     results: list[ResultInput] = strawberry.field(default_factory=list, description="审批结果.")
     steps: list[ProcessStepInput] = strawberry.field(default_factory=list, description="办理流程.")
@@ -170,6 +154,7 @@ class AffairItemInput:
 
 
 @strawberry.input(description="Changes to an item; omitted fields keep their value.")
+@with_flag_fields(SETTABLE_FLAGS, annotation=bool | None, default=lambda flag: None)
 class AffairItemPatch:
     name: str | None = strawberry.field(default=None, description="事项名称.")
     short_name: str | None = strawberry.field(default=None, description="Everyday name.")
@@ -184,14 +169,6 @@ class AffairItemPatch:
     handling_forms: list[HandlingForm] | None = strawberry.field(
         default=None, description="办理形式."
     )
-    instant_approval: bool | None = strawberry.field(default=None, description="秒批.")
-    no_meeting: bool | None = strawberry.field(default=None, description="不见面审批.")
-    appointment: bool | None = strawberry.field(default=None, description="支持预约.")
-    mail_delivery: bool | None = strawberry.field(default=None, description="支持快递.")
-    self_service: bool | None = strawberry.field(default=None, description="自助终端可办.")
-    charged: bool | None = strawberry.field(default=None, description="收费.")
-    in_hall: bool | None = strawberry.field(default=None, description="进驻大厅.")
-    no_photocopy: bool | None = strawberry.field(default=None, description="免复印.")
     consult_phone: str | None = strawberry.field(default=None, description="咨询电话.")
     complaint_phone: str | None = strawberry.field(default=None, description="监督投诉电话.")
     acceptance_conditions: str | None = strawberry.field(default=None, description="受理条件.")
@@ -208,9 +185,6 @@ class AffairItemPatch:
 
 def plain(value: Any) -> Any:
     """Strawberry input objects (and enums) as plain stored values."""
-    import dataclasses
-    from enum import Enum
-
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, list):

@@ -1,0 +1,110 @@
+"""The catalog's reference data held in memory: the affairs module's own state.
+
+Departments, themes, lifecycle groups, e-license types, the service network and the
+synonyms are small and read on nearly every request (filters, labels, the network
+list, query expansion), so each process keeps a copy, refreshed every
+``REFERENCE_TTL`` seconds and at once after seeding. Declared as
+``Module(state=CatalogReference)`` and reached with ``ctx.state(CatalogReference)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from gateway.context import Context
+from gateway.runtime import Runtime
+from modules.affairs import search
+from modules.affairs.repository import (
+    DEPARTMENTS,
+    LICENSE_TYPES,
+    LIFECYCLE_GROUPS,
+    LOCATIONS,
+    SYNONYMS,
+    THEMES,
+    CatalogRepository,
+)
+
+__all__ = ["REFERENCE_TTL", "CatalogReference", "ReferenceData", "reference"]
+
+REFERENCE_TTL = 60.0  # seconds a replica trusts its copy of reference data
+Docs = dict[str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class ReferenceData:
+    """One consistent copy of the reference collections, by code."""
+
+    departments: Docs
+    themes: Docs
+    lifecycle_groups: Docs
+    license_types: Docs
+    locations: Docs
+    synonym_docs: Docs
+
+    @property
+    def synonyms(self) -> dict[str, list[str]]:
+        """Everyday word → official words, for query expansion."""
+        return {str(s["term"]): list(s.get("expansions", [])) for s in self.synonym_docs.values()}
+
+    def vocabulary(self) -> list[str]:
+        """Words the catalog's segmenter must keep whole (营业执照, 居住证签注 …)."""
+        words: list[str] = []
+        for synonym in self.synonym_docs.values():
+            words.append(str(synonym["term"]))
+            words.extend(str(w) for w in synonym.get("expansions", []))
+        words.extend(str(d["name"]) for d in self.license_types.values())
+        words.extend(str(d["name"]) for d in self.themes.values())
+        return words
+
+    def sorted_docs(self, docs: Mapping[str, dict[str, Any]]) -> list[dict[str, Any]]:
+        """Documents in display order (``sort_order``, then code)."""
+        return sorted(docs.values(), key=lambda d: (d.get("sort_order", 0), d["_id"]))
+
+
+_COLLECTIONS = {
+    "departments": DEPARTMENTS,
+    "themes": THEMES,
+    "lifecycle_groups": LIFECYCLE_GROUPS,
+    "license_types": LICENSE_TYPES,
+    "locations": LOCATIONS,
+    "synonym_docs": SYNONYMS,
+}
+
+
+class CatalogReference:
+    """The per-process copy of the reference data, reloaded when it is older than the TTL."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._repository = CatalogRepository(runtime.db)
+        self._data: ReferenceData | None = None
+        self._loaded_at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def get(self, *, force: bool = False) -> ReferenceData:
+        """The reference data; ``force`` reloads it now (after seeding)."""
+        if not force and self._fresh():
+            assert self._data is not None
+            return self._data
+        async with self._lock:
+            if force or not self._fresh():
+                loaded = {
+                    field: {str(d["_id"]): d for d in await self._repository.all(collection)}
+                    for field, collection in _COLLECTIONS.items()
+                }
+                self._data = ReferenceData(**loaded)
+                self._loaded_at = time.monotonic()
+                search.add_words(self._data.vocabulary())
+        assert self._data is not None
+        return self._data
+
+    def _fresh(self) -> bool:
+        return self._data is not None and time.monotonic() - self._loaded_at < REFERENCE_TTL
+
+
+async def reference(ctx: Context) -> ReferenceData:
+    """The reference data, for a request."""
+    return await ctx.state(CatalogReference).get()

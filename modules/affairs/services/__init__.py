@@ -1,0 +1,1 @@
+"""Business rules of the catalog: reading, searching, counting and editing items."""
