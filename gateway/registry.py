@@ -94,6 +94,9 @@ class CostHint:
             elements it typically returns (default: the gateway's default).
         argument_costs: extra cost when an argument is given, e.g.
             ``{"search": 150}`` for a full-text search.
+        size_argument: for a list field with one element per element of a list
+            argument (``nodes(ids:)``), that argument's name: the list is as long
+            as the argument the request gives (at most the page-size maximum).
 
     Example:
         cost_hints={"Query.affairItems": CostHint(10, argument_costs={"search": 200})}
@@ -102,6 +105,7 @@ class CostHint:
     cost: int = 1
     list_size: int | None = None
     argument_costs: Mapping[str, int] = field(default_factory=dict)
+    size_argument: str | None = None
 
 
 @dataclass(frozen=True)
