@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -85,6 +86,10 @@ class AuditTrail:
             return await AUDIT_ORDER.take_after(cursor, after, limit)
         finally:
             await cursor.close()
+
+    async def by_ids(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The entries with these ids that still exist (expired ones are gone), by id."""
+        return {doc["_id"]: doc async for doc in self.entries.find({"_id": {"$in": list(ids)}})}
 
     async def count(self, *, actor: str | None, subject: str | None, action: str | None) -> int:
         return await self.entries.count_documents(_query(actor, subject, action))

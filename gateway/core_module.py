@@ -1,13 +1,17 @@
-"""The gateway's own fields: sign-in, ``me`` and the ``modules`` ops query.
+"""The gateway's own fields: sign-in, ``me``, ``node``/``nodes`` and the ``modules`` ops query.
 
 They are composed through the same contract as every module (under the name
 ``gateway``), so a module that tries to define ``me`` fails composition loudly.
+``node``/``nodes`` know no module: they dispatch each global id to the resolver that
+the composition holds for its type (``Module(nodes=...)``), this module's own
+``Viewer`` and ``AuditEvent`` included.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -16,14 +20,18 @@ from gateway.accounts import ACCOUNT_INDEXES, mask_phone, normalize_phone
 from gateway.audit import AUDIT_INDEXES, AUDIT_ORDER
 from gateway.auth import REVOCATION_INDEXES, IdentityLevel, RefreshTokenReused, Role, TokenError
 from gateway.context import Context
-from gateway.errors import OneStopError, Unauthenticated
+from gateway.errors import BadUserInput, FieldError, Forbidden, OneStopError, Unauthenticated
 from gateway.kit.connections import Connection, Key, keyset_page
+from gateway.kit.nodes import Node, parse_global_id, resolve_nodes
 from gateway.permissions import requires
-from gateway.registry import Module, Permission
+from gateway.registry import CostHint, Module, Permission
 
 __all__ = ["core_module"]
 
 GatewayInfo = Info[Context, None]
+
+# Reading the audit trail, as a list or entry by entry through node(id:).
+AUDIT_READ = "gateway.audit.read"
 
 RoleEnum = strawberry.enum(Role, name="Role", description="What a principal acts as.")
 IdentityLevelEnum = strawberry.enum(
@@ -35,9 +43,13 @@ IdentityLevelEnum = strawberry.enum(
 )
 
 
-@strawberry.type(description="The signed-in principal (当前用户).")
-class Viewer:
-    id: strawberry.ID = strawberry.field(description="Stable subject id.")
+@strawberry.type(
+    description="The signed-in principal (当前用户); as a Node, visible only to itself."
+)
+class Viewer(Node):
+    subject_id: strawberry.ID = strawberry.field(
+        description="Stable subject id (the token's `sub`), as audit entries name it."
+    )
     roles: list[RoleEnum] = strawberry.field(description="Roles held.")  # type: ignore[valid-type]
     department: str | None = strawberry.field(description="Department code, for staff.")
     identity_level: IdentityLevelEnum = strawberry.field(  # type: ignore[valid-type]
@@ -46,6 +58,9 @@ class Viewer:
     masked_phone: str | None = strawberry.field(description="Phone with the middle masked.")
     display_name: str | None = strawberry.field(description="Name shown in the app.")
     permissions: list[str] = strawberry.field(description="Permissions currently granted.")
+
+    def node_key(self) -> str:
+        return self.subject_id
 
 
 @strawberry.type(description="A permission a module declares.")
@@ -79,8 +94,8 @@ class AuditDetail:
 @strawberry.type(
     description="One audit-trail entry: a security event or an access to personal data."
 )
-class AuditEvent:
-    id: strawberry.ID = strawberry.field(description="Entry id.")
+class AuditEvent(Node):
+    event_id: strawberry.ID = strawberry.field(description="Entry id within the audit trail.")
     at: datetime = strawberry.field(description="When.")
     action: str = strawberry.field(description="What, e.g. auth.login, auth.refresh_reuse.")
     actor: str | None = strawberry.field(description="Who acted (subject id), if known.")
@@ -89,10 +104,13 @@ class AuditEvent:
     request_id: str | None = strawberry.field(description="Request id, to find the log lines.")
     detail: list[AuditDetail] = strawberry.field(description="Extra facts.")
 
+    def node_key(self) -> str:
+        return self.event_id
+
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> AuditEvent:
         return cls(
-            id=strawberry.ID(doc["_id"]),
+            event_id=strawberry.ID(doc["_id"]),
             at=doc["at"],
             action=doc["action"],
             actor=doc.get("actor"),
@@ -145,7 +163,7 @@ async def _viewer(ctx: Context, subject: str, claims: dict[str, Any]) -> Viewer:
     user = await ctx.runtime.accounts.get(subject)
     roles = [Role(r) for r in claims.get("roles", []) if r in Role._value2member_map_]
     return Viewer(
-        id=strawberry.ID(subject),
+        subject_id=strawberry.ID(subject),
         roles=roles,
         department=claims.get("department"),
         identity_level=IdentityLevel(int(claims.get("identity_level", 0))),
@@ -155,25 +173,88 @@ async def _viewer(ctx: Context, subject: str, claims: dict[str, Any]) -> Viewer:
     )
 
 
+async def _signed_in_viewer(ctx: Context) -> Viewer | None:
+    """The caller as a Viewer (its token's roles, narrowed permissions), or None."""
+    principal = ctx.principal
+    if not principal.is_authenticated or principal.subject is None:
+        return None
+    viewer = await _viewer(
+        ctx,
+        principal.subject,
+        {
+            "roles": sorted(principal.roles),
+            "department": principal.department,
+            "identity_level": principal.identity_level,
+        },
+    )
+    viewer.permissions = sorted(ctx.permissions)
+    return viewer
+
+
+async def viewers_by_subject(ctx: Context, subjects: Sequence[str]) -> list[Viewer | None]:
+    """Viewer nodes: the caller's own only; anyone else's is null, as if unknown."""
+    me = ctx.principal.subject if ctx.principal.is_authenticated else None
+    viewer = await _signed_in_viewer(ctx) if me in subjects else None
+    return [viewer if subject == me else None for subject in subjects]
+
+
+async def audit_events_by_id(ctx: Context, ids: Sequence[str]) -> list[AuditEvent | None]:
+    """AuditEvent nodes for callers who may read ``auditEvents``; null for anyone else."""
+    try:
+        ctx.require(AUDIT_READ)  # the very check `requires` makes on the list
+    except (Unauthenticated, Forbidden):
+        return [None] * len(ids)
+    found = await ctx.runtime.audit.by_ids(ids)
+    return [AuditEvent.from_doc(found[i]) if i in found else None for i in ids]
+
+
 @strawberry.type
 class GatewayQuery:
     @strawberry.field(description="The signed-in principal, or null when anonymous.")
     async def me(self, info: GatewayInfo) -> Viewer | None:
-        ctx = info.context
-        principal = ctx.principal
-        if not principal.is_authenticated or principal.subject is None:
-            return None
-        viewer = await _viewer(
-            ctx,
-            principal.subject,
-            {
-                "roles": sorted(principal.roles),
-                "department": principal.department,
-                "identity_level": principal.identity_level,
-            },
+        return await _signed_in_viewer(info.context)
+
+    @strawberry.field(
+        description=(
+            "The object with this global id (Relay), or null when it does not exist or "
+            "you may not see it. An id that is not one this API issued is BAD_USER_INPUT."
         )
-        viewer.permissions = sorted(ctx.permissions)
-        return viewer
+    )
+    async def node(
+        self,
+        info: GatewayInfo,
+        id: Annotated[strawberry.ID, strawberry.argument(description="A global id (`Node.id`).")],
+    ) -> Node | None:
+        ctx = info.context
+        nodes = ctx.runtime.composition.nodes
+        return (await resolve_nodes(ctx, [parse_global_id(id, nodes)], nodes))[0]
+
+    @strawberry.field(
+        description=(
+            "The objects with these global ids, in the same order, null where one does "
+            "not exist or you may not see it; one lookup per type, however many ids."
+        )
+    )
+    async def nodes(
+        self,
+        info: GatewayInfo,
+        ids: Annotated[
+            list[strawberry.ID],
+            strawberry.argument(
+                description="Global ids (`Node.id`), at most ONESTOP_MAX_PAGE_SIZE."
+            ),
+        ],
+    ) -> list[Node | None]:
+        ctx = info.context
+        maximum = ctx.settings.max_page_size
+        if len(ids) > maximum:
+            raise BadUserInput(
+                f"最多 {maximum} 个标识 (at most {maximum} ids)",
+                [FieldError("ids", f"at most {maximum} ids", "too_many")],
+            )
+        nodes = ctx.runtime.composition.nodes
+        parsed = [parse_global_id(one, nodes, field=f"ids.{i}") for i, one in enumerate(ids)]
+        return await resolve_nodes(ctx, parsed, nodes)
 
     @strawberry.field(description="Modules composed into this gateway, with what each contributes.")
     def modules(self, info: GatewayInfo) -> list[LoadedModule]:
@@ -198,7 +279,7 @@ class GatewayQuery:
 
     @strawberry.field(
         description="The audit trail, newest first (admins).",
-        extensions=[requires("gateway.audit.read")],
+        extensions=[requires(AUDIT_READ)],
     )
     async def audit_events(
         self,
@@ -323,9 +404,16 @@ core_module = Module(
     query=GatewayQuery,
     mutation=GatewayMutation,
     indexes=(*ACCOUNT_INDEXES, *AUDIT_INDEXES, *REVOCATION_INDEXES),
+    nodes={"Viewer": viewers_by_subject, "AuditEvent": audit_events_by_id},
+    # A node is a lookup by key; nodes(ids:) multiplies what is selected inside it by
+    # the number of ids, not by a guessed list length.
+    cost_hints={
+        "Query.node": CostHint(2),
+        "Query.nodes": CostHint(2, size_argument="ids"),
+    },
     permissions=(
         Permission(
-            "gateway.audit.read",
+            AUDIT_READ,
             "Read the audit trail of access to personal data.",
             roles=(Role.ADMIN.value,),
         ),

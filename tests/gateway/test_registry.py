@@ -220,6 +220,8 @@ def test_node_resolvers_compose_by_type_name() -> None:
         [Module("counters", "1.0", "c", query=CountersQuery, nodes={"Counter": counters_by_code})]
     )
     assert composition.nodes["Counter"] is counters_by_code
+    # The gateway's own entity types are Nodes through the same contract.
+    assert {"Viewer", "AuditEvent"} <= set(composition.nodes)
 
 
 def test_a_node_type_resolved_by_two_modules_names_both() -> None:
