@@ -1,6 +1,7 @@
 """`node(id:)` and `nodes(ids:)` over HTTP: Relay refetching across modules, visibility, batching.
 
-Against the default gateway: the gateway's own Viewer and AuditEvent nodes.
+Against the default gateway (Viewer, AuditEvent) and the gateway with the third-party
+`weather` module, whose WeatherStation node resolver records each of its calls.
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ SELECTION = """__typename id
   ... on AuditEvent { eventId action subject }"""
 NODE = f"query($id: ID!) {{ node(id: $id) {{ {SELECTION} }} }}"
 NODES = f"query($ids: [ID!]!) {{ nodes(ids: $ids) {{ {SELECTION} }} }}"
+# The weather gateway's schema also has WeatherStation.
+STATION = "... on WeatherStation { code name }"
+WEATHER_NODE = f"query($id: ID!) {{ node(id: $id) {{ {SELECTION} {STATION} }} }}"
+WEATHER_NODES = f"query($ids: [ID!]!) {{ nodes(ids: $ids) {{ {SELECTION} {STATION} }} }}"
 TRAIL = '{ auditEvents(first: 3, action: "auth.login") { edges { node { id eventId } } } }'
 DEBUG = {"X-OneStop-Debug": "db-commands"}
 
@@ -136,3 +141,35 @@ def test_too_many_ids_are_refused(gateway: GatewayProcess, admin: str) -> None:
     assert bad_input_fields(gateway.errors(NODES, {"ids": ids}, token=admin)) == ["ids"]
     nodes = gateway.data(NODES, {"ids": ids[:100]}, token=admin)["nodes"]
     assert nodes == [None] * 100
+
+
+def test_a_third_party_module_resolves_its_own_nodes(weather_gateway: GatewayProcess) -> None:
+    stations = weather_gateway.data("{ weatherStations { id code name } }")["weatherStations"]
+    by_code = {s["code"]: s for s in stations}
+    dongmen, liantang = by_code["G3551"], by_code["G3552"]
+    assert dongmen["id"] == global_id("WeatherStation", "G3551")
+
+    node = weather_gateway.data(WEATHER_NODE, {"id": liantang["id"]})["node"]
+    assert node == {
+        "__typename": "WeatherStation",
+        "id": liantang["id"],
+        "code": "G3552",
+        "name": "罗湖莲塘站",
+    }
+
+    before = len(weather_gateway.data("{ weatherStationLookups }")["weatherStationLookups"])
+    gone = global_id("WeatherStation", "G9999")
+    token = weather_gateway.token("citizen-weather", ("citizen",))
+    me = weather_gateway.data("{ me { id } }", token=token)["me"]["id"]
+    ids = [liantang["id"], gone, me, dongmen["id"], liantang["id"]]
+    nodes = weather_gateway.data(WEATHER_NODES, {"ids": ids}, token=token)["nodes"]
+    assert [n and n["id"] for n in nodes] == [
+        liantang["id"],
+        None,
+        me,
+        dongmen["id"],
+        liantang["id"],
+    ]
+    lookups = weather_gateway.data("{ weatherStationLookups }")["weatherStationLookups"]
+    # Exactly one call for the request's three distinct station keys.
+    assert lookups[before:] == [["G3552", "G9999", "G3551"]]
