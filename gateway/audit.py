@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -17,7 +19,7 @@ from gateway.kit.connections import Key, Keyset, SortKey
 from gateway.observability import current_request_id
 from gateway.registry import IndexSpec
 
-__all__ = ["AUDIT", "AUDIT_INDEXES", "AUDIT_ORDER", "AuditTrail"]
+__all__ = ["AUDIT", "AUDIT_INDEXES", "AUDIT_ORDER", "AuditOutcome", "AuditTrail"]
 
 log = logging.getLogger("onestop.audit")
 
@@ -34,6 +36,14 @@ AUDIT_INDEXES = (
 )
 
 
+class AuditOutcome(StrEnum):
+    """How an audited action ended."""
+
+    OK = "ok"
+    DENIED = "denied"
+    FAILED = "failed"
+
+
 class AuditTrail:
     def __init__(self, db: AsyncDatabase[Any]) -> None:
         self.entries = db[AUDIT]
@@ -44,7 +54,7 @@ class AuditTrail:
         *,
         actor: str | None,
         subject: str | None = None,
-        outcome: str = "ok",
+        outcome: AuditOutcome = AuditOutcome.OK,
         detail: dict[str, Any] | None = None,
     ) -> None:
         """Write one entry; an audit failure is logged but never fails the request."""
@@ -54,7 +64,7 @@ class AuditTrail:
             "action": action,
             "actor": actor,
             "subject": subject,
-            "outcome": outcome,
+            "outcome": outcome.value,
             "request_id": current_request_id(),
             "detail": detail or {},
         }
@@ -76,6 +86,10 @@ class AuditTrail:
         return await AUDIT_ORDER.find_after(
             self.entries, _query(actor, subject, action), after, limit
         )
+
+    async def by_ids(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The entries with these ids that still exist (expired ones are gone), by id."""
+        return {doc["_id"]: doc async for doc in self.entries.find({"_id": {"$in": list(ids)}})}
 
     async def count(self, *, actor: str | None, subject: str | None, action: str | None) -> int:
         return await self.entries.count_documents(_query(actor, subject, action))

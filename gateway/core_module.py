@@ -1,43 +1,78 @@
-"""The gateway's own fields: sign-in, ``me`` and the ``modules`` ops query.
+"""The gateway's own fields: sign-in, ``me``, ``node``/``nodes`` and the ``modules`` ops query.
 
 They are composed through the same contract as every module (under the name
 ``gateway``), so a module that tries to define ``me`` fails composition loudly.
+``node``/``nodes`` know no module: they dispatch each global id to the resolver that
+the composition holds for its type (``Module(nodes=...)``), this module's own
+``Viewer`` and ``AuditEvent`` included.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
 
 from gateway.accounts import ACCOUNT_INDEXES, mask_phone, normalize_phone
-from gateway.audit import AUDIT_INDEXES, AUDIT_ORDER
+from gateway.audit import AUDIT_INDEXES, AUDIT_ORDER, AuditOutcome
 from gateway.auth import REVOCATION_INDEXES, IdentityLevel, RefreshTokenReused, Role, TokenError
 from gateway.context import Context
-from gateway.errors import OneStopError, Unauthenticated
-from gateway.kit.connections import Connection, Key, Listing, keyset_page
+from gateway.errors import BadUserInput, FieldError, Forbidden, OneStopError, Unauthenticated
+from gateway.kit.connections import After, Connection, First, Key, Listing, keyset_page
+from gateway.kit.enums import graphql_enum
+from gateway.kit.nodes import Node, parse_global_id, resolve_nodes
 from gateway.permissions import requires
-from gateway.registry import Module, Permission
+from gateway.registry import CostHint, Module, Permission
 
 __all__ = ["core_module"]
 
 GatewayInfo = Info[Context, None]
 
-RoleEnum = strawberry.enum(Role, name="Role", description="What a principal acts as.")
-IdentityLevelEnum = strawberry.enum(
+# Reading the audit trail, as a list or entry by entry through node(id:).
+AUDIT_READ = "gateway.audit.read"
+
+RoleEnum = graphql_enum(
+    Role,
+    "What a principal acts as.",
+    {
+        Role.CITIZEN: "市民: a citizen using the app.",
+        Role.ENTERPRISE: "企业: someone acting for an enterprise.",
+        Role.STAFF: "工作人员: district staff (window, back office), bound to a department.",
+        Role.ADMIN: "管理员: administrators of the platform.",
+        Role.VERIFIER: "核验方: a checker of shown or shared licences.",
+    },
+)
+AuditOutcomeEnum = graphql_enum(
+    AuditOutcome,
+    "How an audited action ended.",
+    {
+        AuditOutcome.OK: "Done.",
+        AuditOutcome.DENIED: "Refused (a wrong code, a replayed token, no permission).",
+        AuditOutcome.FAILED: "Failed for another reason.",
+    },
+)
+IdentityLevelEnum = graphql_enum(
     IdentityLevel,
-    name="IdentityLevel",
-    description=(
-        "Real-name assurance: NONE, PHONE (手机验证), REAL_NAME (实名), REAL_PERSON (实人)."
-    ),
+    "Real-name assurance (实名等级).",
+    {
+        IdentityLevel.NONE: "None: not verified.",
+        IdentityLevel.PHONE: "手机验证: owns the phone number.",
+        IdentityLevel.REAL_NAME: "实名: name and ID number checked against the registry.",
+        IdentityLevel.REAL_PERSON: "实人: face checked against the ID photo.",
+    },
 )
 
 
-@strawberry.type(description="The signed-in principal (当前用户).")
-class Viewer:
-    id: strawberry.ID = strawberry.field(description="Stable subject id.")
+@strawberry.type(
+    description="The signed-in principal (当前用户); as a Node, visible only to itself."
+)
+class Viewer(Node):
+    subject_id: strawberry.ID = strawberry.field(
+        description="Stable subject id (the token's `sub`), as audit entries name it."
+    )
     roles: list[RoleEnum] = strawberry.field(description="Roles held.")  # type: ignore[valid-type]
     department: str | None = strawberry.field(description="Department code, for staff.")
     identity_level: IdentityLevelEnum = strawberry.field(  # type: ignore[valid-type]
@@ -46,6 +81,9 @@ class Viewer:
     masked_phone: str | None = strawberry.field(description="Phone with the middle masked.")
     display_name: str | None = strawberry.field(description="Name shown in the app.")
     permissions: list[str] = strawberry.field(description="Permissions currently granted.")
+
+    def node_key(self) -> str:
+        return self.subject_id
 
 
 @strawberry.type(description="A permission a module declares.")
@@ -79,25 +117,30 @@ class AuditDetail:
 @strawberry.type(
     description="One audit-trail entry: a security event or an access to personal data."
 )
-class AuditEvent:
-    id: strawberry.ID = strawberry.field(description="Entry id.")
+class AuditEvent(Node):
+    event_id: strawberry.ID = strawberry.field(description="Entry id within the audit trail.")
     at: datetime = strawberry.field(description="When.")
     action: str = strawberry.field(description="What, e.g. auth.login, auth.refresh_reuse.")
     actor: str | None = strawberry.field(description="Who acted (subject id), if known.")
     subject: str | None = strawberry.field(description="Whose data or account.")
-    outcome: str = strawberry.field(description="ok / denied / failed.")
+    outcome: AuditOutcomeEnum = strawberry.field(  # type: ignore[valid-type]
+        description="How the action ended."
+    )
     request_id: str | None = strawberry.field(description="Request id, to find the log lines.")
     detail: list[AuditDetail] = strawberry.field(description="Extra facts.")
+
+    def node_key(self) -> str:
+        return self.event_id
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> AuditEvent:
         return cls(
-            id=strawberry.ID(doc["_id"]),
+            event_id=strawberry.ID(doc["_id"]),
             at=doc["at"],
             action=doc["action"],
             actor=doc.get("actor"),
             subject=doc.get("subject"),
-            outcome=doc.get("outcome", "ok"),
+            outcome=AuditOutcome(doc.get("outcome", AuditOutcome.OK.value)),
             request_id=doc.get("request_id"),
             detail=[AuditDetail(key=k, value=str(v)) for k, v in doc.get("detail", {}).items()],
         )
@@ -145,7 +188,7 @@ async def _viewer(ctx: Context, subject: str, claims: dict[str, Any]) -> Viewer:
     user = await ctx.runtime.accounts.get(subject)
     roles = [Role(r) for r in claims.get("roles", []) if r in Role._value2member_map_]
     return Viewer(
-        id=strawberry.ID(subject),
+        subject_id=strawberry.ID(subject),
         roles=roles,
         department=claims.get("department"),
         identity_level=IdentityLevel(int(claims.get("identity_level", 0))),
@@ -155,25 +198,88 @@ async def _viewer(ctx: Context, subject: str, claims: dict[str, Any]) -> Viewer:
     )
 
 
+async def _signed_in_viewer(ctx: Context) -> Viewer | None:
+    """The caller as a Viewer (its token's roles, narrowed permissions), or None."""
+    principal = ctx.principal
+    if not principal.is_authenticated or principal.subject is None:
+        return None
+    viewer = await _viewer(
+        ctx,
+        principal.subject,
+        {
+            "roles": sorted(principal.roles),
+            "department": principal.department,
+            "identity_level": principal.identity_level,
+        },
+    )
+    viewer.permissions = sorted(ctx.permissions)
+    return viewer
+
+
+async def viewers_by_subject(ctx: Context, subjects: Sequence[str]) -> list[Viewer | None]:
+    """Viewer nodes: the caller's own only; anyone else's is null, as if unknown."""
+    me = ctx.principal.subject if ctx.principal.is_authenticated else None
+    viewer = await _signed_in_viewer(ctx) if me in subjects else None
+    return [viewer if subject == me else None for subject in subjects]
+
+
+async def audit_events_by_id(ctx: Context, ids: Sequence[str]) -> list[AuditEvent | None]:
+    """AuditEvent nodes for callers who may read ``auditEvents``; null for anyone else."""
+    try:
+        ctx.require(AUDIT_READ)  # the very check `requires` makes on the list
+    except (Unauthenticated, Forbidden):
+        return [None] * len(ids)
+    found = await ctx.runtime.audit.by_ids(ids)
+    return [AuditEvent.from_doc(found[i]) if i in found else None for i in ids]
+
+
 @strawberry.type
 class GatewayQuery:
     @strawberry.field(description="The signed-in principal, or null when anonymous.")
     async def me(self, info: GatewayInfo) -> Viewer | None:
-        ctx = info.context
-        principal = ctx.principal
-        if not principal.is_authenticated or principal.subject is None:
-            return None
-        viewer = await _viewer(
-            ctx,
-            principal.subject,
-            {
-                "roles": sorted(principal.roles),
-                "department": principal.department,
-                "identity_level": principal.identity_level,
-            },
+        return await _signed_in_viewer(info.context)
+
+    @strawberry.field(
+        description=(
+            "The object with this global id (Relay), or null when it does not exist or "
+            "you may not see it. An id that is not one this API issued is BAD_USER_INPUT."
         )
-        viewer.permissions = sorted(ctx.permissions)
-        return viewer
+    )
+    async def node(
+        self,
+        info: GatewayInfo,
+        id: Annotated[strawberry.ID, strawberry.argument(description="A global id (`Node.id`).")],
+    ) -> Node | None:
+        ctx = info.context
+        nodes = ctx.runtime.composition.nodes
+        return (await resolve_nodes(ctx, [parse_global_id(id, nodes)], nodes))[0]
+
+    @strawberry.field(
+        description=(
+            "The objects with these global ids, in the same order, null where one does "
+            "not exist or you may not see it; one lookup per type, however many ids."
+        )
+    )
+    async def nodes(
+        self,
+        info: GatewayInfo,
+        ids: Annotated[
+            list[strawberry.ID],
+            strawberry.argument(
+                description="Global ids (`Node.id`), at most ONESTOP_MAX_PAGE_SIZE."
+            ),
+        ],
+    ) -> list[Node | None]:
+        ctx = info.context
+        maximum = ctx.settings.max_page_size
+        if len(ids) > maximum:
+            raise BadUserInput(
+                f"最多 {maximum} 个标识 (at most {maximum} ids)",
+                [FieldError("ids", f"at most {maximum} ids", "too_many")],
+            )
+        nodes = ctx.runtime.composition.nodes
+        parsed = [parse_global_id(one, nodes, field=f"ids.{i}") for i, one in enumerate(ids)]
+        return await resolve_nodes(ctx, parsed, nodes)
 
     @strawberry.field(description="Modules composed into this gateway, with what each contributes.")
     def modules(self, info: GatewayInfo) -> list[LoadedModule]:
@@ -198,16 +304,22 @@ class GatewayQuery:
 
     @strawberry.field(
         description="The audit trail, newest first (admins).",
-        extensions=[requires("gateway.audit.read")],
+        extensions=[requires(AUDIT_READ)],
     )
     async def audit_events(
         self,
         info: GatewayInfo,
-        actor: str | None = None,
-        subject: str | None = None,
-        action: str | None = None,
-        first: int | None = 50,
-        after: str | None = None,
+        actor: Annotated[
+            str | None, strawberry.argument(description="Only entries by this subject id.")
+        ] = None,
+        subject: Annotated[
+            str | None, strawberry.argument(description="Only entries about this subject id.")
+        ] = None,
+        action: Annotated[
+            str | None, strawberry.argument(description="Only this action, e.g. auth.login.")
+        ] = None,
+        first: First = 50,
+        after: After = None,
     ) -> AuditEventConnection:
         trail = info.context.runtime.audit
 
@@ -235,7 +347,13 @@ class GatewayMutation:
     @strawberry.mutation(
         description="Send a six-digit login code by SMS (once a minute, ten a day per phone)."
     )
-    async def request_login_code(self, info: GatewayInfo, phone: str) -> LoginCodeRequest:
+    async def request_login_code(
+        self,
+        info: GatewayInfo,
+        phone: Annotated[
+            str, strawberry.argument(description="Mobile number (11 digits; +86 allowed).")
+        ],
+    ) -> LoginCodeRequest:
         ctx = info.context
         number = normalize_phone(phone)
         code = await ctx.runtime.login_codes.request(number, _client_ip(ctx))
@@ -249,7 +367,14 @@ class GatewayMutation:
     @strawberry.mutation(
         description="Sign in with a phone and its login code; first login registers."
     )
-    async def login(self, info: GatewayInfo, phone: str, code: str) -> AuthPayload:
+    async def login(
+        self,
+        info: GatewayInfo,
+        phone: Annotated[
+            str, strawberry.argument(description="Mobile number (11 digits; +86 allowed).")
+        ],
+        code: Annotated[str, strawberry.argument(description="The six-digit code sent by SMS.")],
+    ) -> AuthPayload:
         ctx = info.context
         number = normalize_phone(phone)
         try:
@@ -259,7 +384,7 @@ class GatewayMutation:
                 "auth.login",
                 actor=None,
                 subject=f"phone:{mask_phone(number)}",
-                outcome="denied",
+                outcome=AuditOutcome.DENIED,
                 detail={"reason": exc.message},
             )
             raise
@@ -279,7 +404,13 @@ class GatewayMutation:
     @strawberry.mutation(
         description="Exchange a refresh token for a new pair. Each refresh token works once."
     )
-    async def refresh_token(self, info: GatewayInfo, refresh_token: str) -> AuthPayload:
+    async def refresh_token(
+        self,
+        info: GatewayInfo,
+        refresh_token: Annotated[
+            str, strawberry.argument(description="The refresh token from login.")
+        ],
+    ) -> AuthPayload:
         ctx = info.context
         accounts = ctx.runtime.accounts
         try:
@@ -292,7 +423,7 @@ class GatewayMutation:
                     "auth.refresh_reuse",
                     actor=None,
                     subject=exc.subject,
-                    outcome="denied",
+                    outcome=AuditOutcome.DENIED,
                     detail={"action": "session revoked"},
                 )
             raise Unauthenticated(f"刷新令牌无效 ({exc.reason})") from None
@@ -306,7 +437,13 @@ class GatewayMutation:
         )
 
     @strawberry.mutation(description="Sign out: revoke the session of this refresh token.")
-    async def logout(self, info: GatewayInfo, refresh_token: str) -> bool:
+    async def logout(
+        self,
+        info: GatewayInfo,
+        refresh_token: Annotated[
+            str, strawberry.argument(description="The refresh token from login.")
+        ],
+    ) -> bool:
         try:
             await info.context.runtime.tokens.revoke(refresh_token)
         except TokenError as exc:
@@ -321,9 +458,16 @@ core_module = Module(
     query=GatewayQuery,
     mutation=GatewayMutation,
     indexes=(*ACCOUNT_INDEXES, *AUDIT_INDEXES, *REVOCATION_INDEXES),
+    nodes={"Viewer": viewers_by_subject, "AuditEvent": audit_events_by_id},
+    # A node is a lookup by key; nodes(ids:) multiplies what is selected inside it by
+    # the number of ids, not by a guessed list length.
+    cost_hints={
+        "Query.node": CostHint(2),
+        "Query.nodes": CostHint(2, size_argument="ids"),
+    },
     permissions=(
         Permission(
-            "gateway.audit.read",
+            AUDIT_READ,
             "Read the audit trail of access to personal data.",
             roles=(Role.ADMIN.value,),
         ),

@@ -27,6 +27,11 @@ Modules talk to each other only through what they publish: interfaces (an
 at start) and event topics (a :class:`~gateway.bus.Topic` with its payload type).
 A module's private per-process state is its own (``Module(state=…)``), reached
 with ``ctx.state(Kind)``, never through the interface registry.
+
+Modules make their entity types refetchable by global id (Relay ``Node``, see
+``gateway/kit/nodes.py``) with ``Module(nodes={"TypeName": resolver})``; composition
+refuses a type resolved by two modules, one outside the declaring module's schema or
+not implementing ``Node``, and a ``Node`` type that no module resolves.
 """
 
 from __future__ import annotations
@@ -44,11 +49,13 @@ from graphql import GraphQLNamedType
 from strawberry.tools import merge_types
 
 from gateway.bus import Topic
+from gateway.kit.nodes import Node
 
 if TYPE_CHECKING:
     from pymongo.asynchronous.database import AsyncDatabase
 
     from gateway.bus import Event
+    from gateway.context import Context
     from gateway.runtime import Runtime
 
 __all__ = [
@@ -61,6 +68,7 @@ __all__ = [
     "InterfaceUse",
     "Module",
     "ModuleInfo",
+    "NodeResolver",
     "Permission",
     "SeedContext",
     "check_interfaces",
@@ -137,6 +145,9 @@ class CostHint:
             elements it typically returns (default: the gateway's default).
         argument_costs: extra cost when an argument is given, e.g.
             ``{"search": 150}`` for a full-text search.
+        size_argument: for a list field with one element per element of a list
+            argument (``nodes(ids:)``), that argument's name: the list is as long
+            as the argument the request gives (at most the page-size maximum).
 
     Example:
         cost_hints={"Query.affairItems": CostHint(10, argument_costs={"search": 200})}
@@ -145,6 +156,7 @@ class CostHint:
     cost: int = 1
     list_size: int | None = None
     argument_costs: Mapping[str, int] = field(default_factory=dict)
+    size_argument: str | None = None
 
 
 @dataclass(frozen=True)
@@ -170,6 +182,16 @@ class SeedContext:
 
 SeedLoader = Callable[[SeedContext], Awaitable[int]]
 
+NodeResolver = Callable[["Context", Sequence[str]], Awaitable[Sequence[object | None]]]
+"""``async def resolve(ctx, keys) -> [node | None]``: one Node type's objects by key.
+
+Given the keys (unique, in no meaningful order) of one request's ``node``/``nodes``
+ids of the type, it returns one result per key in the same order: the object (an
+instance of the declared type) or ``None`` when it does not exist *or the caller may
+not see it* — Relay's contract is null, never an error, for both. Load all keys at
+once (one ``$in`` query, or ``ctx.loader(...).load_many(keys)``).
+"""
+
 
 @dataclass(frozen=True)
 class Module:
@@ -188,6 +210,9 @@ class Module:
         seeds: async loaders run by ``onestop seed`` (and on an empty database);
             they must be idempotent (upserts).
         permissions: the permissions its fields require, with descriptions.
+        nodes: ``{"TypeName": resolver}`` for each of its types implementing ``Node``
+            (:mod:`gateway.kit.nodes`): a batched :data:`NodeResolver` that
+            ``node(id:)`` and ``nodes(ids:)`` dispatch to.
         cost_hints: ``{"Type.field": CostHint(...)}`` (or a plain int cost) for the
             per-operation cost limit; see :class:`CostHint`.
         interfaces: published interfaces other modules may call (:class:`Interface`),
@@ -214,6 +239,7 @@ class Module:
     collections: Sequence[str] = ()
     seeds: Sequence[SeedLoader] = ()
     permissions: Sequence[Permission] = ()
+    nodes: Mapping[str, NodeResolver] = field(default_factory=dict)
     cost_hints: Mapping[str, CostHint | int] = field(default_factory=dict)
     interfaces: Sequence[Interface] = ()
     uses: Sequence[InterfaceUse] = ()
@@ -252,6 +278,8 @@ class Composition:
     indexes: tuple[IndexSpec, ...]
     cost_hints: Mapping[str, CostHint] = field(default_factory=dict)
     topics: Mapping[str, Topic[Any]] = field(default_factory=dict)
+    # Node type name -> its module's resolver, for node(id:) and nodes(ids:).
+    nodes: Mapping[str, NodeResolver] = field(default_factory=dict)
 
     def module_names(self) -> list[str]:
         return [info.module.name for info in self.modules]
@@ -362,6 +390,11 @@ def _origin(schema: strawberry.Schema, name: str, graphql_type: GraphQLNamedType
     return origin
 
 
+def _implements_node(origin: object) -> bool:
+    """Whether a type (its class, as strawberry keeps it) implements our ``Node``."""
+    return isinstance(origin, type) and issubclass(origin, Node) and origin is not Node
+
+
 def compose(modules: Sequence[Module]) -> Composition:
     """Merge modules' parts into root types, refusing any clash."""
     field_owner: dict[tuple[str, str], str] = {}
@@ -373,6 +406,9 @@ def compose(modules: Sequence[Module]) -> Composition:
     topic_owner: dict[str, str] = {}
     hint_owner: dict[str, str] = {}
     cost_hints: dict[str, CostHint] = {}
+    node_owner: dict[str, str] = {}
+    nodes: dict[str, NodeResolver] = {}
+    node_types: dict[str, str] = {}  # every type implementing Node -> a module defining it
     module_owner: dict[str, str] = {}
     infos: list[ModuleInfo] = []
     permissions: dict[str, Permission] = {}
@@ -434,6 +470,24 @@ def compose(modules: Sequence[Module]) -> Composition:
                 raise clash("cost hint", coordinate, hint_owner[coordinate], module.name)
             hint_owner[coordinate] = module.name
             cost_hints[coordinate] = hint if isinstance(hint, CostHint) else CostHint(hint)
+        for type_name, origin in types.items():
+            if _implements_node(origin):
+                node_types.setdefault(type_name, module.name)
+        for type_name, resolver in module.nodes.items():
+            if type_name not in types:
+                raise CompositionError(
+                    f"module {module.name!r} resolves node type {type_name!r}, which is not "
+                    "in its schema (a type reachable only through Node belongs in types=)"
+                )
+            if not _implements_node(types[type_name]):
+                raise CompositionError(
+                    f"module {module.name!r} resolves node type {type_name!r}, which does "
+                    "not implement Node (subclass gateway.kit.nodes.Node)"
+                )
+            if type_name in node_owner:
+                raise clash("node type", type_name, node_owner[type_name], module.name)
+            node_owner[type_name] = module.name
+            nodes[type_name] = resolver
         indexes.extend(module.indexes)
         infos.append(
             ModuleInfo(
@@ -452,6 +506,15 @@ def compose(modules: Sequence[Module]) -> Composition:
         return merge_types(name, tuple(parts)) if parts else None
 
     _check_event_handlers(modules, topics)
+    unresolved = [
+        f"{name!r} (module {owner!r})" for name, owner in node_types.items() if name not in nodes
+    ]
+    if unresolved:
+        # node(id:) would have to refuse the ids the schema hands out for these types.
+        raise CompositionError(
+            "types implement Node but no module resolves them (Module(nodes=...)): "
+            + ", ".join(unresolved)
+        )
     query = merged("Query", [m.query for m in modules if m.query is not None])
     if query is None:
         raise CompositionError("no module contributes a Query field")
@@ -467,6 +530,7 @@ def compose(modules: Sequence[Module]) -> Composition:
         indexes=tuple(indexes),
         cost_hints=cost_hints,
         topics=topics,
+        nodes=nodes,
     )
 
 

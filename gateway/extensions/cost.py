@@ -16,6 +16,8 @@ The cost model (documented in README "Query cost"):
   (a full-text ``search`` is far dearer than a lookup by key);
 * a field with ``first``/``last`` is a page: the lists directly inside it
   (``edges``, ``entries`` …) are that many elements long;
+* a list whose hint names a ``size_argument`` (``nodes(ids:)``) is as long as
+  that list argument;
 * any other list is ``list_size`` elements long (the hint, else a default);
 * a list multiplies the cost of everything selected below it.
 """
@@ -37,6 +39,7 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
+    ListValueNode,
     NullValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
@@ -221,7 +224,9 @@ class CostAnalyzer:
             cost += sum(c for arg, c in hint.argument_costs.items() if arg in given)
         times = 1
         if isinstance(get_nullable_type(definition.type), GraphQLList):
-            if hint is not None and hint.list_size is not None:
+            if hint is not None and hint.size_argument is not None:
+                times = self._argument_length(walk, node, hint.size_argument)
+            elif hint is not None and hint.list_size is not None:
                 times = hint.list_size
             elif page_size is not None:
                 times = page_size
@@ -256,6 +261,31 @@ class CostAnalyzer:
                 # The resolver refuses pages over the maximum; cost them as the maximum.
                 return max(0, min(value, self.max_page_size))
         return None
+
+    def _argument_length(self, walk: _Walk, node: FieldNode, name: str) -> int:
+        """How many elements the list argument ``name`` holds (literal or variable).
+
+        Capped at the page-size maximum, like a page: a field taking a list of keys
+        refuses longer lists. Not known before execution (a variable without a
+        value, which then falls back on its default): the maximum.
+        """
+        argument = next((a for a in node.arguments or () if a.name.value == name), None)
+        if argument is None:
+            return self.max_page_size
+        given = argument.value
+        if isinstance(given, VariableNode):
+            variable = given.name.value
+            walk.used_variables.add(variable)
+            if variable not in walk.variables:
+                return self.max_page_size
+            value = walk.variables[variable]
+            # GraphQL coerces a single value into a list of one.
+            length = len(value) if isinstance(value, list) else int(value is not None)
+        elif isinstance(given, ListValueNode):
+            length = len(given.values)
+        else:
+            length = int(not isinstance(given, NullValueNode))
+        return min(length, self.max_page_size)
 
 
 def _merge_pairs(document: DocumentNode) -> int:

@@ -12,4 +12,7 @@ Pieces (each documented in docs/kit.md):
 - ``ratelimit`` — token buckets over the shared cache, atomic in Redis (``TokenBucket``).
 - ``textsearch`` — Chinese normalisation, segmentation, pinyin, inverted index and ranking.
 - ``connections`` — Relay connections with opaque keyset cursors.
+- ``nodes`` — Relay global object identification: the ``Node`` interface, global ids
+  (``global_id``, ``parse_global_id``) and the batched lookup behind ``node``/``nodes``.
+- ``opaque`` — the one strict base64url spelling of cursors and global ids.
 """

@@ -38,8 +38,6 @@ Example::
 
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
 import json
 import math
@@ -52,6 +50,7 @@ import strawberry
 from pymongo.asynchronous.collection import AsyncCollection
 
 from gateway.errors import BadUserInput, FieldError
+from gateway.kit.opaque import decode_opaque, encode_opaque
 
 __all__ = [
     "MAX_RANK_OFFSET",
@@ -227,7 +226,7 @@ class Keyset:
             raise ValueError(f"{self.namespace}: {len(self.keys)} key values expected")
         values = [self.namespace, *(k.encode(v) for k, v in zip(self.keys, key, strict=True))]
         text = json.dumps(values, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+        return encode_opaque(text)
 
     def decode(self, cursor: str) -> Key:
         """The key values a cursor carries.
@@ -236,13 +235,9 @@ class Keyset:
             BadUserInput: "invalid cursor" unless ``cursor`` is exactly what
                 :meth:`encode` makes for this keyset.
         """
-        if not cursor.isascii() or len(cursor) > MAX_CURSOR_CHARS:
-            raise _invalid_cursor()
         try:
-            padded = cursor + "=" * (-len(cursor) % 4)
             raw = json.loads(
-                base64.urlsafe_b64decode(padded.encode()).decode(),
-                parse_constant=_no_constants,
+                decode_opaque(cursor, max_chars=MAX_CURSOR_CHARS), parse_constant=_no_constants
             )
             if not isinstance(raw, list) or len(raw) != len(self.keys) + 1:
                 raise ValueError("shape")
@@ -250,7 +245,7 @@ class Keyset:
                 raise ValueError("namespace")
             key = tuple(k.decode(v) for k, v in zip(self.keys, raw[1:], strict=True))
             canonical = self.encode(key) == cursor  # one spelling per cursor
-        except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
+        except (ValueError, TypeError):
             raise _invalid_cursor() from None
         if not canonical:
             raise _invalid_cursor()

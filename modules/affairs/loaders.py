@@ -11,6 +11,7 @@ from strawberry.dataloader import DataLoader
 from gateway.context import Context
 from modules.affairs.repository import (
     DEPARTMENTS,
+    FAQ,
     LICENSE_TYPES,
     LIFECYCLE_GROUPS,
     LOCATIONS,
@@ -21,6 +22,7 @@ from modules.affairs.services.aggregates import catalog_counts
 
 __all__ = [
     "department_by_code",
+    "faq_by_code",
     "faq_by_item_code",
     "item_by_code",
     "item_counts_by",
@@ -28,6 +30,7 @@ __all__ = [
     "lifecycle_group_by_code",
     "location_by_code",
     "theme_by_code",
+    "version_by_id",
     "versions_by_item_code",
 ]
 
@@ -53,6 +56,7 @@ theme_by_code = _by_id(THEMES)
 lifecycle_group_by_code = _by_id(LIFECYCLE_GROUPS)
 license_type_by_code = _by_id(LICENSE_TYPES)
 location_by_code = _by_id(LOCATIONS)
+faq_by_code = _by_id(FAQ)
 
 
 def item_by_code(ctx: Context) -> DataLoader[str, Doc | None]:
@@ -76,6 +80,17 @@ def faq_by_item_code(ctx: Context) -> DataLoader[str, list[Doc]]:
                 if code in wanted:
                     grouped[code].append(entry)
         return [grouped.get(code, []) for code in codes]
+
+    return DataLoader(load_fn=load)
+
+
+def version_by_id(ctx: Context) -> DataLoader[str, Doc | None]:
+    """Version records by their id, ``<code>@<version>``."""
+    repository = CatalogRepository(ctx.db)
+
+    async def load(ids: Sequence[str]) -> list[Doc | None]:
+        found = {doc["_id"]: doc for doc in await repository.versions_by_ids(ids)}
+        return [found.get(one) for one in ids]
 
     return DataLoader(load_fn=load)
 

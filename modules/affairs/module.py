@@ -10,6 +10,7 @@ from modules.affairs.reference import CatalogReference
 from modules.affairs.repository import INDEXES, SEARCH_POSTINGS, SEARCH_TERMS, CatalogRepository
 from modules.affairs.schema import AffairsMutation, AffairsQuery
 from modules.affairs.seeds import index_items, load_catalog
+from modules.affairs.types.nodes import NODE_RESOLVERS
 
 
 async def _warm_catalog(runtime: Runtime) -> None:
@@ -45,6 +46,7 @@ module = Module(
     collections=(SEARCH_POSTINGS, SEARCH_TERMS),
     seeds=(load_catalog,),
     permissions=PERMISSIONS,
+    nodes=NODE_RESOLVERS,
     cost_hints=COST_HINTS,
     interfaces=(CATALOG,),
     events=(ITEM_CHANGED,),

@@ -239,6 +239,10 @@ class CatalogRepository:
         )
         return doc
 
+    async def versions_by_ids(self, ids: Sequence[str]) -> list[dict[str, Any]]:
+        """Version records by ``<code>@<version>`` (their ``_id``)."""
+        return await self.versions.find({"_id": {"$in": list(ids)}}).to_list()
+
     async def versions_of(self, codes: Sequence[str]) -> list[dict[str, Any]]:
         cursor = self.versions.find(
             {"code": {"$in": list(codes)}},

@@ -47,7 +47,8 @@ class AffairsQuery:
             strawberry.argument(description="An older version's number (default: current)."),
         ] = None,
     ) -> AffairItem:
-        return AffairItem.from_doc(await items.get_item(info.context, code, version))
+        doc = await items.get_item(info.context, code, version)
+        return AffairItem.from_doc(doc, snapshot=version is not None)
 
     @strawberry.field(
         description=(

@@ -21,7 +21,7 @@ EVENTS = """query($first: Int, $after: String, $action: String) {
   auditEvents(first: $first, after: $after, action: $action) {
     totalCount
     pageInfo { hasNextPage hasPreviousPage endCursor }
-    edges { cursor node { id at action subject } }
+    edges { cursor node { id eventId at action subject } }
   }
 }"""
 
@@ -67,7 +67,7 @@ def page_through(
 
 
 def test_logins_page_newest_first(gateway: GatewayProcess, admin: str) -> None:
-    users = [sign_in(gateway)["viewer"]["id"] for _ in range(3)]
+    users = [sign_in(gateway)["viewer"]["subjectId"] for _ in range(3)]
     logins = page_through(gateway, admin, 1, action="auth.login")
     assert [e["subject"] for e in logins] == users[::-1]  # newest first
     stamps = [datetime.fromisoformat(e["at"]) for e in logins]

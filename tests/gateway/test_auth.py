@@ -19,7 +19,7 @@ LOGIN_CODE = (
 LOGIN = """mutation($p: String!, $c: String!) {
   login(phone: $p, code: $c) {
     accessToken refreshToken tokenType expiresIn
-    viewer { id roles identityLevel maskedPhone permissions }
+    viewer { id subjectId roles identityLevel maskedPhone permissions }
   }
 }"""
 REFRESH = "mutation($t: String!) { refreshToken(refreshToken: $t) { accessToken refreshToken } }"
@@ -61,8 +61,9 @@ def test_phone_login_registers_a_citizen_and_me_answers(gateway: GatewayProcess)
     assert login["viewer"]["identityLevel"] == "PHONE"
     assert phone not in json.dumps(login)  # the phone only ever comes back masked
 
-    me = gateway.data("{ me { id roles maskedPhone } }", token=login["accessToken"])["me"]
+    me = gateway.data("{ me { id subjectId roles maskedPhone } }", token=login["accessToken"])["me"]
     assert me["id"] == login["viewer"]["id"]
+    assert me["subjectId"] == login["viewer"]["subjectId"]
 
 
 def test_login_code_is_single_use_and_wrong_codes_are_limited(gateway: GatewayProcess) -> None:
@@ -132,9 +133,9 @@ def test_an_access_token_is_not_a_refresh_token(gateway: GatewayProcess) -> None
 
 def test_valid_minted_token_carries_roles_department_and_level(gateway: GatewayProcess) -> None:
     token = gateway.token("staff-1", ("staff",), department="D1", identity_level=3)
-    me = gateway.data("{ me { id roles department identityLevel } }", token=token)["me"]
+    me = gateway.data("{ me { subjectId roles department identityLevel } }", token=token)["me"]
     assert me == {
-        "id": "staff-1",
+        "subjectId": "staff-1",
         "roles": ["STAFF"],
         "department": "D1",
         "identityLevel": "REAL_PERSON",
@@ -214,7 +215,7 @@ def test_jwks_verifies_issued_tokens(gateway: GatewayProcess) -> None:
     claims = jwt.decode(
         login["accessToken"], jwt.PyJWK(jwk).key, algorithms=["ES256"], audience="onestop-api"
     )
-    assert claims["sub"] == login["viewer"]["id"]
+    assert claims["sub"] == login["viewer"]["subjectId"]
     assert claims["typ"] == "access"
 
 
@@ -244,7 +245,7 @@ def test_audit_trail_records_logins_and_refresh_reuse(gateway: GatewayProcess) -
     code = gateway.data(LOGIN_CODE, {"p": phone})["requestLoginCode"]["devCode"]
     gateway.errors(LOGIN, {"p": phone, "c": "000000" if code != "000000" else "111111"})
     login = gateway.data(LOGIN, {"p": phone, "c": code})["login"]
-    user = login["viewer"]["id"]
+    user = login["viewer"]["subjectId"]
     gateway.data(REFRESH, {"t": login["refreshToken"]})
     gateway.errors(REFRESH, {"t": login["refreshToken"]})
 
@@ -255,14 +256,14 @@ def test_audit_trail_records_logins_and_refresh_reuse(gateway: GatewayProcess) -
         e["node"] for e in gateway.data(query, {"s": user}, token=admin)["auditEvents"]["edges"]
     ]
     assert [(e["action"], e["outcome"]) for e in events] == [
-        ("auth.refresh_reuse", "denied"),
-        ("auth.login", "ok"),
+        ("auth.refresh_reuse", "DENIED"),
+        ("auth.login", "OK"),
     ]
     masked = f"phone:{phone[:3]}****{phone[-4:]}"
     denied = [
         e["node"] for e in gateway.data(query, {"s": masked}, token=admin)["auditEvents"]["edges"]
     ]
-    assert denied[0]["outcome"] == "denied" and denied[0]["requestId"]
+    assert denied[0]["outcome"] == "DENIED" and denied[0]["requestId"]
     # Citizens and staff may not read the trail.
     staff = gateway.token("staff-audit", ("staff",))
     assert gateway.errors(query, {"s": user}, token=staff)[0]["extensions"]["code"] == "FORBIDDEN"

@@ -12,8 +12,13 @@ import threading
 
 import httpx
 import pytest
-from graphql import get_introspection_query
+import strawberry
+from graphql import get_introspection_query, parse
 from harness import GatewayProcess
+
+from gateway.config import Settings
+from gateway.registry import CostHint, Module
+from gateway.schema import build_schema, compose_with_core
 
 FAN_OUT = (
     "{ affairItems(first: 1) { edges { node { faq { items { faq { items { faq { items "
@@ -170,6 +175,44 @@ def test_cost_follows_page_size_variables(gateway: GatewayProcess) -> None:
     assert extensions["limit"] == "cost"
     # Same document again with the small value: the cached shape is per value.
     assert not post(gateway, query, {"n": 1}).get("errors")
+
+
+@strawberry.type(description="A hall.")
+class Hall:
+    code: str = strawberry.field(description="Code.")
+    windows: list[str] = strawberry.field(description="Window names.")
+
+
+@strawberry.type
+class HallsByCodeQuery:
+    @strawberry.field(description="Halls by code, one result per code.")
+    def halls(self, codes: list[str]) -> list[Hall | None]:
+        return []
+
+
+def test_a_list_of_keys_costs_by_its_length() -> None:
+    """A hint's `size_argument`: the list is as long as the keys given (`nodes(ids:)`)."""
+    halls = Module(
+        "halls",
+        "1.0",
+        "h",
+        query=HallsByCodeQuery,
+        cost_hints={"Query.halls": CostHint(2, size_argument="codes"), "Hall.windows": 1},
+    )
+    guard = build_schema(compose_with_core([halls]), Settings()).guard
+    assert guard.analyzer is not None
+    # 2 for the field itself, 1 per code for the list of windows (scalars cost nothing).
+    literal = '{ halls(codes: ["a", "b", "c"]) { code windows } }'
+    assert guard.analyzer.analyze(parse(literal)).cost == 2 + 3
+    assert guard.analyzer.analyze(parse('{ halls(codes: "a") { windows } }')).cost == 2 + 1
+    query = "query($codes: [String!]!) { halls(codes: $codes) { windows } }"
+    document = parse(query)
+    seven = guard.shape(query, document, None, {"codes": [str(i) for i in range(7)]})
+    assert seven.cost == 2 + 7
+    # Only the length matters: other codes of the same number reuse the cached shape.
+    assert guard.shape(query, document, None, {"codes": list("abcdefg")}) is seven
+    # A list longer than the page-size maximum costs as the maximum (the field refuses it).
+    assert guard.shape(query, document, None, {"codes": ["x"] * 500}).cost == 2 + 100
 
 
 def test_a_document_is_validated_once(gateway: GatewayProcess) -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from importlib.metadata import EntryPoint
 from pathlib import Path
+from typing import Any
 
 import pytest
 import strawberry
@@ -14,6 +16,7 @@ from graphql import parse
 from harness import ROOT, GatewayProcess
 
 from gateway.config import Settings
+from gateway.kit.nodes import Node
 from gateway.registry import (
     CompositionError,
     CostHint,
@@ -184,6 +187,84 @@ def test_cost_hints_compose_and_are_checked_against_the_schema() -> None:
     typo = Module("typo", "1.0", "t", query=HallsQuery, cost_hints={"Query.hals": 3})
     with pytest.raises(CompositionError, match=r"unknown fields: Query\.hals"):
         build_schema(compose_with_core([typo]), Settings())
+
+
+@strawberry.type(name="Counter", description="A service counter, refetchable by global id.")
+class CounterNode(Node):
+    code: str = strawberry.field(description="Counter code.")
+
+    def node_key(self) -> str:
+        return self.code
+
+
+@strawberry.type
+class CountersQuery:
+    @strawberry.field(description="Counters.")
+    def counters(self) -> list[CounterNode]:
+        return []
+
+
+@strawberry.type
+class MoreCountersQuery:
+    @strawberry.field(description="The same Counter type, shared by a second module.")
+    def busiest_counter(self) -> CounterNode | None:
+        return None
+
+
+async def counters_by_code(ctx: Any, codes: Sequence[str]) -> list[CounterNode | None]:
+    return [CounterNode(code=code) for code in codes]
+
+
+def test_node_resolvers_compose_by_type_name() -> None:
+    composition = compose_with_core(
+        [Module("counters", "1.0", "c", query=CountersQuery, nodes={"Counter": counters_by_code})]
+    )
+    assert composition.nodes["Counter"] is counters_by_code
+    # The gateway's own entity types are Nodes through the same contract.
+    assert {"Viewer", "AuditEvent"} <= set(composition.nodes)
+
+
+def test_a_node_type_resolved_by_two_modules_names_both() -> None:
+    with pytest.raises(CompositionError, match=r"node type 'Counter'.*'counters'.*'more'"):
+        compose(
+            [
+                Module(
+                    "counters", "1.0", "c", query=CountersQuery, nodes={"Counter": counters_by_code}
+                ),
+                Module(
+                    "more", "1.0", "m", query=MoreCountersQuery, nodes={"Counter": counters_by_code}
+                ),
+            ]
+        )
+
+
+def test_a_node_type_outside_the_module_schema_is_refused() -> None:
+    with pytest.raises(
+        CompositionError,
+        match=r"module 'halls' resolves node type 'Counter', which is not in its schema",
+    ):
+        compose(
+            [
+                Module(
+                    "counters", "1.0", "c", query=CountersQuery, nodes={"Counter": counters_by_code}
+                ),
+                Module("halls", "1.0", "h", query=HallsQuery, nodes={"Counter": counters_by_code}),
+            ]
+        )
+
+
+def test_a_node_type_that_does_not_implement_node_is_refused() -> None:
+    with pytest.raises(
+        CompositionError, match=r"module 'halls'.*node type 'Hall', which does not implement Node"
+    ):
+        compose([Module("halls", "1.0", "h", query=HallsQuery, nodes={"Hall": counters_by_code})])
+
+
+def test_a_node_type_nobody_resolves_is_refused() -> None:
+    with pytest.raises(
+        CompositionError, match=r"no module resolves them.*'Counter' \(module 'counters'\)"
+    ):
+        compose([Module("counters", "1.0", "c", query=CountersQuery)])
 
 
 def entry_point(name: str, value: str) -> EntryPoint:

@@ -12,6 +12,7 @@ import strawberry
 
 from gateway.auth import Role
 from gateway.kit.connections import Connection
+from gateway.kit.nodes import Node
 from modules.affairs import loaders
 from modules.affairs.flags import FLAGS
 from modules.affairs.types.enums import (
@@ -150,7 +151,8 @@ class AffairItemFlags:
 
 
 @strawberry.type(description="One recorded version of an item (every change makes a new one).")
-class AffairItemVersionSummary:
+class AffairItemVersionSummary(Node):
+    item_code: str = strawberry.field(description="实施编码 of the item.")
     version: int = strawberry.field(description="Version number, 1 = as first published.")
     change: VersionChange = strawberry.field(description="新增 / 变更 / 暂停 / 取消 / 恢复.")
     note: str | None = strawberry.field(description="Why it changed.")
@@ -172,9 +174,13 @@ class AffairItemVersionSummary:
             return self.editor
         return None
 
+    def node_key(self) -> str:
+        return f"{self.item_code}@{self.version}"
+
     @classmethod
     def from_doc(cls, doc: Doc) -> AffairItemVersionSummary:
         return cls(
+            item_code=doc["code"],
             version=doc["version"],
             change=VersionChange(doc.get("change", VersionChange.CHANGED.value)),
             note=doc.get("note"),
@@ -186,7 +192,7 @@ class AffairItemVersionSummary:
 
 
 @strawberry.type(description="政务服务事项: a government service item with its full guide.")
-class AffairItem:
+class AffairItem(Node):
     code: str = strawberry.field(description="实施编码 (unique).")
     basic_code: str = strawberry.field(description="基本编码 (12 digits; shared by variants).")
     name: str = strawberry.field(description="事项名称.")
@@ -226,11 +232,19 @@ class AffairItem:
     handling_address: str = strawberry.field(description="办理地点.")
     keywords: list[str] = strawberry.field(description="Everyday search words.")
     updated_at: datetime = strawberry.field(description="When the current version was made.")
+    # A version read through `affairItem(version:)` is a snapshot: its own global id
+    # (code@version), so a client cache never mixes it up with the current item.
+    snapshot: strawberry.Private[bool] = False
+
+    def node_key(self) -> str:
+        return f"{self.code}@{self.version}" if self.snapshot else self.code
 
     @classmethod
-    def from_doc(cls, doc: Doc) -> AffairItem:
+    def from_doc(cls, doc: Doc, *, snapshot: bool = False) -> AffairItem:
+        """An item from its stored document, or (``snapshot``) from a version record."""
         body = doc.get("implementing_body") or {}
         return cls(
+            snapshot=snapshot,
             code=str(doc.get("code") or doc["_id"]),
             basic_code=doc["basic_code"],
             name=doc["name"],
@@ -371,13 +385,16 @@ class AffairItem:
 
 
 @strawberry.type(description="常见问题 with its standard answer.")
-class FaqEntry:
+class FaqEntry(Node):
     code: str = strawberry.field(description="Stable code.")
     question: str = strawberry.field(description="Question.")
     answer: str = strawberry.field(description="Standard answer.")
     department_code: str | None = strawberry.field(description="Answering department.")
     item_codes: list[str] = strawberry.field(description="Related items.")
     keywords: list[str] = strawberry.field(description="Keywords.")
+
+    def node_key(self) -> str:
+        return self.code
 
     @classmethod
     def from_doc(cls, doc: Doc) -> FaqEntry:

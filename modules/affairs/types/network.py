@@ -7,6 +7,7 @@ from typing import Any
 import strawberry
 
 from gateway.kit.connections import Connection
+from gateway.kit.nodes import Node
 from gateway.kit.opening_hours import describe_hours, opening_state
 from modules.affairs.types.enums import LocationKind
 from modules.affairs.vocabulary import LOCATION_KIND_LABELS
@@ -34,7 +35,7 @@ class OpeningPeriod:
 @strawberry.type(
     description="A place in the service network: hall, community centre, bank, terminal."
 )
-class ServiceLocation:
+class ServiceLocation(Node):
     code: str = strawberry.field(description="Stable code.")
     name: str = strawberry.field(description="Name.")
     kind: LocationKind = strawberry.field(description="Kind of place.")
@@ -53,6 +54,9 @@ class ServiceLocation:
         description="Distance from `near`, when the query gave one."
     )
     hours: strawberry.Private[list[dict[str, Any]]]
+
+    def node_key(self) -> str:
+        return self.code
 
     @classmethod
     def from_doc(cls, doc: Doc, distance: float | None = None) -> ServiceLocation:

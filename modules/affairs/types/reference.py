@@ -8,6 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from gateway.context import Context
+from gateway.kit.nodes import Node
 from modules.affairs import loaders
 from modules.affairs.types.enums import DepartmentKind, ThemeAudience
 
@@ -18,7 +19,7 @@ Doc = dict[str, Any]
 
 
 @strawberry.type(description="实施部门: a district department or resident unit.")
-class Department:
+class Department(Node):
     code: str = strawberry.field(description="统一社会信用代码 of the department.")
     name: str = strawberry.field(description="Full name, e.g. 深圳市罗湖区民政局.")
     short_name: str = strawberry.field(description="Short name, e.g. 区民政局.")
@@ -27,6 +28,9 @@ class Department:
     complaint_phone: str = strawberry.field(description="Supervision and complaint phone.")
     address: str = strawberry.field(description="Office address.")
     description: str = strawberry.field(description="Main responsibilities.")
+
+    def node_key(self) -> str:
+        return self.code
 
     @classmethod
     def from_doc(cls, doc: Doc) -> Department:
@@ -48,10 +52,13 @@ class Department:
 
 
 @strawberry.type(description="生命周期分组 (2025 national list): 出生, 教育 … 准入准营 … 注销退出.")
-class LifecycleGroup:
+class LifecycleGroup(Node):
     code: str = strawberry.field(description="Stable code, e.g. birth, market_entry.")
     name: str = strawberry.field(description="Chinese name.")
     audience: ThemeAudience = strawberry.field(description="Persons or legal persons.")
+
+    def node_key(self) -> str:
+        return self.code
 
     @classmethod
     def from_doc(cls, doc: Doc) -> LifecycleGroup:
@@ -59,12 +66,15 @@ class LifecycleGroup:
 
 
 @strawberry.type(description="主题: a life-event theme such as 生育收养 or 设立变更.")
-class Theme:
+class Theme(Node):
     code: str = strawberry.field(description="P01… for persons, L01… for legal persons.")
     name: str = strawberry.field(description="Chinese name.")
     audience: ThemeAudience = strawberry.field(description="Persons or legal persons.")
     description: str = strawberry.field(description="What the theme covers.")
     lifecycle_group_code: str = strawberry.field(description="Code of its lifecycle group.")
+
+    def node_key(self) -> str:
+        return self.code
 
     @classmethod
     def from_doc(cls, doc: Doc) -> Theme:
@@ -92,10 +102,13 @@ class Theme:
 @strawberry.type(
     description="电子证照类型 (GB/T 36901–36906): an e-license that can replace paper."
 )
-class LicenseType:
+class LicenseType(Node):
     code: str = strawberry.field(description="Stable code, e.g. BUSINESS_LICENSE.")
     name: str = strawberry.field(description="Chinese name, e.g. 营业执照.")
     issuer_kind: str = strawberry.field(description="Who issues it, e.g. 市场监督管理部门.")
+
+    def node_key(self) -> str:
+        return self.code
 
     @classmethod
     def from_doc(cls, doc: Doc) -> LicenseType:
