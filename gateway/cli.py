@@ -1,4 +1,9 @@
-"""The ``onestop`` command: serve, seed, schema export/check, token, modules."""
+"""The ``onestop`` command: serve, seed, schema export/check, token, modules.
+
+Each command imports the heavy parts it needs (the app, uvicorn, the database
+drivers) when it runs, so that quick commands such as ``onestop token`` start fast;
+none of these imports works around an import cycle.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import argparse
 import asyncio
 import difflib
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -58,8 +64,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     }
     if settings.workers > 1:
         # Workers import the factory themselves and read the same environment.
-        import os
-
         os.environ.update({f"ONESTOP_{k.upper()}": str(v) for k, v in overrides.items()})
         uvicorn.run("gateway.app:app_from_env", factory=True, workers=settings.workers, **common)
     else:

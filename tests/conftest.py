@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import GatewayProcess, RedisServer, unique_db
+from harness import GatewayProcess, OwnGateway, RedisServer, unique_db
+from pymongo import MongoClient
 
 from gateway.embedded import EmbeddedMongo
 
@@ -66,6 +67,21 @@ def start_gateway(
 def gateway(start_gateway: StartGateway) -> GatewayProcess:
     """The default gateway: every built-in module, dev settings, seeded database."""
     return start_gateway(db=unique_db("onestop"))
+
+
+@pytest.fixture(scope="module")
+def own_gateway(
+    start_gateway: StartGateway, mongo_url: str, request: pytest.FixtureRequest
+) -> Iterator[OwnGateway]:
+    """For test files that write to or inspect the database directly: nothing they do
+    can disturb the other files' shared gateway."""
+    name = unique_db(request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")[:20])
+    gateway = start_gateway(db=name)
+    client: MongoClient[Any] = MongoClient(mongo_url, tz_aware=True)
+    try:
+        yield OwnGateway(gateway, client[name])
+    finally:
+        client.close()
 
 
 @pytest.fixture(scope="session")

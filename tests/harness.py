@@ -16,10 +16,12 @@ import sys
 import time
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+from pymongo.database import Database
 
 from gateway.auth import SigningKeys, TokenService
 from gateway.cache import MemoryCache
@@ -195,3 +197,11 @@ class GatewayProcess:
 
 def unique_db(prefix: str = "t") -> str:
     return f"{prefix}_{uuid.uuid4().hex[:10]}"
+
+
+@dataclass(frozen=True)
+class OwnGateway:
+    """A gateway on a database of its own, and a PyMongo handle on that database."""
+
+    gateway: GatewayProcess
+    db: Database[Any]

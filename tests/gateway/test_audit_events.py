@@ -7,13 +7,11 @@ real logins, and entries planted through pymongo to control timestamps (ties inc
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from harness import GatewayProcess, unique_db
-from pymongo import MongoClient
+from harness import GatewayProcess, OwnGateway
 from pymongo.database import Database
 from test_auth import sign_in
 
@@ -27,22 +25,13 @@ EVENTS = """query($first: Int, $after: String, $action: String) {
 
 
 @pytest.fixture(scope="module")
-def db_name() -> str:
-    return unique_db("audit")
+def gateway(own_gateway: OwnGateway) -> GatewayProcess:
+    return own_gateway.gateway
 
 
 @pytest.fixture(scope="module")
-def gateway(start_gateway, db_name: str) -> GatewayProcess:
-    return start_gateway(db=db_name)
-
-
-@pytest.fixture(scope="module")
-def db(gateway: GatewayProcess, mongo_url: str, db_name: str) -> Iterator[Database[Any]]:
-    client: MongoClient[Any] = MongoClient(mongo_url, tz_aware=True)
-    try:
-        yield client[db_name]
-    finally:
-        client.close()
+def db(own_gateway: OwnGateway) -> Database[Any]:
+    return own_gateway.db
 
 
 @pytest.fixture(scope="module")

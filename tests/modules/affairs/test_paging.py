@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from harness import GatewayProcess, unique_db
-from pymongo import MongoClient
+from harness import GatewayProcess, OwnGateway
 from pymongo.database import Database
 
 PLACES = """query($first: Int, $after: String, $near: GeoPointInput) {
@@ -34,22 +32,13 @@ DONGMEN_POINT = {"lat": 22.5487, "lng": 114.1205}
 
 
 @pytest.fixture(scope="module")
-def db_name() -> str:
-    return unique_db("paging")
+def gateway(own_gateway: OwnGateway) -> GatewayProcess:
+    return own_gateway.gateway
 
 
 @pytest.fixture(scope="module")
-def gateway(start_gateway, db_name: str) -> GatewayProcess:
-    return start_gateway(db=db_name)
-
-
-@pytest.fixture(scope="module")
-def db(gateway: GatewayProcess, mongo_url: str, db_name: str) -> Iterator[Database[Any]]:
-    client: MongoClient[Any] = MongoClient(mongo_url, tz_aware=True)
-    try:
-        yield client[db_name]
-    finally:
-        client.close()
+def db(own_gateway: OwnGateway) -> Database[Any]:
+    return own_gateway.db
 
 
 def page_through(
