@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from modules.affairs.flags import SETTABLE_FLAGS, derive_flags
+from modules.affairs.repository import ATTRIBUTE_FIELD, attribute_terms
 from modules.affairs.search import SearchIndexer, normalize, terms_of
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "build_item",
     "faq_search_fields",
     "implementation_code",
+    "index_terms",
     "version_snapshot",
 ]
 
@@ -140,3 +142,11 @@ def faq_search_fields(question: str, answer: str, keywords: list[str]) -> dict[s
         "search_body": normalize(answer),
         "search_terms": sorted(terms_of([question, answer, *keywords])),
     }
+
+
+def index_terms(item: Mapping[str, Any]) -> dict[str, list[str]]:
+    """What the catalog index holds for an item: its search terms while it is active
+    (suspended and cancelled items are not found by citizens), and its attribute values
+    always (staff count and filter items of every status)."""
+    terms = SearchIndexer.terms(item) if item.get("status") == "active" else {}
+    return {**terms, ATTRIBUTE_FIELD: attribute_terms(item)}

@@ -17,7 +17,7 @@ from gateway.bus import Topic
 from gateway.registry import Interface
 from gateway.runtime import Runtime
 from modules.affairs.flags import FLAG_FIELDS
-from modules.affairs.repository import CatalogRepository
+from modules.affairs.state import CatalogState
 
 __all__ = [
     "CATALOG",
@@ -118,7 +118,7 @@ class _CatalogDirectory:
     """The implementation: reads items through the module's repository."""
 
     def __init__(self, runtime: Runtime) -> None:
-        self._repository = CatalogRepository(runtime.db)
+        self._repository = runtime.state(CatalogState).repository
 
     async def item(self, code: str) -> CatalogItem | None:
         doc = await self._repository.item(code)

@@ -16,9 +16,9 @@ from modules.affairs.repository import (
     LIFECYCLE_GROUPS,
     LOCATIONS,
     THEMES,
-    CatalogRepository,
 )
 from modules.affairs.services.aggregates import catalog_counts
+from modules.affairs.state import catalog_repository
 
 __all__ = [
     "department_by_code",
@@ -39,7 +39,7 @@ Doc = dict[str, Any]
 
 def _by_id(collection: str) -> Callable[[Context], DataLoader[str, Doc | None]]:
     def factory(ctx: Context) -> DataLoader[str, Doc | None]:
-        repository = CatalogRepository(ctx.db)
+        repository = catalog_repository(ctx)
 
         async def load(codes: Sequence[str]) -> list[Doc | None]:
             found = {doc["_id"]: doc for doc in await repository.by_ids(collection, codes)}
@@ -60,7 +60,7 @@ faq_by_code = _by_id(FAQ)
 
 
 def item_by_code(ctx: Context) -> DataLoader[str, Doc | None]:
-    repository = CatalogRepository(ctx.db)
+    repository = catalog_repository(ctx)
 
     async def load(codes: Sequence[str]) -> list[Doc | None]:
         found = {doc["_id"]: doc for doc in await repository.items_by_codes(codes)}
@@ -70,7 +70,7 @@ def item_by_code(ctx: Context) -> DataLoader[str, Doc | None]:
 
 
 def faq_by_item_code(ctx: Context) -> DataLoader[str, list[Doc]]:
-    repository = CatalogRepository(ctx.db)
+    repository = catalog_repository(ctx)
 
     async def load(codes: Sequence[str]) -> list[list[Doc]]:
         grouped: dict[str, list[Doc]] = defaultdict(list)
@@ -86,7 +86,7 @@ def faq_by_item_code(ctx: Context) -> DataLoader[str, list[Doc]]:
 
 def version_by_id(ctx: Context) -> DataLoader[str, Doc | None]:
     """Version records by their id, ``<code>@<version>``."""
-    repository = CatalogRepository(ctx.db)
+    repository = catalog_repository(ctx)
 
     async def load(ids: Sequence[str]) -> list[Doc | None]:
         found = {doc["_id"]: doc for doc in await repository.versions_by_ids(ids)}
@@ -96,7 +96,7 @@ def version_by_id(ctx: Context) -> DataLoader[str, Doc | None]:
 
 
 def versions_by_item_code(ctx: Context) -> DataLoader[str, list[Doc]]:
-    repository = CatalogRepository(ctx.db)
+    repository = catalog_repository(ctx)
 
     async def load(codes: Sequence[str]) -> list[list[Doc]]:
         grouped: dict[str, list[Doc]] = defaultdict(list)
@@ -108,7 +108,7 @@ def versions_by_item_code(ctx: Context) -> DataLoader[str, list[Doc]]:
 
 
 def item_counts_by(ctx: Context) -> DataLoader[str, dict[str, int]]:
-    """Active-item counts grouped by a field (``department_code`` / ``theme_codes``)."""
+    """Active-item counts per department (``department``) or theme (``theme``)."""
 
     async def load(fields: Sequence[str]) -> list[dict[str, int]]:
         return [await catalog_counts(ctx, field) for field in fields]

@@ -6,20 +6,20 @@ from gateway.registry import CostHint, Module
 from gateway.runtime import Runtime
 from modules.affairs.interface import CATALOG, ITEM_CHANGED
 from modules.affairs.permissions import PERMISSIONS
-from modules.affairs.reference import CatalogReference
-from modules.affairs.repository import INDEXES, SEARCH_POSTINGS, SEARCH_TERMS, CatalogRepository
+from modules.affairs.repository import INDEX, INDEXES
 from modules.affairs.schema import AffairsMutation, AffairsQuery
 from modules.affairs.seeds import index_items, load_catalog
+from modules.affairs.state import CatalogState
 from modules.affairs.types.nodes import NODE_RESOLVERS
 
 
 async def _warm_catalog(runtime: Runtime) -> None:
     """Load reference data (and teach the segmenter its words) before the first request."""
-    await runtime.state(CatalogReference).get(force=True)
-    repository = CatalogRepository(runtime.db)
+    state = runtime.state(CatalogState)
+    await state.reference.get(force=True)
     # A database seeded before the catalog index existed (or that lost it) is indexed here.
-    if await repository.index_is_empty() and await repository.any_item():
-        await index_items(repository, [])
+    if await state.repository.index_is_empty() and await state.repository.any_item():
+        await index_items(state.repository, [])
 
 
 # Full-text search is the dearest thing a citizen can ask for (tens of ms against
@@ -43,13 +43,13 @@ module = Module(
     query=AffairsQuery,
     mutation=AffairsMutation,
     indexes=INDEXES,
-    collections=(SEARCH_POSTINGS, SEARCH_TERMS),
+    collections=INDEX.names,
     seeds=(load_catalog,),
     permissions=PERMISSIONS,
     nodes=NODE_RESOLVERS,
     cost_hints=COST_HINTS,
     interfaces=(CATALOG,),
     events=(ITEM_CHANGED,),
-    state=CatalogReference,
+    state=CatalogState,
     on_startup=(_warm_catalog,),
 )

@@ -2,9 +2,8 @@
 
 Departments, themes, lifecycle groups, e-license types, the service network and the
 synonyms are small and read on nearly every request (filters, labels, the network
-list, query expansion), so each process keeps a copy, refreshed every
-``REFERENCE_TTL`` seconds and at once after seeding. Declared as
-``Module(state=CatalogReference)`` and reached with ``ctx.state(CatalogReference)``.
+list, query expansion), so each process keeps a copy (part of ``CatalogState``),
+refreshed every ``REFERENCE_TTL`` seconds and at once after seeding.
 """
 
 from __future__ import annotations
@@ -15,8 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.context import Context
-from gateway.runtime import Runtime
 from modules.affairs import search
 from modules.affairs.repository import (
     DEPARTMENTS,
@@ -28,7 +25,7 @@ from modules.affairs.repository import (
     CatalogRepository,
 )
 
-__all__ = ["REFERENCE_TTL", "CatalogReference", "ReferenceData", "reference"]
+__all__ = ["REFERENCE_TTL", "CatalogReference", "ReferenceData"]
 
 REFERENCE_TTL = 60.0  # seconds a replica trusts its copy of reference data
 Docs = dict[str, dict[str, Any]]
@@ -78,8 +75,8 @@ _COLLECTIONS = {
 class CatalogReference:
     """The per-process copy of the reference data, reloaded when it is older than the TTL."""
 
-    def __init__(self, runtime: Runtime) -> None:
-        self._repository = CatalogRepository(runtime.db)
+    def __init__(self, repository: CatalogRepository) -> None:
+        self._repository = repository
         self._data: ReferenceData | None = None
         self._loaded_at = 0.0
         self._lock = asyncio.Lock()
@@ -103,8 +100,3 @@ class CatalogReference:
 
     def _fresh(self) -> bool:
         return self._data is not None and time.monotonic() - self._loaded_at < REFERENCE_TTL
-
-
-async def reference(ctx: Context) -> ReferenceData:
-    """The reference data, for a request."""
-    return await ctx.state(CatalogReference).get()

@@ -12,10 +12,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from pymongo import InsertOne, ReplaceOne, ReturnDocument, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from gateway.kit.connections import Key, Keyset
+from gateway.kit.textsearch.index import DocIds, IndexCollections, InvertedIndex, Terms
 from gateway.registry import IndexSpec
 from modules.affairs.flags import FLAG_FIELDS
 
@@ -23,13 +25,13 @@ __all__ = [
     "ATTRIBUTES",
     "DEPARTMENTS",
     "FAQ",
+    "INDEX",
     "INDEXES",
+    "INDEX_NAMESPACE",
     "ITEMS",
     "LICENSE_TYPES",
     "LIFECYCLE_GROUPS",
     "LOCATIONS",
-    "SEARCH_POSTINGS",
-    "SEARCH_TERMS",
     "SYNONYMS",
     "THEMES",
     "VERSIONS",
@@ -47,15 +49,47 @@ LOCATIONS = "affairs_locations"
 FAQ = "affairs_faq"
 SYNONYMS = "affairs_synonyms"
 # The catalog index, derived from items on every write (see reindex()):
-# filterable attributes of every item, small so filters, counts and facets stay cheap.
+# filterable attributes of every item, small, for browsing pages in a sort order;
 ATTRIBUTES = "affairs_item_attributes"
-# Inverted index of active items: {_id: "<field>|<term>", codes: [item codes]}.
-SEARCH_POSTINGS = "affairs_search_postings"
-# What each item contributed to the index: {_id: code, active, n: [...], t: [...], b: [...]}.
-SEARCH_TERMS = "affairs_search_terms"
-SEARCH_FIELDS = ("n", "t", "b", "k", "p", "i", "x")
+# and the inverted index (gateway.kit.textsearch.index): search terms of active items by
+# field, and the attribute values of every item under ``a|<facet>:<value>`` so that
+# counts and facets of any result set are set operations on posting lists.
+INDEX_NAMESPACE = "affairs"
+INDEX = IndexCollections.of(INDEX_NAMESPACE)
+ATTRIBUTE_FIELD = "a"
+
+# Filterable attributes, one definition: criteria field, stored field, posting facet.
+FACETS: tuple[tuple[str, str, str], ...] = (
+    ("statuses", "status", "status"),
+    ("department_codes", "department_code", "department"),
+    ("theme_codes", "theme_codes", "theme"),
+    ("type_codes", "type_code", "type"),
+    ("audiences", "audiences", "audience"),
+    ("handling_types", "handling_type", "handling"),
+    ("location_codes", "location_codes", "location"),
+)
+ONLINE_DEPTHS = (1, 2, 3, 4)
+
+
+def attribute_key(facet: str, value: object) -> str:
+    """The posting key of one attribute value, e.g. ``a|department:1144…``."""
+    return f"{ATTRIBUTE_FIELD}|{facet}:{value}"
+
+
+def attribute_terms(item: Mapping[str, Any]) -> list[str]:
+    """An item's attribute values as index terms (every item, whatever its status)."""
+    terms: list[str] = []
+    for _, stored, facet in FACETS:
+        value = item.get(stored)
+        values = value if isinstance(value, list) else [value]
+        terms.extend(f"{facet}:{v}" for v in values if v is not None)
+    terms.append(f"depth:{int(item.get('online_depth') or 1)}")
+    terms.extend(f"flag:{flag}" for flag in FLAG_FIELDS if item.get(flag))
+    return terms
+
 
 INDEXES = (
+    *INDEX.indexes,
     IndexSpec(ITEMS, (("updated_at", -1),), name="updated_at"),
     IndexSpec(ATTRIBUTES, (("status", 1), ("department_code", 1)), name="status_department"),
     IndexSpec(ATTRIBUTES, (("theme_codes", 1),), name="themes"),
@@ -93,21 +127,11 @@ class ItemCriteria:
     codes: Sequence[str] | None = None
 
     def to_filter(self) -> dict[str, Any]:
+        """The MongoDB filter over attribute records (arrays matched with ``$in``)."""
         query: dict[str, Any] = {}
-        if self.statuses:
-            query["status"] = {"$in": list(self.statuses)}
-        if self.department_codes:
-            query["department_code"] = {"$in": list(self.department_codes)}
-        if self.theme_codes:
-            query["theme_codes"] = {"$in": list(self.theme_codes)}
-        if self.type_codes:
-            query["type_code"] = {"$in": list(self.type_codes)}
-        if self.audiences:
-            query["audiences"] = {"$in": list(self.audiences)}
-        if self.handling_types:
-            query["handling_type"] = {"$in": list(self.handling_types)}
-        if self.location_codes:
-            query["location_codes"] = {"$in": list(self.location_codes)}
+        for criterion, stored, _ in FACETS:
+            if values := getattr(self, criterion):
+                query[stored] = {"$in": list(values)}
         if self.min_online_depth is not None:
             query["online_depth"] = {"$gte": self.min_online_depth}
         for flag, wanted in self.flags.items():
@@ -115,6 +139,27 @@ class ItemCriteria:
         if self.codes is not None:
             query["_id"] = {"$in": list(self.codes)}
         return query
+
+    def posting_groups(self) -> list[list[str]]:
+        """The criteria as posting lists to intersect: each group is a union of keys.
+
+        ``flag=False`` criteria are left to :meth:`excluded_keys`; ``codes`` to the caller.
+        """
+        groups = [
+            [attribute_key(facet, v) for v in values]
+            for criterion, _, facet in FACETS
+            if (values := getattr(self, criterion))
+        ]
+        if self.min_online_depth is not None:
+            groups.append(
+                [attribute_key("depth", d) for d in ONLINE_DEPTHS if d >= self.min_online_depth]
+            )
+        groups.extend([attribute_key("flag", f)] for f, wanted in self.flags.items() if wanted)
+        return groups
+
+    def excluded_keys(self) -> list[str]:
+        """Postings whose items must not be in the result (flags wanted false)."""
+        return [attribute_key("flag", f) for f, wanted in self.flags.items() if not wanted]
 
     @property
     def beyond_active_status(self) -> bool:
@@ -147,8 +192,11 @@ def attributes_of(item: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class CatalogRepository:
-    def __init__(self, db: AsyncDatabase[Any]) -> None:
+    """Every MongoDB access of the module; one per process (``CatalogState``)."""
+
+    def __init__(self, db: AsyncDatabase[Any], index: InvertedIndex) -> None:
         self.db = db
+        self.index = index
         self.items = db[ITEMS]
         self.versions = db[VERSIONS]
         self.attributes = db[ATTRIBUTES]
@@ -177,11 +225,57 @@ class CatalogRepository:
     async def any_item(self) -> bool:
         return await self.items.find_one({}, {"_id": 1}) is not None
 
+    async def matching_ids(self, criteria: ItemCriteria) -> DocIds:
+        """The index numbers of every item meeting ``criteria`` (``codes`` aside).
+
+        Set operations on attribute postings: no attribute record is read, so a count
+        or facets over 100,000 items cost a few posting reads (docs/affairs-catalog.md).
+        """
+        groups = criteria.posting_groups()
+        excluded = criteria.excluded_keys()
+        lists = await self.index.lookup(
+            [key for group in groups for key in group]
+            + excluded
+            + [attribute_key("status", s) for s in ("active", "suspended", "cancelled")]
+        )
+        empty = np.zeros(0, dtype=np.uint32)
+        if groups:
+            unions = [_union([lists.get(k, empty) for k in group]) for group in groups]
+            ids = unions[0]
+            for other in unions[1:]:
+                ids = np.intersect1d(ids, other, assume_unique=True)
+        else:  # every item: all statuses together
+            ids = _union([v for k, v in lists.items() if k.startswith(attribute_key("status", ""))])
+        for key in excluded:
+            ids = np.setdiff1d(ids, lists.get(key, empty), assume_unique=True)
+        return ids
+
     async def count_items(self, criteria: ItemCriteria) -> int:
-        # A $group count, not count_documents(): nx-27017 runs this one in SQL (~10x faster).
-        pipeline = [{"$match": criteria.to_filter()}, {"$group": {"_id": None, "n": {"$sum": 1}}}]
-        rows = await (await self.attributes.aggregate(pipeline)).to_list()
-        return int(rows[0]["n"]) if rows else 0
+        return int((await self.matching_ids(criteria)).size)
+
+    async def count_by_value(
+        self, ids: DocIds, facets: Mapping[str, Sequence[str]]
+    ) -> dict[str, dict[str, int]]:
+        """How many of ``ids`` carry each value of each facet (``{facet: [values]}``)."""
+        keys = {
+            facet: {v: attribute_key(facet, v) for v in values} for facet, values in facets.items()
+        }
+        lists = await self.index.lookup(k for by_value in keys.values() for k in by_value.values())
+        if not ids.size:
+            return {facet: {} for facet in facets}
+        member = np.zeros(int(ids.max()) + 1, dtype=bool)
+        member[ids] = True
+        counts: dict[str, dict[str, int]] = {}
+        for facet, by_value in keys.items():
+            counts[facet] = {}
+            for value, key in by_value.items():
+                posting = lists.get(key)
+                if posting is None:
+                    continue
+                inside = posting[posting < member.size]
+                if n := int(member[inside].sum()):
+                    counts[facet][value] = n
+        return counts
 
     async def rank_candidates(self, criteria: ItemCriteria) -> list[dict[str, Any]]:
         return await self.items.find(criteria.to_filter(), RANK_PROJECTION).to_list()
@@ -194,14 +288,6 @@ class CatalogRepository:
         the conformance tests).
         """
         return await self.attributes.find(criteria.to_filter()).to_list()
-
-    async def counts_by(self, field_name: str, *, unwind: bool = False) -> dict[str, int]:
-        pipeline: list[dict[str, Any]] = [{"$match": {"status": {"$in": ["active"]}}}]
-        if unwind:
-            pipeline.append({"$unwind": f"${field_name}"})
-        pipeline.append({"$group": {"_id": f"${field_name}", "n": {"$sum": 1}}})
-        rows = await (await self.attributes.aggregate(pipeline)).to_list()
-        return {str(row["_id"]): int(row["n"]) for row in rows if row["_id"] is not None}
 
     async def insert_item(self, doc: dict[str, Any]) -> None:
         await self.items.insert_one(doc)
@@ -308,7 +394,6 @@ class CatalogRepository:
         self,
         code: str,
         *,
-        terms: Mapping[str, Sequence[str]] | None,
         linked_faq: Sequence[str] | None,
         faq_ids: Sequence[str] | None,
         faq_prefix: str,
@@ -322,19 +407,10 @@ class CatalogRepository:
         then everything the code's create could have written is looked for.
 
         Args:
-            terms: the search terms indexed (``None``: scan the postings for ``code``).
             linked_faq: existing FAQ entries linked (``None``: every entry naming ``code``).
             faq_ids: FAQ entries inserted (``None``: every ``_id`` with ``faq_prefix``).
         """
-        postings = self.db[SEARCH_POSTINGS]
-        if terms is None:
-            await postings.update_many({"codes": {"$in": [code]}}, {"$pull": {"codes": code}})
-        elif keys := sorted(_posting_keys(terms)):
-            await postings.bulk_write(
-                [UpdateOne({"_id": key}, {"$pull": {"codes": code}}) for key in keys],
-                ordered=False,
-            )
-        await self.db[SEARCH_TERMS].delete_one({"_id": code})
+        await self.index.remove([code])  # the index knows what it posted for the code
         await self.attributes.delete_one({"_id": code})
         await self.items.delete_one({"_id": code})
         linked_filter: dict[str, Any] = {"item_codes": {"$in": [code]}}
@@ -368,95 +444,48 @@ class CatalogRepository:
         doc: dict[str, Any] | None = await self.versions.find_one({"_id": version_id})
         return doc
 
-    # -- search index --------------------------------------------------------------------
-    async def postings(self, keys: Sequence[str]) -> dict[str, list[str]]:
-        docs = (
-            await self.db[SEARCH_POSTINGS]
-            .find({"_id": {"$in": list(dict.fromkeys(keys))}})
-            .to_list()
-        )
-        return {doc["_id"]: doc.get("codes", []) for doc in docs}
+    # -- the catalog index ----------------------------------------------------------------
+    async def postings(self, keys: Sequence[str]) -> dict[str, DocIds]:
+        """Posting lists (index numbers of items) by ``"<field>|<term>"`` key."""
+        return await self.index.lookup(keys)
 
-    async def matching_codes(self, codes: Sequence[str], criteria: ItemCriteria) -> list[str]:
-        """The subset of ``codes`` that also satisfies ``criteria``."""
-        restricted = ItemCriteria(**{**criteria.__dict__, "codes": list(codes)})
-        docs = await self.attributes.find(restricted.to_filter(), {"_id": 1}).to_list()
-        return [doc["_id"] for doc in docs]
+    async def codes_of(self, ids: Sequence[int]) -> list[str | None]:
+        """Item codes of index numbers (``None`` for one no longer indexed)."""
+        return await self.index.keys_of(ids)
 
-    async def reindex(self, changes: Sequence[tuple[dict[str, Any], dict[str, list[str]]]]) -> None:
+    async def reindex(self, changes: Sequence[tuple[dict[str, Any], Terms]]) -> None:
         """Bring the catalog index up to date for items just written.
 
         Args:
-            changes: each written item with its search terms per field (``n``/``t``/``b``).
+            changes: each written item with its index terms by field
+                (``documents.index_terms``).
         """
         if not changes:
             return
-        side = self.db[SEARCH_TERMS]
         codes = [item["_id"] for item, _ in changes]
-        previous = {d["_id"]: d for d in await side.find({"_id": {"$in": codes}}).to_list()}
-        posting_ops: list[Any] = []
-        side_ops: list[Any] = []
-        attribute_ops: list[Any] = []
-        for item, terms in changes:
-            code = item["_id"]
-            active = item.get("status") == "active"
-            old = previous.get(code)
-            old_keys = _posting_keys(old) if old and old.get("active") else set()
-            new_keys = _posting_keys(terms) if active else set()
-            posting_ops.extend(
-                UpdateOne({"_id": key}, {"$pull": {"codes": code}}) for key in old_keys - new_keys
-            )
-            # $addToSet of a string into an array of strings: safe on every server we support.
-            posting_ops.extend(
-                UpdateOne({"_id": key}, {"$addToSet": {"codes": code}}, upsert=True)
-                for key in sorted(new_keys - old_keys)
-            )
-            record = {"active": active, **{f: terms.get(f, []) for f in SEARCH_FIELDS}}
-            attributes = attributes_of(item)
-            # Replace/insert, never $set: attributes hold a datetime (see the conformance tests).
-            if old:
-                side_ops.append(ReplaceOne({"_id": code}, record))
-                attribute_ops.append(ReplaceOne({"_id": code}, _without_id(attributes)))
-            else:
-                side_ops.append(InsertOne({"_id": code, **record}))
-                attribute_ops.append(InsertOne(attributes))
-        if posting_ops:
-            await self.db[SEARCH_POSTINGS].bulk_write(posting_ops, ordered=False)
-        await side.bulk_write(side_ops, ordered=False)
-        await self.attributes.bulk_write(attribute_ops, ordered=False)
+        indexed = await self.index.ids_of(codes)  # before the update: new items are not yet
+        await self.index.update([(item["_id"], terms) for item, terms in changes])
+        # Replace/insert, never $set: attributes hold a datetime (see the conformance tests).
+        # A new item's record is inserted: a stray one of the same code fails the write
+        # (and the create is undone) rather than being silently overwritten.
+        operations: list[Any] = [
+            ReplaceOne({"_id": item["_id"]}, _without_id(attributes_of(item)))
+            if item["_id"] in indexed
+            else InsertOne(attributes_of(item))
+            for item, _ in changes
+        ]
+        await self.attributes.bulk_write(operations, ordered=False)
 
-    async def build_index(
-        self, changes: Sequence[tuple[dict[str, Any], dict[str, list[str]]]]
-    ) -> None:
+    async def build_index(self, changes: Sequence[tuple[dict[str, Any], Terms]]) -> None:
         """Write the whole catalog index at once (first seeding, or a lost index)."""
-        for collection in (SEARCH_POSTINGS, SEARCH_TERMS, ATTRIBUTES):
-            await self.db[collection].delete_many({})
-        lists: dict[str, list[str]] = {}
-        side, attributes = [], []
-        for item, terms in changes:
-            active = item.get("status") == "active"
-            if active:
-                for key in _posting_keys(terms):
-                    lists.setdefault(key, []).append(item["_id"])
-            side.append(
-                {
-                    "_id": item["_id"],
-                    "active": active,
-                    **{f: terms.get(f, []) for f in SEARCH_FIELDS},
-                }
-            )
-            attributes.append(attributes_of(item))
-        postings = [{"_id": key, "codes": codes} for key, codes in sorted(lists.items())]
-        for collection, docs in (
-            (SEARCH_POSTINGS, postings),
-            (SEARCH_TERMS, side),
-            (ATTRIBUTES, attributes),
-        ):
-            for start in range(0, len(docs), 5000):
-                await self.db[collection].insert_many(docs[start : start + 5000])
+        await self.index.rebuild((item["_id"], terms) for item, terms in changes)
+        await self.attributes.delete_many({})
+        attributes = [attributes_of(item) for item, _ in changes]
+        for start in range(0, len(attributes), 5000):
+            await self.attributes.insert_many(attributes[start : start + 5000])
 
     async def index_is_empty(self) -> bool:
-        return await self.attributes.find_one({}, {"_id": 1}) is None
+        return await self.index.is_empty() or await self.attributes.find_one({}, {"_id": 1}) is None
 
     # -- seeding -------------------------------------------------------------------------
     async def upsert_reference(self, collection: str, docs: Sequence[dict[str, Any]]) -> int:
@@ -521,5 +550,7 @@ def _without_id(doc: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if k != "_id"}
 
 
-def _posting_keys(terms: Mapping[str, Any]) -> set[str]:
-    return {f"{field}|{term}" for field in SEARCH_FIELDS for term in terms.get(field, [])}
+def _union(lists: Sequence[DocIds]) -> DocIds:
+    if not lists:
+        return np.zeros(0, dtype=np.uint32)
+    return np.unique(np.concatenate(lists)) if len(lists) > 1 else lists[0]

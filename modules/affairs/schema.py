@@ -9,8 +9,8 @@ import strawberry
 from gateway.kit.connections import After, First, keyset_page
 from gateway.permissions import requires
 from modules.affairs.permissions import ITEM_WRITE
-from modules.affairs.reference import reference
 from modules.affairs.services import aggregates, editing, faq, items, network, suggestions
+from modules.affairs.state import reference
 from modules.affairs.types.enums import AffairItemSort, DepartmentKind, ItemStatus, ThemeAudience
 from modules.affairs.types.inputs import (
     AffairItemFilter,

@@ -11,8 +11,13 @@ from typing import Any
 from gateway.registry import SeedContext
 from modules.affairs import search
 from modules.affairs.caching import bump_generation
-from modules.affairs.documents import ItemContext, build_item, faq_search_fields, version_snapshot
-from modules.affairs.reference import CatalogReference
+from modules.affairs.documents import (
+    ItemContext,
+    build_item,
+    faq_search_fields,
+    index_terms,
+    version_snapshot,
+)
 from modules.affairs.repository import (
     DEPARTMENTS,
     FAQ,
@@ -23,7 +28,7 @@ from modules.affairs.repository import (
     THEMES,
     CatalogRepository,
 )
-from modules.affairs.search import SearchIndexer
+from modules.affairs.state import CatalogState
 from modules.affairs.vocabulary import VersionChange
 
 __all__ = ["load_catalog"]
@@ -47,7 +52,8 @@ def _keyed(docs: list[dict[str, Any]], key: str = "code") -> list[dict[str, Any]
 async def load_catalog(ctx: SeedContext) -> int:
     """Upsert reference data, then items (never overwriting staff-edited items)."""
     folder = ctx.seeds_dir
-    repository = CatalogRepository(ctx.db)
+    state = ctx.runtime.state(CatalogState)
+    repository = state.repository
     departments = _keyed(_read(folder, "departments"))
     groups = _keyed(_read(folder, "lifecycle_groups"))
     themes = _keyed(_read(folder, "themes"))
@@ -128,7 +134,7 @@ async def load_catalog(ctx: SeedContext) -> int:
 
     # Readers cache per catalog generation and keep reference data briefly: refresh both.
     await bump_generation(ctx.runtime.cache)
-    await ctx.runtime.state(CatalogReference).get(force=True)
+    await state.reference.get(force=True)
     return written
 
 
@@ -136,6 +142,6 @@ async def index_items(repository: CatalogRepository, docs: list[dict[str, Any]])
     """Update the catalog index for written items; build it whole when it is empty."""
     if await repository.index_is_empty():
         sources = await repository.index_sources()  # every item, not only those just written
-        await repository.build_index([(d, SearchIndexer.terms(d)) for d in sources])
+        await repository.build_index([(d, index_terms(d)) for d in sources])
         return
-    await repository.reindex([(d, SearchIndexer.terms(d)) for d in docs])
+    await repository.reindex([(d, index_terms(d)) for d in docs])

@@ -14,9 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.context import Context
+from gateway.kit.textsearch.index import DocIds
 from modules.affairs.caching import cached_json
 from modules.affairs.flags import FLAG_FIELDS
-from modules.affairs.repository import CatalogRepository, ItemCriteria
+from modules.affairs.repository import ItemCriteria
+from modules.affairs.state import catalog_repository, reference
+from modules.affairs.vocabulary import ItemType
 
 __all__ = [
     "CatalogStats",
@@ -35,16 +38,16 @@ Row = dict[str, Any]
 class ResultSet:
     """What a list of items is, for its totals and facets (computed lazily)."""
 
-    criteria: ItemCriteria  # restricted to the matching codes when searching
+    criteria: ItemCriteria
     cache_key: str  # identifies the result set (query and filter) for cached aggregates
-    total: int | None = None  # known already when searching
+    ids: DocIds | None = None  # the matches' catalog-index numbers, when searching
 
     @classmethod
     def of(
-        cls, criteria: ItemCriteria, query_text: str = "", total: int | None = None
+        cls, criteria: ItemCriteria, query_text: str = "", ids: DocIds | None = None
     ) -> ResultSet:
         key = json.dumps(criteria.to_filter(), sort_keys=True, ensure_ascii=False)
-        return cls(criteria, f"{query_text}|{key}" if query_text else key, total)
+        return cls(criteria, f"{query_text}|{key}" if query_text else key, ids)
 
     @property
     def digest(self) -> str:
@@ -52,26 +55,24 @@ class ResultSet:
 
 
 async def count_items(ctx: Context, result: ResultSet) -> int:
-    """How many items a result set holds (a filtered count reads every match: cached)."""
-    if result.total is not None:
-        return result.total
-    repository = CatalogRepository(ctx.db)
-
-    async def produce() -> int:
-        return await repository.count_items(result.criteria)
-
-    count: int = await cached_json(ctx.cache, f"affairs:count:{result.digest}", 600, produce)
-    return count
+    """How many items a result set holds (set operations on postings, no scan)."""
+    if result.ids is not None:
+        return int(result.ids.size)
+    return await catalog_repository(ctx).count_items(result.criteria)
 
 
-async def catalog_counts(ctx: Context, field: str) -> dict[str, int]:
-    """Active items per value of ``department_code`` or ``theme_codes``."""
-    repository = CatalogRepository(ctx.db)
+async def catalog_counts(ctx: Context, facet: str) -> dict[str, int]:
+    """Active items per department (``department``) or theme (``theme``)."""
+    data = await reference(ctx)
+    values = {"department": data.departments, "theme": data.themes}[facet]
+    repository = catalog_repository(ctx)
 
     async def produce() -> dict[str, int]:
-        return await repository.counts_by(field, unwind=field == "theme_codes")
+        active = await repository.matching_ids(ItemCriteria())
+        counted = await repository.count_by_value(active, {facet: list(values)})
+        return counted[facet]
 
-    counts: dict[str, int] = await cached_json(ctx.cache, f"affairs:counts:{field}", 3600, produce)
+    counts: dict[str, int] = await cached_json(ctx.cache, f"affairs:counts:{facet}", 3600, produce)
     return counts
 
 
@@ -85,24 +86,36 @@ class FacetCounts:
     flags: dict[str, int]
 
 
-def _facets_of(rows: list[Row]) -> dict[str, dict[str, int]]:
-    return {
-        "departments": dict(Counter(r["department_code"] for r in rows)),
-        "themes": dict(Counter(t for r in rows for t in r.get("theme_codes") or [])),
-        "types": dict(Counter(r["type_code"] for r in rows)),
-        "flags": {flag: sum(1 for r in rows if r.get(flag)) for flag in FLAG_FIELDS},
+async def facet_counts(ctx: Context, result: ResultSet) -> FacetCounts:
+    """Counts by department, theme, type and flag over a whole result set.
+
+    Each count is the size of the result set's intersection with one attribute posting
+    (``a|department:…``), so a facet over 100,000 matches reads ~110 posting lists and
+    never an item or attribute record.
+    """
+    data = await reference(ctx)
+    repository = catalog_repository(ctx)
+    facets = {
+        "department": list(data.departments),
+        "theme": list(data.themes),
+        "type": [t.value for t in ItemType],
+        "flag": list(FLAG_FIELDS),
     }
 
-
-async def facet_counts(ctx: Context, result: ResultSet) -> FacetCounts:
-    repository = CatalogRepository(ctx.db)
-
     async def produce() -> dict[str, dict[str, int]]:
-        if result.total == 0:
-            return _facets_of([])
-        return _facets_of(await repository.attribute_rows(result.criteria))
+        ids = result.ids
+        if ids is None:
+            ids = await repository.matching_ids(result.criteria)
+        counted = await repository.count_by_value(ids, facets)
+        flags = counted["flag"]
+        return {
+            "departments": counted["department"],
+            "themes": counted["theme"],
+            "types": counted["type"],
+            "flags": {flag: flags.get(flag, 0) for flag in FLAG_FIELDS},
+        }
 
-    counted = await cached_json(ctx.cache, f"affairs:facets:{result.digest}", 600, produce)
+    counted = await cached_json(ctx.cache, f"affairs:facets:2:{result.digest}", 600, produce)
     return FacetCounts(**counted)
 
 
@@ -158,7 +171,7 @@ def compute_stats(rows: list[Row]) -> CatalogStats:
 
 
 async def catalog_stats(ctx: Context) -> CatalogStats:
-    repository = CatalogRepository(ctx.db)
+    repository = catalog_repository(ctx)
 
     async def produce() -> dict[str, Any]:
         stats = compute_stats(await repository.attribute_rows(ItemCriteria(statuses=())))

@@ -25,13 +25,13 @@ from modules.affairs.documents import (
     build_item,
     faq_search_fields,
     implementation_code,
+    index_terms,
     version_snapshot,
 )
 from modules.affairs.interface import ITEM_CHANGED, ItemChanged
-from modules.affairs.reference import reference
 from modules.affairs.repository import CatalogRepository
 from modules.affairs.rules import validate_item
-from modules.affairs.search import SearchIndexer
+from modules.affairs.state import catalog_repository, reference
 from modules.affairs.types.inputs import AffairItemInput, AffairItemPatch, plain
 from modules.affairs.vocabulary import ItemStatus, VersionChange
 
@@ -104,7 +104,7 @@ async def _commit(
     if stored is None:
         await repository.delete_version(snapshot["_id"])
         raise Conflict("事项已被他人修改，请刷新后重试 (the item changed meanwhile)")
-    await repository.reindex([(stored, SearchIndexer.terms(stored))])
+    await repository.reindex([(stored, index_terms(stored))])
     await _announce(ctx, stored, change)
     return stored
 
@@ -157,7 +157,7 @@ async def create_item(ctx: Context, given: AffairItemInput) -> dict[str, Any]:
     )
     code = implementation_code(given.basic_code, given.department_code, given.business_item)
     fields["code"] = code
-    repository = CatalogRepository(ctx.db)
+    repository = catalog_repository(ctx)
     linked, link_errors = await _linkable_faq(repository, principal, given)
     new_faq, faq_errors = _new_faq_entries(given, code)
     _validate(fields, context, has_faq=bool(linked or new_faq), extra=[*link_errors, *faq_errors])
@@ -178,7 +178,7 @@ async def create_item(ctx: Context, given: AffairItemInput) -> dict[str, Any]:
     snapshot = version_snapshot(item, change=VersionChange.CREATED.value, note=given.note)
     await _claim_code(repository, snapshot)
     # From here on, any failure undoes everything this call wrote before it is reported.
-    terms = SearchIndexer.terms(item)
+    terms = index_terms(item)
     linked_codes = [f["_id"] for f in linked]
     inserted: list[str] = []  # one by one: the undo removes exactly these, never another's
     try:
@@ -198,7 +198,6 @@ async def create_item(ctx: Context, given: AffairItemInput) -> dict[str, Any]:
         try:
             await repository.forget_new_item(
                 code,
-                terms=terms,
                 linked_faq=linked_codes,
                 faq_ids=inserted,
                 faq_prefix=faq_prefix(code),
@@ -315,7 +314,7 @@ async def _claim_code(repository: CatalogRepository, snapshot: dict[str, Any]) -
         raise busy
     log.warning("affairs: taking over the abandoned create of %s (begun %s)", code, aware)
     await repository.forget_new_item(
-        code, terms=None, linked_faq=None, faq_ids=None, faq_prefix=faq_prefix(code)
+        code, linked_faq=None, faq_ids=None, faq_prefix=faq_prefix(code)
     )
 
 
@@ -345,7 +344,7 @@ async def update_item(
     expected_version: int | None,
     note: str | None,
 ) -> dict[str, Any]:
-    repository = CatalogRepository(ctx.db)
+    repository = catalog_repository(ctx)
     current = await _item_to_change(ctx, repository, code)
     if current.get("status") == ItemStatus.CANCELLED.value:
         raise Conflict("已取消的事项不能修改 (a cancelled item cannot change)")
@@ -381,7 +380,7 @@ _TRANSITIONS = {
 async def set_item_status(
     ctx: Context, code: str, status: ItemStatus, reason: str
 ) -> dict[str, Any]:
-    repository = CatalogRepository(ctx.db)
+    repository = catalog_repository(ctx)
     current = await _item_to_change(ctx, repository, code)
     change = _TRANSITIONS.get((current["status"], status.value))
     if change is None:

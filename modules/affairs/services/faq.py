@@ -7,8 +7,7 @@ from typing import Any
 from gateway.context import Context
 from gateway.kit.connections import Key, Keyset, Listing, Ranking, SortKey
 from modules.affairs import search
-from modules.affairs.reference import reference
-from modules.affairs.repository import CatalogRepository
+from modules.affairs.state import catalog_repository, reference
 
 __all__ = ["FAQ_ORDER", "faq_listing"]
 
@@ -20,7 +19,7 @@ async def faq_listing(
     ctx: Context, search_text: str | None, item_code: str | None, department_code: str | None
 ) -> Listing[Doc]:
     """FAQ entries about an item or of a department, optionally searched."""
-    repository = CatalogRepository(ctx.db)
+    repository = catalog_repository(ctx)
     query: dict[str, Any] = {}
     if item_code:
         query["item_codes"] = {"$in": [item_code]}

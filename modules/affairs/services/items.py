@@ -9,17 +9,21 @@ searching ranks active items from the inverted index and pages by position.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from gateway.context import Context
 from gateway.errors import BadUserInput, FieldError, NotFound
 from gateway.kit.connections import Key, Keyset, Listing, Ranking, SortKey
+from gateway.kit.textsearch.index import DocIds
 from modules.affairs import search
 from modules.affairs.flags import FLAG_FIELDS
-from modules.affairs.reference import ReferenceData, reference
+from modules.affairs.reference import ReferenceData
 from modules.affairs.repository import CatalogRepository, ItemCriteria
 from modules.affairs.services.aggregates import ResultSet, count_items
+from modules.affairs.state import catalog_repository, reference
 from modules.affairs.types.inputs import AffairItemFilter
 
 __all__ = ["BROWSE_ORDERS", "ItemHit", "ItemList", "criteria_from_filter", "get_item", "list_items"]
@@ -72,7 +76,7 @@ class ItemList:
 
 async def get_item(ctx: Context, code: str, version: int | None = None) -> Doc:
     """The current item, or one of its versions; NOT_FOUND otherwise."""
-    repository = CatalogRepository(ctx.db)
+    repository = catalog_repository(ctx)
     if version is None:
         doc = await repository.item(code.strip())
     else:
@@ -138,7 +142,7 @@ async def list_items(
     """
     data = await reference(ctx)
     criteria = criteria_from_filter(data, given)
-    repository = CatalogRepository(ctx.db)
+    repository = catalog_repository(ctx)
     query = search.parse_query(search_text or "", data.synonyms)
     if sort == "RELEVANCE" and query.is_empty:
         raise BadUserInput(
@@ -172,6 +176,7 @@ class _Ranked:
     score: float
     highlight: search.Highlight | None = None
     hit: search.PostingHit | None = None
+    number: int | None = None  # the item's number in the catalog index
 
 
 async def _search(
@@ -200,8 +205,7 @@ async def _search(
             docs |= {d["_id"]: d for d in await repository.items_by_codes(missing)}
         return [_hit(entry, docs[entry.code], at) for at, entry in window if entry.code in docs]
 
-    matched = replace(criteria, codes=[r.code for r in ranked])
-    result = ResultSet.of(matched, query.text, total=len(ranked))
+    result = ResultSet.of(criteria, query.text, await _numbers(repository, ranked))
     return ItemList(
         Listing(positions.order, fetch, positions.count, key_of=lambda hit: (hit.position or 0,)),
         result,
@@ -238,19 +242,42 @@ async def _search_index(
     repository: CatalogRepository, query: search.ParsedQuery, criteria: ItemCriteria
 ) -> list[_Ranked]:
     """Active items matching a query, by relevance, from the inverted index."""
-    hits = search.score_postings(
-        query, await repository.postings(search.posting_keys(query, body=False))
-    )
+    hits = await _scored(repository, query, body=False)
     if not hits:  # nothing by name or keywords: materials and FAQ questions too
-        hits = search.score_postings(
-            query, await repository.postings(search.posting_keys(query, body=True))
-        )
-    codes = list(hits)
-    if codes and criteria.beyond_active_status:
-        codes = await repository.matching_codes(codes, criteria)
-    ranked = [_Ranked(code, hits[code].score, hit=hits[code]) for code in codes]
+        hits = await _scored(repository, query, body=True)
+    numbers = np.fromiter(hits, dtype=np.uint32, count=len(hits))
+    if numbers.size and criteria.beyond_active_status:
+        allowed = await repository.matching_ids(criteria)
+        numbers = numbers[np.isin(numbers, allowed, assume_unique=True)]
+    codes = await repository.codes_of(numbers.tolist())
+    ranked = [
+        _Ranked(code, hits[int(n)].score, hit=hits[int(n)], number=int(n))
+        for n, code in zip(numbers, codes, strict=True)
+        if code is not None
+    ]
     ranked.sort(key=lambda r: (-round(r.score, 6), r.code))
     return ranked
+
+
+async def _scored(
+    repository: CatalogRepository, query: search.ParsedQuery, *, body: bool
+) -> dict[int, search.PostingHit]:
+    postings = await repository.postings(search.posting_keys(query, body=body))
+    # Item numbers stand in for codes: the scorer only compares and groups them.
+    scored: dict[int, search.PostingHit] = search.score_postings(  # type: ignore[assignment]
+        query,
+        {key: ids.tolist() for key, ids in postings.items()},
+    )
+    return scored
+
+
+async def _numbers(repository: CatalogRepository, ranked: Sequence[_Ranked]) -> DocIds:
+    """The catalog-index numbers of ranked items (what facets and counts intersect)."""
+    numbers = [r.number for r in ranked if r.number is not None]
+    if len(numbers) < len(ranked):  # ranked from stored texts (staff searches)
+        known = await repository.index.ids_of([r.code for r in ranked if r.number is None])
+        numbers.extend(known.values())
+    return np.unique(np.asarray(numbers, dtype=np.uint32))
 
 
 async def _resort(

@@ -18,8 +18,7 @@ from gateway.errors import BadUserInput, FieldError, NotFound
 from gateway.kit.connections import Key, Keyset, Listing, SortKey
 from gateway.kit.geo import distance_meters
 from gateway.kit.opening_hours import opening_state
-from modules.affairs.reference import reference
-from modules.affairs.repository import CatalogRepository
+from modules.affairs.state import catalog_repository, reference
 from modules.affairs.types.inputs import GeoPointInput, ServiceLocationFilter
 
 __all__ = ["LOCATION_ORDER", "NEAREST_ORDER", "PlaceRow", "list_locations"]
@@ -48,7 +47,7 @@ async def list_locations(
     places = list((await reference(ctx)).locations.values())
     given = given or ServiceLocationFilter()
     if given.item_code:
-        item = await CatalogRepository(ctx.db).item(given.item_code)
+        item = await catalog_repository(ctx).item(given.item_code)
         if item is None:
             raise NotFound(f"未找到事项 {given.item_code}")
         handled = set(item.get("location_codes", []))

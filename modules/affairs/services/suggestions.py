@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from gateway.context import Context
 from gateway.errors import BadUserInput, FieldError
 from modules.affairs import search
-from modules.affairs.reference import reference
-from modules.affairs.repository import CatalogRepository
+from modules.affairs.state import catalog_repository, reference
 
 __all__ = ["MAX_SUGGESTIONS", "Suggestion", "suggestions"]
 
@@ -39,7 +38,7 @@ async def suggestions(ctx: Context, prefix: str, first: int) -> list[Suggestion]
         if term.startswith(text):
             found.setdefault(term, Suggestion(term, None))
     pattern = re.escape(text)
-    repository = CatalogRepository(ctx.db)
+    repository = catalog_repository(ctx)
     starts = await repository.item_names_like("^" + pattern, first)
     contains = await repository.item_names_like(pattern, first * 3) if len(starts) < first else []
     for doc in sorted(starts, key=lambda d: len(d["name"])) + sorted(

@@ -47,7 +47,7 @@ class Department(Node):
 
     @strawberry.field(description="Number of active items this department implements.")
     async def item_count(self, info: CatalogInfo) -> int:
-        counts = await info.context.loader(loaders.item_counts_by).load("department_code")
+        counts = await info.context.loader(loaders.item_counts_by).load("department")
         return counts.get(self.code, 0)
 
 
@@ -95,7 +95,7 @@ class Theme(Node):
 
     @strawberry.field(description="Number of active items in this theme.")
     async def item_count(self, info: CatalogInfo) -> int:
-        counts = await info.context.loader(loaders.item_counts_by).load("theme_codes")
+        counts = await info.context.loader(loaders.item_counts_by).load("theme")
         return counts.get(self.code, 0)
 
 

@@ -19,7 +19,8 @@ def test_a_lost_catalog_index_is_rebuilt_at_start(start_gateway, mongo_url: str)
         for collection in (
             "affairs_item_attributes",
             "affairs_search_postings",
-            "affairs_search_terms",
+            "affairs_search_documents",
+            "affairs_search_meta",
         ):
             db[collection].delete_many({})
         second = start_gateway(db=db_name)

@@ -7,10 +7,12 @@ about what the API happens to show.
 
 from __future__ import annotations
 
+import base64
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pytest
 from harness import GatewayProcess, OwnGateway
 from pymongo.database import Database
@@ -66,19 +68,36 @@ def staff(gateway: GatewayProcess, department: str) -> str:
     return gateway.token(f"staff-{uuid.uuid4().hex[:8]}", ("staff",), department=department)
 
 
+def packed(numbers: list[int]) -> str:
+    """A posting's stored form (gateway.kit.textsearch.index): base64 of uint32s."""
+    return base64.b64encode(np.asarray(numbers, dtype="<u4").tobytes()).decode()
+
+
+def posted_numbers(db: Database[Any], number: int | None = None) -> int:
+    """Postings holding ``number`` — or, without one, numbers no indexed item owns."""
+    known = {d["doc_id"] for d in db.affairs_search_documents.find({}, {"doc_id": 1})}
+    found = 0
+    for doc in db.affairs_search_postings.find({}, {"ids": 1}):
+        numbers = set(np.frombuffer(base64.b64decode(doc["ids"]), dtype="<u4").tolist())
+        found += number in numbers if number is not None else len(numbers - known)
+    return found
+
+
 def traces(db: Database[Any], code: str) -> dict[str, int]:
     """Everything stored anywhere that belongs to (or points at) item ``code``."""
+    indexed = db.affairs_search_documents.find_one({"_id": code})
     return {
         "items": db.affairs_items.count_documents({"_id": code}),
         "versions": db.affairs_item_versions.count_documents({"code": code}),
-        "postings": db.affairs_search_postings.count_documents({"codes": {"$in": [code]}}),
-        "terms": db.affairs_search_terms.count_documents({"_id": code}),
+        # its postings; when it is not indexed, any posting of a number nobody owns
+        "postings": posted_numbers(db, indexed["doc_id"] if indexed else None),
+        "indexed": int(indexed is not None),
         "attributes": db.affairs_item_attributes.count_documents({"_id": code}),
         "faq_links": db.affairs_faq.count_documents({"item_codes": {"$in": [code]}}),
     }
 
 
-NOTHING = {k: 0 for k in ("items", "versions", "postings", "terms", "attributes", "faq_links")}
+NOTHING = {k: 0 for k in ("items", "versions", "postings", "indexed", "attributes", "faq_links")}
 
 
 def test_two_licensing_items_of_one_department_and_business_item_get_their_own_faq(
@@ -153,7 +172,7 @@ def test_a_failing_faq_write_leaves_nothing_and_a_retry_succeeds(
     item = gateway.data(CREATE, {"input": given}, token=token)["createAffairItem"]["item"]
     assert {f["code"] for f in item["faq"]} == {own_faq, f"FAQ-{code}-01", f"FAQ-{code}-02"}
     stored = traces(db, code)
-    assert stored["items"] == stored["versions"] == stored["terms"] == 1
+    assert stored["items"] == stored["versions"] == stored["indexed"] == 1
     assert stored["postings"] > 0
     assert stored["faq_links"] == 3
 
@@ -219,8 +238,14 @@ def test_a_retry_takes_over_an_abandoned_create_and_a_live_one_is_left_alone(
     db.affairs_faq.insert_one(
         {"_id": f"FAQ-{code}-01", "question": "旧问题？", "answer": "旧", "item_codes": [code]}
     )
-    db.affairs_search_postings.update_one(
-        {"_id": "n|遗留词"}, {"$addToSet": {"codes": code}}, upsert=True
+    # What the crashed create left in the catalog index: its record, and its number in
+    # a posting (the index writes the record first, so a posting never lacks one).
+    stale_number = 999_999
+    db.affairs_search_documents.insert_one(
+        {"_id": code, "doc_id": stale_number, "fields": {"n": ["遗留词"]}, "pending": None}
+    )
+    db.affairs_search_postings.insert_one(
+        {"_id": "n|遗留词", "ids": packed([5, stale_number]), "rev": 0}
     )
     # Begun just now: maybe still running, so it is not touched.
     busy = gateway.errors(CREATE, {"input": given}, token=token)[0]
@@ -232,10 +257,8 @@ def test_a_retry_takes_over_an_abandoned_create_and_a_live_one_is_left_alone(
     )
     item = gateway.data(CREATE, {"input": given}, token=token)["createAffairItem"]["item"]
     assert [f["question"] for f in item["faq"]] == ["新问题？"]
-    assert (
-        db.affairs_search_postings.count_documents({"codes": {"$in": [code]}, "_id": "n|遗留词"})
-        == 0
-    )
+    assert db.affairs_search_postings.find_one({"_id": "n|遗留词"})["ids"] == packed([5])
+    assert db.affairs_search_documents.find_one({"_id": code})["doc_id"] != stale_number
     versions = db.affairs_item_versions.find_one({"_id": f"{code}@1"})
     assert versions["name"] == given["name"]
 
