@@ -31,6 +31,7 @@ import affairs_faq_data as faqdata  # noqa: E402
 import affairs_item_specs as specs  # noqa: E402
 import affairs_lexicon as lexicon  # noqa: E402
 import affairs_locations_data as locdata  # noqa: E402
+import affairs_volumes as volumes  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(HERE))
 OUT_DIR = os.path.join(REPO, "seeds", "affairs")
@@ -993,7 +994,22 @@ def build_items(
     # the rest of the record -------------------------------------------------------------------
     for it in items:
         finish_item(rng, it, depts, theme_audience)
+    unused = [f for f, _ in volumes.VOLUMES if not any(f in i["name"] for i in items)]
+    if unused:
+        raise SystemExit(f"volume table names no item: {unused}")
+    for it in items:
+        it["annual_volume"] = annual_volume(it)
     return items
+
+
+def annual_volume(it: dict[str, Any]) -> int:
+    """Cases a year (see affairs_volumes), with a fixed per-item spread of ±20%."""
+    base = next((v for fragment, v in volumes.VOLUMES if fragment in it["name"]), None)
+    if base is None:
+        base = volumes.DEFAULT_BY_TYPE[it["type_code"]] * (2 if is_person(it) else 1)
+    # str seeds are hashed with SHA-512 by random: the same spread on every run and machine
+    spread = random.Random(f"{SEED}:volume:{it['code']}").uniform(0.8, 1.2)
+    return int(float(f"{base * spread:.2g}"))
 
 
 def build_materials(rng: random.Random, it: dict[str, Any]) -> None:

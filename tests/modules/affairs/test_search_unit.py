@@ -6,6 +6,7 @@ from modules.affairs.search import (
     SYNONYM_WEIGHT,
     exact_bonus,
     parse_query,
+    popularity_level,
     rank,
     score_postings,
 )
@@ -108,6 +109,21 @@ def test_an_everyday_words_expansions_are_alternatives() -> None:
     hits = score_postings(parse_query("领钱", {"领钱": ["补贴", "补助", "给付"]}), postings)
     # the best in full, each further one a quarter: never three times the evidence
     assert abs(hits["many"].score / hits["one"].score - (1 + 2 * 0.25)) < 1e-9
+
+
+def test_popularity_is_a_small_bounded_prior() -> None:
+    assert [popularity_level(v) for v in (0, 999, 1000, 3200, 10_000, 100_000, 10**7)] == [
+        0,
+        0,
+        1,
+        2,
+        3,
+        5,
+        5,
+    ]
+    postings = {"n|登记": ["rare", "common"], "x|pop:5": ["common"]}
+    hits = score_postings(parse_query("登记", {}), postings)
+    assert 1.0 < hits["common"].score / hits["rare"].score <= 1.2 + 1e-9
 
 
 def test_pinyin_counts_in_how_well_a_name_fits() -> None:
