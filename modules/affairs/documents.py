@@ -62,6 +62,11 @@ EDITABLE_FIELDS = (
 )
 
 
+# Carried into every version but never edited by staff: the yearly number of cases
+# (seeded), which search uses as a small ranking prior.
+CARRIED_FIELDS = ("annual_volume",)
+
+
 def implementation_code(basic_code: str, department_code: str, business_item: str) -> str:
     """实施编码 = 基本编码 + 行政区划 + 实施主体统一社会信用代码 + 业务办理项."""
     return f"{basic_code}{DISTRICT_CODE}{department_code}{business_item}"
@@ -93,7 +98,8 @@ def build_item(
     updated_at: datetime,
     updated_by: str,
 ) -> dict[str, Any]:
-    item: dict[str, Any] = {key: fields[key] for key in EDITABLE_FIELDS if key in fields}
+    kept = (*EDITABLE_FIELDS, *CARRIED_FIELDS)
+    item: dict[str, Any] = {key: fields[key] for key in kept if key in fields}
     derive_flags(item)
     department = context.departments.get(item["department_code"], {})
     theme_names = [

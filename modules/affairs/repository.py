@@ -540,9 +540,10 @@ class CatalogRepository:
 
     async def index_sources(self) -> list[dict[str, Any]]:
         """What the catalog index is derived from, for every item (to rebuild it)."""
-        projection = {
-            f: 1 for f in (*ATTRIBUTE_FIELDS, "search_name", "search_tags", "search_body")
-        }
+        # Everything SearchIndexer.terms reads, or a rebuilt index differs from one kept
+        # up to date by writes (keywords and everyday name make the phrase postings).
+        derived_from = ("search_name", "search_tags", "search_body", "keywords", "short_name")
+        projection = {f: 1 for f in (*ATTRIBUTE_FIELDS, *derived_from, "annual_volume")}
         return await self.items.find({}, projection).to_list()
 
 

@@ -9,29 +9,36 @@ catalog vocabulary, plus bigrams and single characters), by field:
 * body  (``b``) — materials and FAQ questions      weight 1
 * pinyin (``p``) and initials (``i``) of the name and tag terms (homophone typos,
   pinyin input: 公鸡金, ``gongjijin``, ``yyzz``)                      weight 3
-* priors (``x``) — the item's type and audience class, so ranking can prefer what a
-  citizen applies for without reading any item
+* priors (``x``) — the item's type and audience class and how many citizens use it
+  (popularity level), so ranking can prefer what a citizen applies for without reading
+  any item
 
 The terms of active items are kept in an inverted index (one posting document per field
 and term, see the repository), so a search reads a few postings by primary key instead
 of scanning items. A query is cut the same way into *units* with their character spans;
 each unit is scored by its best field × its idf (from the posting-list length); everyday
-words are expanded through the synonym table (found also by pinyin: 设保卡 → 社保卡) at
-a lower weight. A document's score is multiplied by how much of the query it covers, and
-documents covering much less than the best one are dropped (minimum-should-match).
-Regulator-facing items (行政处罚, 行政强制, 行政检查) and operator filings rank lower unless
-the query names them. Body postings are consulted only when nothing matches by name, tags
-or pinyin (see ``rank``). The same scoring also runs over stored texts (``score``) for
-small collections (FAQ) and staff searches over suspended/cancelled items.
+words (丢了, 驾照, 去世, 开公司 …) are expanded through the synonym table (found also by
+pinyin: 设保卡 → 社保卡) at a lower weight, each word's official words counting as
+alternatives, so an object and a situation combine (社保卡丢了 → 社会保障卡补领换领). A
+document's score is multiplied by how much of the query it covers, and documents covering
+much less than the best one are dropped (minimum-should-match). Regulator-facing items
+(行政处罚, 行政强制, 行政检查) and operator filings rank lower unless the query names them;
+items many citizens use rank a little higher. Body postings are consulted only when
+nothing matches by name, tags or pinyin (see ``rank``). The same scoring also runs over
+stored texts (``score``) for small collections (FAQ) and staff searches over
+suspended/cancelled items.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from gateway.kit.textsearch import (
+    DEFAULT_STOPWORDS,
     Segmenter,
     idf,
     initials,
@@ -40,6 +47,7 @@ from gateway.kit.textsearch import (
     minimum_should_match,
     pinyin,
     ranges,
+    sound_spans,
 )
 from gateway.kit.textsearch import normalize as _normalize
 from gateway.kit.textsearch.segment import Token
@@ -50,15 +58,26 @@ MAX_QUERY_CHARS = 64
 
 WEIGHT_NAME, WEIGHT_TAGS, WEIGHT_BODY, WEIGHT_PINYIN = 10.0, 4.0, 1.0, 3.0
 SYNONYM_WEIGHT = 0.7
+EXTRA_EXPANSION_SHARE = 0.25  # weight of an everyday word's further official words
 PINYIN_SPAN = (2, 4)  # query substrings looked up by their pinyin, in characters
 PHRASE_SPAN = (3, 8)  # query substrings looked up as whole keywords / everyday names
 SUBSTRING_CHARS = 24  # substrings are taken from the query's first characters only
 WEIGHT_PHRASE, WEIGHT_CHAR, NAME_FIT = 6.0, 0.35, 8.0
 
-# Item classes posted under ``x|…``: what ranks lower unless the query asks for it.
+# Item classes posted under ``x|…``: what ranks lower unless the query asks for it,
+# and how many citizens use an item.
+# Popularity: items citizens use often rank a little higher, so a generic query (登记,
+# 社保) starts with what people apply for. Each half decade of yearly cases from 1,000
+# on is a level (1,000 → 1 … 100,000+ → 5), worth a few per cent: a tie-breaker among
+# siblings, never a substitute for matching the query.
+POPULARITY_FLOOR, POPULARITY_LEVELS, POPULARITY_STEP = 1000, 5, 0.04
 REGULATOR_TYPES = ("02", "03", "06")  # 行政处罚, 行政强制, 行政检查
 FILING_TYPE = "10"  # 其他行政权力: mostly operator filings (…备案)
-PRIOR_KEYS = (*(f"x|type:{t}" for t in (*REGULATOR_TYPES, FILING_TYPE)), "x|org")
+PRIOR_KEYS = (
+    *(f"x|type:{t}" for t in (*REGULATOR_TYPES, FILING_TYPE)),
+    "x|org",
+    *(f"x|pop:{level}" for level in range(1, POPULARITY_LEVELS + 1)),
+)
 REGULATOR_WORDS = ("处罚", "检查", "强制", "查封", "扣押", "监督", "监管", "违法", "罚")
 FILING_WORDS = ("备案",)
 BUSINESS_WORDS = (
@@ -67,12 +86,24 @@ BUSINESS_WORDS = (
 )  # fmt: skip
 REGULATOR_PRIOR, FILING_PRIOR, ORG_PRIOR = 0.35, 0.75, 0.85
 
-_segmenter = Segmenter()
+# Words that carry no meaning in a search of this district's catalogue: who is asking,
+# where (every item is the district's), and what any item has (材料, 手续, 窗口, 电话).
+CITIZEN_FILLERS = frozenset(
+    ("自己", "本人", "家里", "我家", "咱", "咱们", "深圳", "深圳市", "罗湖", "罗湖区",
+     "材料", "手续", "流程", "条件", "多久", "多长时间", "地点", "电话", "部门", "窗口",
+     "现在", "最近", "刚刚", "马上", "你好", "您好", "谢谢", "麻烦", "带", "开个", "弄个",
+     "搞个")
+)  # fmt: skip
+
+_segmenter = Segmenter(stopwords=DEFAULT_STOPWORDS | CITIZEN_FILLERS)
 
 
 def add_words(words: Iterable[str]) -> None:
     """Teach the catalog's segmenter domain words (营业执照, 居住证签注)."""
     _segmenter.add_words(words)
+    # how a synonym term is cut may have changed
+    _term_parts.cache_clear()
+    _lexicons.clear()
 
 
 def normalize(text: str) -> str:
@@ -96,6 +127,7 @@ class _Unit:
     keys: tuple[str, ...]  # posting keys; exact units ``n|…``/``t|…``/``b|…``
     weight: float
     kind: str  # "word", "synonym", "phrase", "char", "pinyin"
+    group: str = ""  # a synonym's everyday word: its expansions count once, the best
 
 
 @dataclass(frozen=True)
@@ -112,6 +144,13 @@ class ParsedQuery:
     @property
     def is_empty(self) -> bool:
         return not self.terms
+
+    @property
+    def core(self) -> str:
+        """The query without the stopwords and fillers around it (深圳户口怎么办 → 户口)."""
+        if not self.meaningful:
+            return self.text
+        return self.text[min(self.meaningful) : max(self.meaningful) + 1]
 
     @property
     def names_regulation(self) -> bool:
@@ -140,44 +179,113 @@ def _word_keys(word: str, fields: Sequence[str] = ("n", "t", "b")) -> tuple[str,
 
 
 def _synonym_units(
-    text: str, tokens: Sequence[Any], synonyms: Mapping[str, Sequence[str]]
+    text: str, tokens: Sequence[Token], synonyms: Mapping[str, Sequence[str]]
 ) -> list[_Unit]:
-    """Expansions of everyday words in the query, found literally or by sound."""
+    """Expansions of the everyday words found in the query, one group per word."""
     units: list[_Unit] = []
-    ascii_tokens = [t for t in tokens if is_pinyin_like(t.text)]
-    for term, official in synonyms.items():
-        term = normalize(term)
-        if not term:
-            continue
-        spans: list[frozenset[int]] = []
-        start = text.find(term)
-        if start >= 0:
-            spans.append(frozenset(range(start, start + len(term))))
-        elif gapped := _in_order(text, _segmenter.words(term)):
-            spans.append(gapped)
-        elif len(term) >= 2:
-            sound = pinyin(term)
-            for i in range(len(text) - len(term) + 1):
-                part = text[i : i + len(term)]
-                if sound and pinyin(part) == sound and not part.isascii():
-                    spans.append(frozenset(range(i, i + len(term))))
-            for token in ascii_tokens:
-                if token.text == sound or (len(term) >= 3 and token.text == initials(term)):
-                    spans.append(frozenset(range(token.start, token.end)))
-        if not spans:
-            continue
-        span = frozenset().union(*spans)
-        for word in official:
+    for term, span in _everyday_words(text, tokens, synonyms).items():
+        for word in synonyms[term]:
             word = normalize(word)
             if word:
-                units.append(_Unit(word, span, _word_keys(word), SYNONYM_WEIGHT, "synonym"))
+                # an official word is no more specific than the everyday word it stands for
+                cap = max(1.0, _len_weight(term))
+                weight = SYNONYM_WEIGHT * min(1.0, cap / _len_weight(word))
+                units.append(_Unit(word, span, _word_keys(word), weight, "synonym", term))
     return units
+
+
+def _everyday_words(
+    text: str, tokens: Sequence[Token], synonyms: Mapping[str, Sequence[str]]
+) -> dict[str, frozenset[int]]:
+    """The synonym terms in the query and the characters each covers; the longest win.
+
+    A term is found as written, in order with gaps (看病…报销), or by sound (设保卡 →
+    社保卡, ``shebao``). A one-character term (补, 换, 取) counts only where it stands
+    as a word of its own, never inside 补贴. A term lying inside a longer term found
+    in the same place (社保 in 社保卡, 丢了 in 丢了工作) says nothing more and is dropped.
+    """
+    found = _lexicon(tuple(synonyms)).find(text, tokens)
+    return {
+        term: span
+        for term, span in found.items()
+        if not any(span < other for other in found.values())
+    }
+
+
+class _Lexicon:
+    """The terms of a synonym table, indexed by text, parts and sound for matching."""
+
+    def __init__(self, terms: Iterable[str]) -> None:
+        self.by_text: dict[str, list[str]] = {}
+        self.by_sound: dict[str, list[str]] = {}
+        self.by_initials: dict[str, list[str]] = {}
+        self.gapped: list[tuple[str, tuple[str, ...]]] = []
+        for raw in terms:
+            term = normalize(raw)
+            if not term:
+                continue
+            self.by_text.setdefault(term, []).append(raw)
+            if parts := _term_parts(term):
+                self.gapped.append((raw, parts))
+            if len(term) >= 2 and (sound := pinyin(term)):
+                self.by_sound.setdefault(sound, []).append(raw)
+                if len(term) >= 3:
+                    self.by_initials.setdefault(initials(term), []).append(raw)
+        self.sizes = sorted({len(t) for t in self.by_text})
+
+    def find(self, text: str, tokens: Sequence[Token]) -> dict[str, frozenset[int]]:
+        singles = {t.text for t in tokens if len(t.text) == 1}
+        found: dict[str, frozenset[int]] = {}
+        for size in self.sizes:  # as written: the first place each term occurs
+            for start in range(len(text) - size + 1):
+                part = text[start : start + size]
+                if size == 1 and part not in singles:
+                    continue
+                for raw in self.by_text.get(part, ()):
+                    found.setdefault(raw, frozenset(range(start, start + size)))
+        for raw, parts in self.gapped:
+            if raw not in found and (span := _in_order(text, parts)):
+                found[raw] = span
+        for raw, span in self._by_sound(text, tokens).items():
+            found.setdefault(raw, span)
+        return found
+
+    def _by_sound(self, text: str, tokens: Sequence[Token]) -> dict[str, frozenset[int]]:
+        """Terms that sound like a stretch of the query, or like one of its Latin words."""
+        chars: dict[str, set[int]] = {}
+        for size in (n for n in self.sizes if n >= 2):
+            for start in range(len(text) - size + 1):
+                part = text[start : start + size]
+                if part.isascii() or not (key := pinyin(part)):
+                    continue
+                for raw in self.by_sound.get(key, ()):
+                    chars.setdefault(raw, set()).update(range(start, start + size))
+        for token in tokens:
+            if is_pinyin_like(token.text):
+                span = range(token.start, token.end)
+                for raw in (
+                    *self.by_sound.get(token.text, ()),
+                    *self.by_initials.get(token.text, ()),
+                ):
+                    chars.setdefault(raw, set()).update(span)
+        return {raw: frozenset(c) for raw, c in chars.items()}
+
+
+_lexicons: dict[tuple[str, ...], _Lexicon] = {}
+
+
+def _lexicon(terms: tuple[str, ...]) -> _Lexicon:
+    """The indexed form of a synonym table, built once per table (and vocabulary)."""
+    lexicon = _lexicons.get(terms)
+    if lexicon is None:
+        if len(_lexicons) >= 4:  # a replica holds one table at a time; reloads replace it
+            _lexicons.clear()
+        lexicon = _lexicons[terms] = _Lexicon(terms)
+    return lexicon
 
 
 def _in_order(text: str, parts: Sequence[str]) -> frozenset[int]:
     """The characters of ``parts`` found in ``text`` in this order (看病…报销), or none."""
-    if len(parts) < 2:
-        return frozenset()
     chars: set[int] = set()
     cursor = 0
     for part in parts:
@@ -187,6 +295,19 @@ def _in_order(text: str, parts: Sequence[str]) -> frozenset[int]:
         chars.update(range(start, start + len(part)))
         cursor = start + len(part)
     return frozenset(chars)
+
+
+@lru_cache(maxsize=8192)
+def _term_parts(term: str) -> tuple[str, ...]:
+    """A term's words for gapped matching; none when a part is a stopword or a character.
+
+    丢了 must not match 丢…了 anywhere in a sentence: only parts that mean something on
+    their own (看病, 报销) may stand apart.
+    """
+    parts = tuple(_segmenter.words(term))
+    if len(parts) < 2 or any(len(p) < 2 or p in _segmenter.stopwords for p in parts):
+        return ()
+    return parts
 
 
 def _substrings(text: str, low: int, high: int) -> Iterable[tuple[str, int]]:
@@ -304,16 +425,20 @@ def _coverage_factor(coverage: float) -> float:
 
 
 def exact_bonus(query: ParsedQuery, name: str) -> float:
-    """The whole query inside the name (and at its start) is the strongest signal.
+    """The whole query inside the name (and at its start) is the strongest signal;
+    the words around it that mean nothing (我想办…, …怎么办) do not count.
 
     Also how much of the name the query's words cover (BM25's length normalisation
-    for the name field): 居住证申领 fits 居住证 better than 港澳台居民居住证申领.
+    for the name field): 居住证申领 fits 居住证 better than 港澳台居民居住证申领. Words
+    typed as pinyin or as a homophone cover the name where they sound the same
+    (``hunyin dengji`` covers 婚姻登记 in 婚姻登记（结婚登记）).
     """
     lowered = normalize(name)
     bonus = 0.0
-    if query.text and query.text in lowered:
-        bonus = 15.0 + (5.0 if lowered.startswith(query.text) else 0.0)
-        bonus += 5.0 if lowered == query.text else 0.0
+    core = query.core
+    if core and core in lowered:
+        bonus = 15.0 + (5.0 if lowered.startswith(core) else 0.0)
+        bonus += 5.0 if lowered == core else 0.0
     covered: set[int] = set()
     for unit in query.units:
         if unit.kind in ("word", "synonym", "phrase") and len(unit.text) > 1:
@@ -321,8 +446,25 @@ def exact_bonus(query: ParsedQuery, name: str) -> float:
             while start >= 0:
                 covered.update(range(start, start + len(unit.text)))
                 start = lowered.find(unit.text, start + 1)
+    covered |= _covered_by_sound(query, lowered)
     letters = len(lowered.replace(" ", ""))
     return bonus + (NAME_FIT * len(covered) / letters if letters else 0.0)
+
+
+def _covered_by_sound(query: ParsedQuery, name: str) -> set[int]:
+    """Characters of a (normalised) name that pinyin or homophone units of the query sound."""
+    sounds, letters = pinyin(name), initials(name)
+    covered: set[int] = set()
+    for unit in query.units:
+        if unit.kind != "pinyin" or unit.text in name:
+            continue
+        latin = unit.text.isascii()
+        key = unit.text if latin else pinyin(unit.text)
+        # cheap test on the whole name first: most units sound like nothing in it
+        if key and (key in sounds or (latin and key in letters)):
+            for start, end in sound_spans(name, unit.text):
+                covered.update(range(start, end))
+    return covered
 
 
 def highlight(name: str, matched: Sequence[str], places: Iterable[str]) -> Highlight:
@@ -347,6 +489,7 @@ def score(query: ParsedQuery, doc: Mapping[str, Any]) -> tuple[float, Highlight]
     matched: list[str] = []
     places: set[str] = set()
     words: set[int] = set()
+    expansions: dict[str, list[float]] = {}  # as in score_postings: the best in full
     for unit in sorted(query.units, key=lambda u: u.kind != "word"):
         if unit.kind in ("pinyin", "phrase", "char") or (
             unit.kind == "synonym" and unit.span <= words
@@ -355,13 +498,17 @@ def score(query: ParsedQuery, doc: Mapping[str, Any]) -> tuple[float, Highlight]
         place = next((p for p, text in texts.items() if unit.text in text), None)
         if place is None:
             continue
+        value = PLACE_WEIGHTS[place] * unit.weight * _len_weight(unit.text)
         if unit.kind == "word":
             words |= unit.span
-        total += PLACE_WEIGHTS[place] * unit.weight * _len_weight(unit.text)
+            total += value
+        else:
+            expansions.setdefault(unit.group, []).append(value)
         if unit.text not in matched:
             matched.append(unit.text)
         places.add(place)
         covered |= unit.span
+    total += sum(_alternatives(values) for values in expansions.values())
     total = total * _coverage_factor(_coverage(query, covered)) + exact_bonus(query, name)
     return total, highlight(name, matched, places)
 
@@ -380,6 +527,7 @@ class PostingHit:
 
 
 _ORDER = {"word": 0, "phrase": 1, "synonym": 2, "char": 3, "pinyin": 4}
+FALLBACK_KINDS = frozenset({"synonym", "char", "pinyin"})  # stand-ins for the user's words
 
 
 def score_postings(
@@ -393,49 +541,37 @@ def score_postings(
     lists = {key: set(codes) for key, codes in postings.items()}
     documents = max([1000, *(4 * len(c) for k, c in lists.items() if not k.startswith("x|"))])
     hits: dict[str, PostingHit] = {}
-    literal: dict[str, set[int]] = {}  # query characters each item matched as written
+    # Query characters each item matched as written, anywhere / in its name: sound and
+    # single characters stand in for the user's words only where those did not match,
+    # an official word also where the user's word matched only outside the name
+    # (狗 among the keywords of 养犬登记证注销, 养犬登记证 in its name).
+    literal: dict[str, set[int]] = {}
+    in_name: dict[str, set[int]] = {}
+    typed: dict[str, list[tuple[frozenset[int], float]]] = {}  # the user's words' credit
+    # An everyday word's expansions: each item gets its best one in full and the others
+    # only in part (see _expansion_credit).
+    expansions: dict[tuple[str, str], list[tuple[float, _Unit, str]]] = {}
     for unit in sorted(query.units, key=lambda u: _ORDER[u.kind]):
-        if unit.kind in ("pinyin", "phrase"):
-            codes = set().union(*(lists.get(k, set()) for k in unit.keys))
-            if not codes:
+        for code, place, value in _unit_matches(unit, lists, documents):
+            written = in_name if unit.kind == "synonym" else literal
+            if unit.kind in FALLBACK_KINDS and unit.span <= written.get(code, set()):
+                continue  # the item has the user's own word here: no need for a fallback
+            if unit.kind == "synonym":
+                expansions.setdefault((unit.group, code), []).append((value, unit, place))
+                # the meaning matched: a character or sound of the word adds nothing
+                literal.setdefault(code, set()).update(unit.span)
                 continue
-            base = WEIGHT_PINYIN if unit.kind == "pinyin" else WEIGHT_PHRASE
-            weight = base * idf(len(codes), documents) * unit.weight * _len_weight(unit.text)
-            for code in codes:
-                if unit.kind == "pinyin" and unit.span <= literal.get(code, set()):
-                    continue  # the same characters already matched as written
-                hit = hits.setdefault(code, PostingHit())
-                hit.score += weight
-                if unit.text not in hit.matched:
-                    hit.matched.append(unit.text)
-                hit.places.add("KEYWORDS")
-                hit.chars |= unit.span
-                if unit.kind == "phrase":
-                    literal.setdefault(code, set()).update(unit.span)
-            continue
-        by_field = [(place, lists.get(f"{f}|{unit.text}", set())) for f, place in FIELD_PLACES]
-        frequency = len(by_field[0][1] | by_field[1][1]) or len(by_field[2][1])
-        weight = idf(frequency, documents) * unit.weight * _len_weight(unit.text)
-        if unit.kind == "char":
-            weight *= WEIGHT_CHAR
-        seen: set[str] = set()
-        for place, codes in by_field:  # best field first
-            for code in codes - seen:
-                seen.add(code)
-                if unit.kind in ("synonym", "char") and unit.span <= literal.get(code, set()):
-                    continue  # the item has the user's own word: no need for the fallback
-                hit = hits.setdefault(code, PostingHit())
-                hit.score += PLACE_WEIGHTS[place] * weight
-                if unit.kind != "char" and unit.text not in hit.matched:
-                    hit.matched.append(unit.text)
-                hit.places.add(place)
-                if unit.kind == "char":
-                    hit.weak |= unit.span
-                else:
-                    hit.chars |= unit.span
-                hit.covered += unit.kind == "word"
-                if unit.kind == "word":
-                    literal.setdefault(code, set()).update(unit.span)
+            _credit(hits.setdefault(code, PostingHit()), unit, place, value)
+            if unit.kind in ("word", "phrase"):
+                literal.setdefault(code, set()).update(unit.span)
+            if unit.kind == "word":
+                typed.setdefault(code, []).append((unit.span, value))
+                if place == "NAME":
+                    in_name.setdefault(code, set()).update(unit.span)
+    for (_, code), matches in expansions.items():
+        span = matches[0][1].span
+        already = sum(value for words, value in typed.get(code, []) if words <= span)
+        _expansion_credit(hits.setdefault(code, PostingHit()), matches, already)
     if any(PRIMARY_PLACES & hit.places for hit in hits.values()):
         hits = {code: hit for code, hit in hits.items() if PRIMARY_PLACES & hit.places}
     for hit in hits.values():
@@ -448,10 +584,72 @@ def score_postings(
     return hits
 
 
+def _unit_matches(
+    unit: _Unit, lists: Mapping[str, set[str]], documents: int
+) -> Iterable[tuple[str, str, float]]:
+    """``(code, place, score)`` of every item a unit matches, in its best field only."""
+    if unit.kind in ("pinyin", "phrase"):
+        codes = set().union(*(lists.get(k, set()) for k in unit.keys))
+        base = WEIGHT_PINYIN if unit.kind == "pinyin" else WEIGHT_PHRASE
+        weight = base * idf(len(codes), documents) * unit.weight * _len_weight(unit.text)
+        for code in codes:
+            yield code, "KEYWORDS", weight
+        return
+    by_field = [(place, lists.get(f"{f}|{unit.text}", set())) for f, place in FIELD_PLACES]
+    frequency = len(by_field[0][1] | by_field[1][1]) or len(by_field[2][1])
+    weight = idf(frequency, documents) * unit.weight * _len_weight(unit.text)
+    if unit.kind == "char":
+        weight *= WEIGHT_CHAR
+    seen: set[str] = set()
+    for place, codes in by_field:  # best field first
+        for code in codes - seen:
+            seen.add(code)
+            yield code, place, PLACE_WEIGHTS[place] * weight
+
+
+def _expansion_credit(
+    hit: PostingHit, matches: list[tuple[float, _Unit, str]], already: float
+) -> None:
+    """Credit the official words one everyday word expanded to and an item matched.
+
+    They are alternatives for one thing the citizen said, so the best counts in full
+    and the others only in part: an item matching several (有限责任公司 and 设立登记 for
+    开公司) is a better fit, but a broad word with many expansions (领钱 → 补贴, 补助,
+    给付, 申领) must not outweigh the words the citizen actually typed. Where the item
+    already matched the citizen's own words outside its name (``already``), the better
+    of the two counts, never both.
+    """
+    total = _alternatives([value for value, _, _ in matches])
+    if total <= already:
+        return
+    hit.score += total - already
+    for _, unit, place in matches:
+        _credit(hit, unit, place, 0.0)
+
+
+def _alternatives(values: list[float]) -> float:
+    """Worth of matching several alternatives: the best in full, the rest in part."""
+    ordered = sorted(values, reverse=True)
+    return ordered[0] + EXTRA_EXPANSION_SHARE * sum(ordered[1:]) if ordered else 0.0
+
+
+def _credit(hit: PostingHit, unit: _Unit, place: str, value: float) -> None:
+    hit.score += value
+    if unit.kind != "char" and unit.text not in hit.matched:
+        hit.matched.append(unit.text)
+    hit.places.add(place)
+    if unit.kind == "char":
+        hit.weak |= unit.span
+    else:
+        hit.chars |= unit.span
+    hit.covered += unit.kind == "word"
+
+
 def _apply_priors(
     query: ParsedQuery, hits: Mapping[str, PostingHit], lists: Mapping[str, set[str]]
 ) -> None:
-    """Citizens rarely want regulator-facing items or operator filings: rank them lower."""
+    """Citizens rarely want regulator-facing items or operator filings: rank them lower;
+    items many citizens use rank a little higher."""
     if not query.names_regulation:
         for kind in REGULATOR_TYPES:
             for code in lists.get(f"x|type:{kind}", set()) & hits.keys():
@@ -462,6 +660,16 @@ def _apply_priors(
     if not query.names_business:
         for code in lists.get("x|org", set()) & hits.keys():
             hits[code].score *= ORG_PRIOR
+    for level in range(1, POPULARITY_LEVELS + 1):
+        for code in lists.get(f"x|pop:{level}", set()) & hits.keys():
+            hits[code].score *= 1 + POPULARITY_STEP * level
+
+
+def popularity_level(annual_volume: float) -> int:
+    """0 below POPULARITY_FLOOR cases a year, then one level per half decade."""
+    if annual_volume < POPULARITY_FLOOR:
+        return 0
+    return min(POPULARITY_LEVELS, 1 + int(2 * math.log10(annual_volume / POPULARITY_FLOOR)))
 
 
 def posting_keys(query: ParsedQuery, *, body: bool) -> list[str]:
@@ -507,6 +715,8 @@ def _prior_tags(item: Mapping[str, Any]) -> list[str]:
     audiences = item.get("audiences") or []
     if audiences and "natural_person" not in audiences:
         tags.append("org")
+    if level := popularity_level(float(item.get("annual_volume") or 0)):
+        tags.append(f"pop:{level}")
     return tags
 
 

@@ -18,6 +18,7 @@ import os
 import random
 import re
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -28,7 +29,9 @@ if HERE not in sys.path:
 import affairs_catalog_data as cat  # noqa: E402
 import affairs_faq_data as faqdata  # noqa: E402
 import affairs_item_specs as specs  # noqa: E402
+import affairs_lexicon as lexicon  # noqa: E402
 import affairs_locations_data as locdata  # noqa: E402
+import affairs_volumes as volumes  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(HERE))
 OUT_DIR = os.path.join(REPO, "seeds", "affairs")
@@ -991,7 +994,22 @@ def build_items(
     # the rest of the record -------------------------------------------------------------------
     for it in items:
         finish_item(rng, it, depts, theme_audience)
+    unused = [f for f, _ in volumes.VOLUMES if not any(f in i["name"] for i in items)]
+    if unused:
+        raise SystemExit(f"volume table names no item: {unused}")
+    for it in items:
+        it["annual_volume"] = annual_volume(it)
     return items
+
+
+def annual_volume(it: dict[str, Any]) -> int:
+    """Cases a year (see affairs_volumes), with a fixed per-item spread of ±20%."""
+    base = next((v for fragment, v in volumes.VOLUMES if fragment in it["name"]), None)
+    if base is None:
+        base = volumes.DEFAULT_BY_TYPE[it["type_code"]] * (2 if is_person(it) else 1)
+    # str seeds are hashed with SHA-512 by random: the same spread on every run and machine
+    spread = random.Random(f"{SEED}:volume:{it['code']}").uniform(0.8, 1.2)
+    return int(float(f"{base * spread:.2g}"))
 
 
 def build_materials(rng: random.Random, it: dict[str, Any]) -> None:
@@ -1307,11 +1325,27 @@ def finish_item(
     else:
         it["handling_address"] = f"{dept['address']}{dept['short_name']}办事窗口"
     keywords = list(proto["keywords"])
-    for term, expansions in cat.SYNONYMS:
-        # only specific official words (4+ characters) make a synonym an item keyword
-        if any(len(e) >= 4 and e in it["name"] for e in expansions) and term not in keywords:
+    for term, official in naming_keywords():
+        if any(e in it["name"] for e in official) and term not in keywords:
             keywords.append(term)
     it["keywords"] = keywords[:5]
+
+
+def naming_keywords() -> list[tuple[str, list[str]]]:
+    """Everyday names that become keywords of the items they name.
+
+    A naming row's first word goes to the items whose name holds one of the row's
+    *specific* official words: 4+ characters and named by no other row (驾照 for
+    机动车驾驶证; 上小学 for 小学一年级 but not for every 学位申请, which 上学 and 上初中
+    point to as well).
+    """
+    rows = list(lexicon_rows(lexicon.NAMING_GROUPS))
+    shared = Counter(e for _, official in rows for e in set(official))
+    specific = [
+        (words[0], [e for e in official if len(e) >= 4 and shared[e] == 1])
+        for words, official in rows
+    ]
+    return [(term, official) for term, official in specific if official]
 
 
 def sub_hall_of(it: dict[str, Any]) -> tuple[Any, ...] | None:
@@ -1728,16 +1762,25 @@ def derived_faq(
     }
 
 
+def lexicon_rows(
+    groups: Iterable[list[lexicon.Row]] = lexicon.GROUPS,
+) -> Iterable[tuple[tuple[str, ...], tuple[str, ...]]]:
+    for group in groups:
+        yield from group
+
+
 def build_synonyms(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every everyday word of the lexicon with the official words of all its rows, in order."""
     names = [i["name"] for i in items]
-    synonyms = []
-    for term, expansions in cat.SYNONYMS:
-        missing = [e for e in expansions if not any(e in n for n in names)]
+    merged: dict[str, list[str]] = {}
+    for words, official in lexicon_rows():
+        missing = [e for e in official if not any(e in n for n in names)]
         if missing:
-            raise SystemExit(f"synonym {term}: expansions not found in item names: {missing}")
-        synonyms.append({"term": term, "expansions": list(expansions)})
-    synonyms.sort(key=lambda s: s["term"])
-    return synonyms
+            raise SystemExit(f"lexicon {words[0]}: official words not in any item name: {missing}")
+        for word in words:
+            expansions = merged.setdefault(word, [])
+            expansions.extend(e for e in official if e not in expansions)
+    return [{"term": term, "expansions": merged[term]} for term in sorted(merged)]
 
 
 # --------------------------------------------------------------------------------------------

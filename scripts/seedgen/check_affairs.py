@@ -407,6 +407,21 @@ def main() -> int:
     )
     c.each(items, "items", "0-5 keywords", lambda i: len(i["keywords"]) <= 5)
     c.each(
+        items,
+        "items",
+        "annual volume a positive whole number",
+        lambda i: isinstance(i.get("annual_volume"), int) and i["annual_volume"] > 0,
+    )
+    busiest = sorted(items, key=lambda i: -i["annual_volume"])[:50]
+    c.check(
+        all(
+            "natural_person" in i["audiences"] or i["type_code"] in ("04", "10", "20")
+            for i in busiest
+        )
+        and not any(i["type_code"] in ("02", "03", "06") for i in busiest),
+        "the 50 busiest items should be what people and businesses apply for, not inspections",
+    )
+    c.each(
         items, "items", "derived flags", lambda i: i["instant"] == (i["handling_type"] == "instant")
     )
     c.each(items, "items", "version 1", lambda i: i["version"] == 1)
@@ -439,7 +454,7 @@ def main() -> int:
     )
 
     # synonyms -----------------------------------------------------------------------------------
-    c.check(len(synonyms) >= 40, f"expected at least 40 synonyms, got {len(synonyms)}")
+    c.check(len(synonyms) >= 300, f"expected at least 300 everyday words, got {len(synonyms)}")
     c.each(
         synonyms,
         "synonyms",

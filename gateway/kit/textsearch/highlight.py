@@ -9,22 +9,9 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from gateway.kit.textsearch.pinyin import initials, pinyin
+from gateway.kit.textsearch.pinyin import sound_spans
 
 __all__ = ["mark", "ranges"]
-
-
-def _sound_spans(text: str, word: str) -> list[tuple[int, int]]:
-    key = word if word.isascii() else pinyin(word)
-    if not key:
-        return []
-    spans = []
-    for size in range(1, min(len(text), 12) + 1):
-        for start in range(len(text) - size + 1):
-            part = text[start : start + size]
-            if pinyin(part) == key or (word.isascii() and size >= 2 and initials(part) == key):
-                spans.append((start, start + size))
-    return spans
 
 
 def ranges(text: str, words: Sequence[str]) -> list[tuple[int, int]]:
@@ -36,7 +23,7 @@ def ranges(text: str, words: Sequence[str]) -> list[tuple[int, int]]:
             continue
         start = lowered.find(word)
         if start < 0:
-            spans.extend(_sound_spans(lowered, word))
+            spans.extend(sound_spans(lowered, word))
         while start >= 0:
             spans.append((start, start + len(word)))
             start = lowered.find(word, start + 1)

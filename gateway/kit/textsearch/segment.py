@@ -11,7 +11,9 @@ jieba alone loses words in two ways, both fixed here:
   frequency 0). Every word of three or more Chinese characters therefore also yields its
   character **bigrams**, which are also the fallback for words no dictionary knows;
 * single characters were dropped, so 犬 could never match. Single Chinese characters are
-  kept as terms unless they are stopwords (的, 了, 办 …).
+  kept as terms unless they are stopwords (的, 了, 办 …);
+* inside a long word jieba looks only for two- and three-character words: known words of
+  four or more characters inside it (养老保险 in 基本养老保险) are added too.
 """
 
 from __future__ import annotations
@@ -172,7 +174,25 @@ class Segmenter:
 
     def _cut(self, text: str) -> list[str]:
         with self._lock:  # jieba initialises lazily and is not re-entrant while doing so
-            return [t for t in self._tokenizer.cut_for_search(text) if t.strip()]
+            words = [t for t in self._tokenizer.cut_for_search(text) if t.strip()]
+            return words + self._inner_words(words)
+
+    def _inner_words(self, words: list[str]) -> list[str]:
+        """Known words of four or more characters inside longer words.
+
+        ``cut_for_search`` looks inside a long word only for two- and three-character
+        dictionary words, so 基本养老保险 yielded 养老 and 保险 but never 养老保险, and a
+        search for 养老保险 missed every item that says 基本养老保险.
+        """
+        freq = self._tokenizer.FREQ
+        inner: list[str] = []
+        for word in words:
+            for size in range(4, len(word)):
+                for start in range(len(word) - size + 1):
+                    part = word[start : start + size]
+                    if freq.get(part) and part not in inner:
+                        inner.append(part)
+        return inner
 
     def words(self, text: str) -> list[str]:
         """A plain (non-overlapping) cut of a normalised text, stopwords kept."""
@@ -205,9 +225,11 @@ class Segmenter:
 
         Single characters are kept only where jieba left them alone (犬, 证), never
         as the parts of a recognised word; a run jieba could not split into known words
-        also gets its bigrams (the dictionary-less fallback).
+        also gets its bigrams (the dictionary-less fallback). The parts of a stopword go
+        with it (湖区 inside 罗湖区).
         """
         tokens: list[Token] = []
+        dropped: list[range] = []
         for match in _CJK_RUN.finditer(text):
             run, offset = match.group(), match.start()
             if not _CJK.match(run):
@@ -221,6 +243,7 @@ class Segmenter:
                 if len(word) == 1:
                     cursor = start + 1
                 if word in self.stopwords:
+                    dropped.append(range(offset + start, offset + start + len(word)))
                     continue
                 tokens.append(Token(word, offset + start, offset + start + len(word)))
                 if len(word) >= 3 and word not in self._known:
@@ -230,5 +253,6 @@ class Segmenter:
                     )
         unique: dict[tuple[str, int], Token] = {}
         for token in tokens:
-            unique.setdefault((token.text, token.start), token)
+            if not any(token.start in r and token.end - 1 in r for r in dropped):
+                unique.setdefault((token.text, token.start), token)
         return list(unique.values())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import jieba
 
 from gateway.kit.textsearch import (
+    DEFAULT_STOPWORDS,
     FieldWeights,
     Segmenter,
     idf,
@@ -15,6 +16,8 @@ from gateway.kit.textsearch import (
     normalize,
     pinyin,
     ranges,
+    sound_spans,
+    syllables,
 )
 
 
@@ -84,3 +87,28 @@ def test_highlights_escape_html_and_mark_homophones() -> None:
     assert ranges("住房公积金提取", ["公鸡金"]) == [(2, 5)]
     assert ranges("住房公积金提取", ["gongjijin"]) == [(2, 5)]
     assert ranges("营业执照补领", ["营业", "执照"]) == [(0, 4)]
+
+
+def test_known_words_inside_long_words_are_terms() -> None:
+    # jieba looks inside 基本养老保险 only for two- and three-character words
+    segmenter = Segmenter(["基本养老保险", "养老保险"])
+    assert {"基本养老保险", "养老保险", "养老", "保险"} <= segmenter.terms("基本养老保险参保登记")
+
+
+def test_the_parts_of_a_stopword_go_with_it() -> None:
+    segmenter = Segmenter(stopwords=DEFAULT_STOPWORDS | {"罗湖区"})
+    texts = {t.text for t in segmenter.query_tokens("罗湖区社保")}
+    assert "社保" in texts and not texts & {"罗湖区", "罗湖", "湖区"}
+
+
+def test_syllables_align_with_the_text_and_read_polyphones_in_context() -> None:
+    assert syllables("银行ab") == ("yin", "hang", "a", "b")
+    assert syllables("婚姻 登记") == ("hun", "yin", " ", "deng", "ji")
+
+
+def test_sound_spans_find_homophones_pinyin_and_initials() -> None:
+    assert sound_spans("住房公积金提取", "公鸡金") == [(2, 5)]
+    assert sound_spans("住房公积金提取", "gongjijin") == [(2, 5)]
+    assert sound_spans("住房公积金提取", "gjj") == [(2, 5)]
+    assert sound_spans("婚姻登记 结婚登记", "dengji") == [(2, 4), (7, 9)]
+    assert sound_spans("住房公积金提取", "shebao") == []

@@ -26,6 +26,10 @@ def test_a_lost_catalog_index_is_rebuilt_at_start(start_gateway, mongo_url: str)
         second = start_gateway(db=db_name)
         assert second.data(query)["affairItems"] == before
         assert db.affairs_item_attributes.count_documents({}) == 1202
+        # rebuilt from everything the indexer reads: whole keywords, popularity
+        postings = db.affairs_search_postings
+        assert postings.find_one({"_id": "k|开公司"}) is not None
+        assert postings.find_one({"_id": "x|pop:5"}) is not None
         listed = second.data("{ affairItems(filter: {zeroVisit: true}) { totalCount } }")
         assert listed["affairItems"]["totalCount"] > 800
     finally:

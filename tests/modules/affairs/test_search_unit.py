@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from modules.affairs.search import parse_query, rank
+from modules.affairs.search import (
+    SYNONYM_WEIGHT,
+    exact_bonus,
+    parse_query,
+    popularity_level,
+    rank,
+    score_postings,
+)
 
 SYNONYMS = {"开公司": ["企业设立", "营业执照"], "生孩子": ["出生登记", "生育"]}
 
@@ -57,3 +64,75 @@ def test_material_only_matches_are_a_fallback_tier() -> None:
     assert [s.doc["_id"] for s in ranked] == ["a"]
     only_materials = rank(query, [doc("b", "低保申请", body="居民身份证 户口簿")])
     assert [s.doc["_id"] for s in only_materials] == ["b"]
+
+
+LEXICON = {
+    "社保": ["社会保险", "参保登记"],
+    "社保卡": ["社会保障卡"],
+    "丢了": ["补领", "补发", "挂失"],
+    "补": ["补领", "补发"],
+    "开公司": ["设立登记", "有限责任公司"],
+}
+
+
+def test_a_word_inside_a_longer_everyday_word_says_nothing_more() -> None:
+    query = parse_query("社保卡丢了", LEXICON)
+    assert "社会保障卡" in query.expansions and "补领" in query.expansions
+    assert "社会保险" not in query.expansions  # 社保 lies inside 社保卡
+
+
+def test_a_one_character_word_counts_only_on_its_own() -> None:
+    assert "补领" in parse_query("补护照", LEXICON).expansions
+    assert "补领" not in parse_query("老人补贴", LEXICON).expansions
+
+
+def test_a_situation_and_an_object_combine() -> None:
+    ranked = rank(
+        parse_query("社保卡丢了", LEXICON),
+        [
+            doc("a", "社会保障卡申领"),
+            doc("b", "社会保障卡补领换领"),
+            doc("c", "居民身份证补领"),
+        ],
+    )
+    assert [s.doc["_id"] for s in ranked][:1] == ["b"]
+
+
+def test_an_official_word_is_no_more_specific_than_the_everyday_word() -> None:
+    units = {u.text: u for u in parse_query("开公司", LEXICON).units if u.kind == "synonym"}
+    # 有限责任公司 (6 characters) counts as specific as 开公司 (3), not more
+    assert units["有限责任公司"].weight < units["设立登记"].weight <= SYNONYM_WEIGHT
+
+
+def test_an_everyday_words_expansions_are_alternatives() -> None:
+    postings = {"n|补贴": ["one", "many"], "n|补助": ["two", "many"], "n|给付": ["three", "many"]}
+    hits = score_postings(parse_query("领钱", {"领钱": ["补贴", "补助", "给付"]}), postings)
+    # the best in full, each further one a quarter: never three times the evidence
+    assert abs(hits["many"].score / hits["one"].score - (1 + 2 * 0.25)) < 1e-9
+
+
+def test_popularity_is_a_small_bounded_prior() -> None:
+    assert [popularity_level(v) for v in (0, 999, 1000, 3200, 10_000, 100_000, 10**7)] == [
+        0,
+        0,
+        1,
+        2,
+        3,
+        5,
+        5,
+    ]
+    postings = {"n|登记": ["rare", "common"], "x|pop:5": ["common"]}
+    hits = score_postings(parse_query("登记", {}), postings)
+    assert 1.0 < hits["common"].score / hits["rare"].score <= 1.2 + 1e-9
+
+
+def test_pinyin_counts_in_how_well_a_name_fits() -> None:
+    query = parse_query("hunyin dengji", {})
+    assert exact_bonus(query, "婚姻登记（结婚登记）") > exact_bonus(query, "婚姻家庭辅导服务")
+    assert exact_bonus(query, "婚姻家庭辅导服务") > 0
+
+
+def test_citizen_fillers_carry_no_meaning() -> None:
+    query = parse_query("罗湖区自己交社保要带什么材料", {})
+    assert not set(query.phrases) & {"罗湖区", "湖区", "自己", "材料", "带"}
+    assert "社保" in query.phrases
