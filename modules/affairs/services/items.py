@@ -174,9 +174,8 @@ def _browse(
 class _Ranked:
     code: str
     score: float
-    highlight: search.Highlight | None = None
-    hit: search.PostingHit | None = None
-    number: int | None = None  # the item's number in the catalog index
+    highlight: search.Highlight | None = None  # known already when scored from stored texts
+    number: int | None = None  # the item's number in the catalog index, when scored there
 
 
 async def _search(
@@ -185,8 +184,9 @@ async def _search(
     criteria: ItemCriteria,
     sort: str | None,
 ) -> ItemList:
+    scores: search.Scores | None = None
     if list(criteria.statuses) == ["active"]:
-        ranked = await _search_index(repository, query, criteria)
+        ranked, scores = await _search_index(repository, query, criteria)
     else:  # staff looking at suspended/cancelled items: not in the index, score stored texts
         scan = search.rank(query, await repository.rank_candidates(criteria))
         ranked = [_Ranked(s.doc["_id"], s.score, s.highlight) for s in scan]
@@ -203,7 +203,19 @@ async def _search(
         docs = dict(known)
         if missing:
             docs |= {d["_id"]: d for d in await repository.items_by_codes(missing)}
-        return [_hit(entry, docs[entry.code], at) for at, entry in window if entry.code in docs]
+        reasons = (
+            scores.explain(e.number for _, e in window if e.number is not None) if scores else {}
+        )
+        return [
+            _hit(
+                entry,
+                docs[entry.code],
+                at,
+                reasons.get(entry.number) if entry.number is not None else None,
+            )
+            for at, entry in window
+            if entry.code in docs
+        ]
 
     result = ResultSet.of(criteria, query.text, await _numbers(repository, ranked))
     return ItemList(
@@ -212,10 +224,12 @@ async def _search(
     )
 
 
-def _hit(entry: _Ranked, doc: Doc, position: int) -> ItemHit:
+def _hit(
+    entry: _Ranked, doc: Doc, position: int, reason: tuple[list[str], set[str]] | None
+) -> ItemHit:
     highlight = entry.highlight
-    if highlight is None and entry.hit is not None:
-        highlight = search.highlight(doc["name"], entry.hit.matched, entry.hit.places)
+    if highlight is None and reason is not None:
+        highlight = search.highlight(doc["name"], *reason)
     return ItemHit(doc, round(entry.score, 3), highlight, position)
 
 
@@ -230,7 +244,7 @@ async def _rerank_head(
     by_code = {d["_id"]: d for d in await repository.items_by_codes([r.code for r in head])}
     for entry in head:
         doc = by_code.get(entry.code)
-        if doc is not None and entry.hit is not None:
+        if doc is not None and entry.number is not None:  # stored-text scores include it
             entry.score += search.exact_bonus(query, doc["name"])
     head.sort(
         key=lambda r: (-round(r.score, 6), len(by_code.get(r.code, {}).get("name", "")), r.code)
@@ -240,35 +254,31 @@ async def _rerank_head(
 
 async def _search_index(
     repository: CatalogRepository, query: search.ParsedQuery, criteria: ItemCriteria
-) -> list[_Ranked]:
+) -> tuple[list[_Ranked], search.Scores]:
     """Active items matching a query, by relevance, from the inverted index."""
-    hits = await _scored(repository, query, body=False)
-    if not hits:  # nothing by name or keywords: materials and FAQ questions too
-        hits = await _scored(repository, query, body=True)
-    numbers = np.fromiter(hits, dtype=np.uint32, count=len(hits))
+    scores = await _scored(repository, query, body=False)
+    if not len(scores):  # nothing by name or keywords: materials and FAQ questions too
+        scores = await _scored(repository, query, body=True)
+    numbers, values = scores.ids, scores.scores
     if numbers.size and criteria.beyond_active_status:
-        allowed = await repository.matching_ids(criteria)
-        numbers = numbers[np.isin(numbers, allowed, assume_unique=True)]
+        kept = np.isin(numbers, await repository.matching_ids(criteria), assume_unique=True)
+        numbers, values = numbers[kept], values[kept]
     codes = await repository.codes_of(numbers.tolist())
     ranked = [
-        _Ranked(code, hits[int(n)].score, hit=hits[int(n)], number=int(n))
-        for n, code in zip(numbers, codes, strict=True)
+        _Ranked(code, value, number=number)
+        for number, value, code in zip(numbers.tolist(), values.tolist(), codes, strict=True)
         if code is not None
     ]
     ranked.sort(key=lambda r: (-round(r.score, 6), r.code))
-    return ranked
+    return ranked, scores
 
 
 async def _scored(
     repository: CatalogRepository, query: search.ParsedQuery, *, body: bool
-) -> dict[int, search.PostingHit]:
-    postings = await repository.postings(search.posting_keys(query, body=body))
-    # Item numbers stand in for codes: the scorer only compares and groups them.
-    scored: dict[int, search.PostingHit] = search.score_postings(  # type: ignore[assignment]
-        query,
-        {key: ids.tolist() for key, ids in postings.items()},
+) -> search.Scores:
+    return search.score_postings(
+        query, await repository.postings(search.posting_keys(query, body=body))
     )
-    return scored
 
 
 async def _numbers(repository: CatalogRepository, ranked: Sequence[_Ranked]) -> DocIds:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from modules.affairs.search import (
     SYNONYM_WEIGHT,
+    Scores,
     exact_bonus,
     parse_query,
     popularity_level,
@@ -104,11 +105,16 @@ def test_an_official_word_is_no_more_specific_than_the_everyday_word() -> None:
     assert units["有限责任公司"].weight < units["设立登记"].weight <= SYNONYM_WEIGHT
 
 
+def scored(scores: Scores) -> dict[int, float]:
+    return dict(zip(scores.ids.tolist(), scores.scores.tolist(), strict=True))
+
+
 def test_an_everyday_words_expansions_are_alternatives() -> None:
-    postings = {"n|补贴": ["one", "many"], "n|补助": ["two", "many"], "n|给付": ["three", "many"]}
-    hits = score_postings(parse_query("领钱", {"领钱": ["补贴", "补助", "给付"]}), postings)
+    one, two, three, many = 1, 2, 3, 4  # item numbers in the catalog index
+    postings = {"n|补贴": [one, many], "n|补助": [two, many], "n|给付": [three, many]}
+    hits = scored(score_postings(parse_query("领钱", {"领钱": ["补贴", "补助", "给付"]}), postings))
     # the best in full, each further one a quarter: never three times the evidence
-    assert abs(hits["many"].score / hits["one"].score - (1 + 2 * 0.25)) < 1e-9
+    assert abs(hits[many] / hits[one] - (1 + 2 * 0.25)) < 1e-9
 
 
 def test_popularity_is_a_small_bounded_prior() -> None:
@@ -121,9 +127,10 @@ def test_popularity_is_a_small_bounded_prior() -> None:
         5,
         5,
     ]
-    postings = {"n|登记": ["rare", "common"], "x|pop:5": ["common"]}
-    hits = score_postings(parse_query("登记", {}), postings)
-    assert 1.0 < hits["common"].score / hits["rare"].score <= 1.2 + 1e-9
+    rare, common = 7, 9
+    postings = {"n|登记": [rare, common], "x|pop:5": [common]}
+    hits = scored(score_postings(parse_query("登记", {}), postings))
+    assert 1.0 < hits[common] / hits[rare] <= 1.2 + 1e-9
 
 
 def test_pinyin_counts_in_how_well_a_name_fits() -> None:
