@@ -542,7 +542,14 @@ class CatalogRepository:
         """What the catalog index is derived from, for every item (to rebuild it)."""
         # Everything SearchIndexer.terms reads, or a rebuilt index differs from one kept
         # up to date by writes (keywords and everyday name make the phrase postings).
-        derived_from = ("search_name", "search_tags", "search_body", "keywords", "short_name")
+        derived_from = (
+            "name",
+            "search_name",
+            "search_tags",
+            "search_body",
+            "keywords",
+            "short_name",
+        )
         projection = {f: 1 for f in (*ATTRIBUTE_FIELDS, *derived_from, "annual_volume")}
         return await self.items.find({}, projection).to_list()
 

@@ -84,10 +84,32 @@ WEIGHT_PHRASE, WEIGHT_CHAR, NAME_FIT = 6.0, 0.35, 8.0
 POPULARITY_FLOOR, POPULARITY_LEVELS, POPULARITY_STEP = 1000, 5, 0.04
 REGULATOR_TYPES = ("02", "03", "06")  # 行政处罚, 行政强制, 行政检查
 FILING_TYPE = "10"  # 其他行政权力: mostly operator filings (…备案)
+# Follow-ups: what item names call doing something *to* a document or status one
+# already has. A citizen who names a document without saying what to do with it wants
+# the document itself (护照 → 签发, 教师资格证 → 认定, 结婚证 → 结婚登记), so items whose
+# name is a follow-up the query does not ask for (by its words or their expansions:
+# 丢了 → 补领) rank lower.
+FOLLOW_UPS: dict[str, tuple[str, ...]] = {
+    "replace": ("补领", "补发", "补办", "补证", "补换", "挂失", "遗失"),
+    "renew": ("换领", "换发", "换证", "延续", "延期", "续期", "期满"),
+    "cancel": ("注销", "撤销", "吊销"),
+    "change": ("变更", "更正"),
+    "lookup": ("查询", "打印", "下载"),
+}
+# The one character a citizen may say for a follow-up, standing alone (户口怎么销, 证要补).
+FOLLOW_UP_CUES = {
+    "replace": "补丢掉",
+    "renew": "换续",
+    "cancel": "销",
+    "change": "改变",
+    "lookup": "查",
+}
+FOLLOW_UP_PRIOR = 0.5  # a follow-up nobody asked for weighs half (see demote_follow_ups)
 PRIOR_KEYS = (
     *(f"x|type:{t}" for t in (*REGULATOR_TYPES, FILING_TYPE)),
     "x|org",
     *(f"x|pop:{level}" for level in range(1, POPULARITY_LEVELS + 1)),
+    *(f"x|act:{family}" for family in FOLLOW_UPS),
 )
 REGULATOR_WORDS = ("处罚", "检查", "强制", "查封", "扣押", "监督", "监管", "违法", "罚")
 FILING_WORDS = ("备案",)
@@ -170,6 +192,17 @@ class ParsedQuery:
     @property
     def names_filing(self) -> bool:
         return any(w in self.text for w in FILING_WORDS)
+
+    @property
+    def follow_ups(self) -> frozenset[str]:
+        """The follow-up kinds the query asks for, in its words or their expansions."""
+        said = (self.text, *self.expansions)
+        return frozenset(
+            family
+            for family, words in FOLLOW_UPS.items()
+            if any(word in text for word in words for text in said)
+            or any(len(p) == 1 and p in FOLLOW_UP_CUES[family] for p in self.phrases)
+        )
 
     @property
     def names_business(self) -> bool:
@@ -450,32 +483,49 @@ def exact_bonus(query: ParsedQuery, name: str) -> float:
     if core and core in lowered:
         bonus = 15.0 + (5.0 if lowered.startswith(core) else 0.0)
         bonus += 5.0 if lowered == core else 0.0
-    covered: set[int] = set()
-    for unit in query.units:
-        if unit.kind in ("word", "synonym", "phrase") and len(unit.text) > 1:
-            start = lowered.find(unit.text)
-            while start >= 0:
-                covered.update(range(start, start + len(unit.text)))
-                start = lowered.find(unit.text, start + 1)
-    covered |= _covered_by_sound(query, lowered)
+    covered, _ = _name_matches(query, lowered)
     letters = len(lowered.replace(" ", ""))
     return bonus + (NAME_FIT * len(covered) / letters if letters else 0.0)
 
 
-def _covered_by_sound(query: ParsedQuery, name: str) -> set[int]:
-    """Characters of a (normalised) name that pinyin or homophone units of the query sound."""
-    sounds, letters = pinyin(name), initials(name)
+def said_in_name(query: ParsedQuery, name: str) -> frozenset[int]:
+    """The query characters the name says: by the citizen's words, their expansions, or
+    their sound (结婚证 is said by 婚姻登记（结婚登记） through 结婚登记)."""
+    return frozenset(_name_matches(query, normalize(name))[1])
+
+
+def _name_matches(query: ParsedQuery, name: str) -> tuple[set[int], set[int]]:
+    """Characters of a (normalised) name the query's words, expansions or sounds cover,
+    and the query characters that matched there."""
     covered: set[int] = set()
+    said: set[int] = set()
+    for unit in query.units:
+        if unit.kind in ("word", "synonym", "phrase") and len(unit.text) > 1:
+            start = name.find(unit.text)
+            if start >= 0:
+                said |= unit.span
+            while start >= 0:
+                covered.update(range(start, start + len(unit.text)))
+                start = name.find(unit.text, start + 1)
+    for unit, spans in _sounded(query, name):
+        said |= unit.span
+        for start, end in spans:
+            covered.update(range(start, end))
+    return covered, said
+
+
+def _sounded(query: ParsedQuery, name: str) -> Iterable[tuple[_Unit, list[tuple[int, int]]]]:
+    """Pinyin or homophone units of the query that sound like part of a (normalised) name."""
+    sounds, letters = pinyin(name), initials(name)
     for unit in query.units:
         if unit.kind != "pinyin" or unit.text in name:
             continue
         latin = unit.text.isascii()
         key = unit.text if latin else pinyin(unit.text)
         # cheap test on the whole name first: most units sound like nothing in it
-        if key and (key in sounds or (latin and key in letters)):
-            for start, end in sound_spans(name, unit.text):
-                covered.update(range(start, end))
-    return covered
+        sounds_alike = bool(key) and (key in sounds or (latin and key in letters))
+        if sounds_alike and (spans := list(sound_spans(name, unit.text))):
+            yield unit, spans
 
 
 def highlight(name: str, matched: Sequence[str], places: Iterable[str]) -> Highlight:
@@ -568,6 +618,7 @@ class Scores:
     ids: Numbers
     scores: npt.NDArray[np.float64]
     coverage: npt.NDArray[np.float64]
+    follow_up: npt.NDArray[np.bool_]  # a follow-up (补领, 注销 …) the query did not ask for
     _places: npt.NDArray[np.uint8] = field(repr=False)
     _credited: list[tuple[_Unit, Numbers]] = field(repr=False)
 
@@ -749,7 +800,8 @@ def _finish(query: ParsedQuery, tally: _Tally, lists: Mapping[str, Numbers]) -> 
         kept = coverage >= minimum_should_match(float(coverage.max()))
         ids, scores, coverage = ids[kept], scores[kept], coverage[kept]
     scores *= _priors(query, ids, lists)
-    return Scores(ids, scores, coverage, tally.places, tally.credited)
+    follow_up = _unasked_follow_ups(query, ids, lists)
+    return Scores(ids, scores, coverage, follow_up, tally.places, tally.credited)
 
 
 def _priors(
@@ -772,6 +824,55 @@ def _priors(
     for level in range(1, POPULARITY_LEVELS + 1):
         scale(f"x|pop:{level}", 1 + POPULARITY_STEP * level)
     return factor
+
+
+def _unasked_follow_ups(
+    query: ParsedQuery, ids: Numbers, lists: Mapping[str, Numbers]
+) -> npt.NDArray[np.bool_]:
+    """Items that are follow-ups of a kind the query did not ask for (and of none it did).
+
+    Whether they rank lower depends on their names (see :func:`demote_follow_ups`)."""
+    asked = query.follow_ups
+    unasked = np.zeros(ids.size, dtype=np.bool_)
+    fitting = np.zeros(ids.size, dtype=np.bool_)  # also a follow-up that was asked for
+    for family in FOLLOW_UPS:
+        tagged = np.isin(ids, lists.get(f"x|act:{family}", _NONE), assume_unique=True)
+        if family in asked:
+            fitting |= tagged
+        else:
+            unasked |= tagged
+    return unasked & ~fitting
+
+
+def demote_follow_ups(
+    query: ParsedQuery,
+    names: Sequence[str],
+    results: Sequence[Sequence[str]],
+    follow_up: Sequence[bool],
+) -> list[float]:
+    """A factor per item: FOLLOW_UP_PRIOR for an unasked follow-up when another item says
+    at least as much of the query — by its name or by the documents it issues — else 1.
+
+    So 教师资格证 puts 教师资格认定 (its name says 教师资格证 through the everyday word's
+    expansion) before 教师资格证书补发换发, and 营业执照 puts 设立登记 (it issues the
+    licence) before 营业执照补领; but when every item about a document is a follow-up —
+    a driving licence is only renewed or replaced here — they keep their rank.
+    """
+    said = [said_in_name(query, name) for name in names]
+    answers = [
+        said_by_all(query, [name, *issued])
+        for name, issued, flagged in zip(names, results, follow_up, strict=True)
+        if not flagged
+    ]
+    return [
+        FOLLOW_UP_PRIOR if flagged and any(mine <= other for other in answers) else 1.0
+        for mine, flagged in zip(said, follow_up, strict=True)
+    ]
+
+
+def said_by_all(query: ParsedQuery, texts: Iterable[str]) -> frozenset[int]:
+    """The query characters any of ``texts`` says (see :func:`said_in_name`)."""
+    return frozenset().union(*(said_in_name(query, text) for text in texts))
 
 
 def popularity_level(annual_volume: float) -> int:
@@ -826,6 +927,10 @@ def _prior_tags(item: Mapping[str, Any]) -> list[str]:
         tags.append("org")
     if level := popularity_level(float(item.get("annual_volume") or 0)):
         tags.append(f"pop:{level}")
+    name = normalize(str(item.get("name") or ""))
+    tags.extend(
+        f"act:{family}" for family, words in FOLLOW_UPS.items() if any(w in name for w in words)
+    )
     return tags
 
 

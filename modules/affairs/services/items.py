@@ -176,6 +176,7 @@ class _Ranked:
     score: float
     highlight: search.Highlight | None = None  # known already when scored from stored texts
     number: int | None = None  # the item's number in the catalog index, when scored there
+    follow_up: bool = False  # a follow-up (补领, 注销 …) the query did not ask for
 
 
 async def _search(
@@ -242,10 +243,14 @@ async def _rerank_head(
     """
     head = ranked[:RERANK_WINDOW]
     by_code = {d["_id"]: d for d in await repository.items_by_codes([r.code for r in head])}
-    for entry in head:
-        doc = by_code.get(entry.code)
-        if doc is not None and entry.number is not None:  # stored-text scores include it
-            entry.score += search.exact_bonus(query, doc["name"])
+    docs = [by_code.get(r.code, {}) for r in head]
+    names = [str(doc.get("name", "")) for doc in docs]
+    issued = [[str(r.get("name", "")) for r in doc.get("results") or []] for doc in docs]
+    factors = search.demote_follow_ups(query, names, issued, [r.follow_up for r in head])
+    for entry, name, factor in zip(head, names, factors, strict=True):
+        if entry.number is not None:  # stored-text scores include the bonus already
+            entry.score += search.exact_bonus(query, name)
+        entry.score *= factor
     head.sort(
         key=lambda r: (-round(r.score, 6), len(by_code.get(r.code, {}).get("name", "")), r.code)
     )
@@ -259,14 +264,16 @@ async def _search_index(
     scores = await _scored(repository, query, body=False)
     if not len(scores):  # nothing by name or keywords: materials and FAQ questions too
         scores = await _scored(repository, query, body=True)
-    numbers, values = scores.ids, scores.scores
+    numbers, values, follow_up = scores.ids, scores.scores, scores.follow_up
     if numbers.size and criteria.beyond_active_status:
         kept = np.isin(numbers, await repository.matching_ids(criteria), assume_unique=True)
-        numbers, values = numbers[kept], values[kept]
+        numbers, values, follow_up = numbers[kept], values[kept], follow_up[kept]
     codes = await repository.codes_of(numbers.tolist())
     ranked = [
-        _Ranked(code, value, number=number)
-        for number, value, code in zip(numbers.tolist(), values.tolist(), codes, strict=True)
+        _Ranked(code, value, number=number, follow_up=flag)
+        for number, value, flag, code in zip(
+            numbers.tolist(), values.tolist(), follow_up.tolist(), codes, strict=True
+        )
         if code is not None
     ]
     ranked.sort(key=lambda r: (-round(r.score, 6), r.code))

@@ -30,6 +30,7 @@ def test_a_lost_catalog_index_is_rebuilt_at_start(start_gateway, mongo_url: str)
         postings = db.affairs_search_postings
         assert postings.find_one({"_id": "k|开公司"}) is not None
         assert postings.find_one({"_id": "x|pop:5"}) is not None
+        assert postings.find_one({"_id": "x|act:replace"}) is not None  # read from names
         listed = second.data("{ affairItems(filter: {zeroVisit: true}) { totalCount } }")
         assert listed["affairItems"]["totalCount"] > 800
     finally:
