@@ -20,6 +20,9 @@ async def _warm_catalog(runtime: Runtime) -> None:
     # A database seeded before the catalog index existed (or that lost it) is indexed here.
     if await state.repository.index_is_empty() and await state.repository.any_item():
         await index_items(state.repository, [])
+    # The first search would otherwise look up the codes of all its matches.
+    await state.index.load_keys()
+    await state.build_spelling()
 
 
 # Full-text search is the dearest thing a citizen can ask for (tens of ms against

@@ -87,6 +87,7 @@ class AffairsQuery:
             node=lambda hit: AffairItem.from_doc(hit.doc),
             edge=AffairItemEdge.of,
             result=found.result,
+            did_you_mean=found.did_you_mean,
         )
 
     @strawberry.field(description="Autocomplete: everyday words and item names for a prefix.")

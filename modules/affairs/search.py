@@ -143,6 +143,11 @@ def normalize(text: str) -> str:
     return _normalize(text)
 
 
+def is_word(text: str) -> bool:
+    """Whether a text is a word of the catalog segmenter's dictionary (never "corrected")."""
+    return _segmenter.knows(text)
+
+
 def terms_of(texts: Iterable[str], *, singles: bool = True) -> set[str]:
     """All search terms of some texts (words, sub-words, bigrams, characters), no stopwords."""
     terms: set[str] = set()

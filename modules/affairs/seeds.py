@@ -135,6 +135,7 @@ async def load_catalog(ctx: SeedContext) -> int:
     # Readers cache per catalog generation and keep reference data briefly: refresh both.
     await bump_generation(ctx.runtime.cache)
     await state.reference.get(force=True)
+    await state.build_spelling()
     return written
 
 

@@ -13,10 +13,14 @@
   weights, and a minimum-should-match rule over the query's characters.
 * ``highlight`` — HTML-escaped ``<em>`` marking and character ranges, matching
   homophones too.
+* ``spelling`` — "did you mean": a query's pinyin-keyboard typos and typed pinyin
+  replaced by the index's own words that sound the same (公鸡金 → 公积金, shebao → 社保).
+* ``index`` — :class:`~gateway.kit.textsearch.index.InvertedIndex`: the inverted index
+  in MongoDB, one per namespace (a module's own collections), posting lists of document
+  numbers read as numpy arrays, kept up to date on every write and rebuildable.
 
-A module keeps its inverted index in its own MongoDB collections (one posting document
-per field and term, read by primary key); this package computes what goes in it and how
-a query is scored against it.
+A module computes what goes into its index with these pieces (its fields, weights and
+priors are its own business) and scores a query against the posting lists it reads.
 """
 
 from gateway.kit.textsearch.highlight import mark, ranges
@@ -24,11 +28,13 @@ from gateway.kit.textsearch.normalize import normalize, to_simplified
 from gateway.kit.textsearch.pinyin import initials, is_pinyin_like, pinyin, sound_spans, syllables
 from gateway.kit.textsearch.scoring import FieldWeights, idf, minimum_should_match
 from gateway.kit.textsearch.segment import DEFAULT_STOPWORDS, Segmenter
+from gateway.kit.textsearch.spelling import Spelling
 
 __all__ = [
     "DEFAULT_STOPWORDS",
     "FieldWeights",
     "Segmenter",
+    "Spelling",
     "idf",
     "initials",
     "is_pinyin_like",

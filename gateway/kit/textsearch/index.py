@@ -29,6 +29,7 @@ to date with :meth:`InvertedIndex.update` on every write of a document.
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -139,6 +140,18 @@ class InvertedIndex:
             for doc in await cursor.to_list():
                 self._keys[int(doc["doc_id"])] = str(doc["_id"])
         return [self._keys.get(n) for n in numbers]
+
+    async def terms(self, fields: Iterable[str]) -> list[str]:
+        """Every term posted under ``fields`` (a vocabulary, e.g. for spelling hints)."""
+        pattern = "^(" + "|".join(re.escape(f) for f in fields) + r")\|"
+        cursor = self._postings.find({"_id": {"$regex": pattern}}, {"_id": 1})
+        return [str(doc["_id"]).split("|", 1)[1] async for doc in cursor]
+
+    async def load_keys(self) -> None:
+        """Read every number → key pair once (at start), so no search pays for it later."""
+        cursor = self._documents.find({}, {"doc_id": 1})
+        async for doc in cursor:
+            self._keys[int(doc["doc_id"])] = str(doc["_id"])
 
     async def ids_of(self, keys: Iterable[str]) -> dict[str, int]:
         """The numbers of indexed documents by key (unknown keys are left out)."""

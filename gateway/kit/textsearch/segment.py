@@ -172,6 +172,12 @@ class Segmenter:
     def vocabulary(self) -> frozenset[str]:
         return frozenset(self._known)
 
+    def knows(self, word: str) -> bool:
+        """Whether ``word`` is a word of this segmenter's dictionary (jieba's or taught)."""
+        with self._lock:  # the dictionary loads lazily on first use
+            self._tokenizer.check_initialized()
+            return bool(self._tokenizer.FREQ.get(word))
+
     def _cut(self, text: str) -> list[str]:
         with self._lock:  # jieba initialises lazily and is not re-entrant while doing so
             words = [t for t in self._tokenizer.cut_for_search(text) if t.strip()]

@@ -9,7 +9,7 @@ searching ranks active items from the inverted index and pages by position.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -23,7 +23,7 @@ from modules.affairs.flags import FLAG_FIELDS
 from modules.affairs.reference import ReferenceData
 from modules.affairs.repository import CatalogRepository, ItemCriteria
 from modules.affairs.services.aggregates import ResultSet, count_items
-from modules.affairs.state import catalog_repository, reference
+from modules.affairs.state import catalog_repository, reference, spelling
 from modules.affairs.types.inputs import AffairItemFilter
 
 __all__ = ["BROWSE_ORDERS", "ItemHit", "ItemList", "criteria_from_filter", "get_item", "list_items"]
@@ -68,10 +68,12 @@ class ItemHit:
 
 @dataclass(frozen=True)
 class ItemList:
-    """A list of items: how to page it, and what its totals and facets count."""
+    """A list of items: how to page it, what its totals and facets count, and — when
+    the search text looks mistyped — what the citizen probably meant."""
 
     listing: Listing[ItemHit]
     result: ResultSet
+    did_you_mean: str | None = None
 
 
 async def get_item(ctx: Context, code: str, version: int | None = None) -> Doc:
@@ -151,7 +153,8 @@ async def list_items(
         )
     if query.is_empty:
         return _browse(ctx, repository, criteria, sort or "CODE")
-    return await _search(repository, query, criteria, sort)
+    found = await _search(repository, query, criteria, sort)
+    return replace(found, did_you_mean=spelling(ctx).suggest(query.text))
 
 
 def _browse(

@@ -124,6 +124,11 @@ class AffairItemConnection(Connection[AffairItem]):
     edges: list[AffairItemEdge] = strawberry.field(  # type: ignore[assignment]
         description="Items on this page."
     )
+    did_you_mean: str | None = strawberry.field(
+        description="When the search text looks mistyped (a pinyin-keyboard homophone, or "
+        "pinyin typed as it is), the text with the catalog's own words: 公鸡金 → 公积金, "
+        "shebao → 社保. Show it as 您是不是要找…; null otherwise."
+    )
     result: strawberry.Private[ResultSet]
 
     @strawberry.field(description="Counts by department, theme, type and flag over all results.")

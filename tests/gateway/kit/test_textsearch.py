@@ -8,6 +8,7 @@ from gateway.kit.textsearch import (
     DEFAULT_STOPWORDS,
     FieldWeights,
     Segmenter,
+    Spelling,
     idf,
     initials,
     is_pinyin_like,
@@ -112,3 +113,26 @@ def test_sound_spans_find_homophones_pinyin_and_initials() -> None:
     assert sound_spans("住房公积金提取", "gjj") == [(2, 5)]
     assert sound_spans("婚姻登记 结婚登记", "dengji") == [(2, 4), (7, 9)]
     assert sound_spans("住房公积金提取", "shebao") == []
+
+
+def test_spelling_replaces_typos_by_sound_with_the_vocabulary() -> None:
+    segmenter = Segmenter()
+    spelling = Spelling(
+        ["公积金", "公积金提取", "社保", "社保卡", "居住证", "营业执照", "婚姻登记"],
+        is_word=segmenter.knows,
+    )
+    assert spelling.suggest("公鸡金") == "公积金"  # a pinyin-keyboard homophone
+    assert spelling.suggest("公鸡金提取") == "公积金提取"  # the longest stretch first
+    assert spelling.suggest("居住正怎么办") == "居住证怎么办"  # the rest is left alone
+    assert spelling.suggest("shebao") == "社保"  # typed pinyin
+    assert spelling.suggest("hunyin dengji") == "婚姻登记"  # several syllables, spaced
+    assert spelling.suggest("sbk") == "社保卡"  # initials of exactly one word
+    assert spelling.suggest("yyzz") == "营业执照"
+
+
+def test_spelling_leaves_real_words_and_correct_queries_alone() -> None:
+    spelling = Spelling(["公积金", "社保"], is_word=Segmenter().knows)
+    assert spelling.suggest("公积金") is None
+    assert spelling.suggest("公鸡") is None  # a real word, even if it sounds like 公积
+    assert spelling.suggest("营业执照") is None  # nothing in the vocabulary sounds so
+    assert spelling.suggest("xyz") is None

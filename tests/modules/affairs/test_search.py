@@ -134,3 +134,55 @@ def test_faq_search(gateway: GatewayProcess, seed_faq) -> None:
     assert "营业执照" in (top["question"] + top["answer"])
     everything = gateway.data("{ faq(first: 100) { totalCount } }")["faq"]["totalCount"]
     assert everything == len(seed_faq) == 146
+
+
+DID_YOU_MEAN = "query S($q: String) { affairItems(search: $q, first: 1) { didYouMean } }"
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [("公鸡金", "公积金"), ("失叶金", "失业金"), ("shebao", "社保"), ("gjj", "公积金")],
+)
+def test_a_mistyped_search_says_what_it_understood(
+    gateway: GatewayProcess, typed: str, meant: str
+) -> None:
+    assert gateway.data(DID_YOU_MEAN, {"q": typed})["affairItems"]["didYouMean"] == meant
+
+
+@pytest.mark.parametrize("typed", ["公积金", "养犬", "我想开公司", "護照"])
+def test_a_well_typed_search_suggests_nothing(gateway: GatewayProcess, typed: str) -> None:
+    assert gateway.data(DID_YOU_MEAN, {"q": typed})["affairItems"]["didYouMean"] is None
+
+
+@pytest.mark.parametrize(
+    ("query", "first"),
+    [
+        ("教师资格证", "教师资格认定"),  # not 教师资格证书补发换发
+        ("结婚证", "婚姻登记（结婚登记）"),  # not 补领结婚证
+        ("社保卡", "社会保障卡申领"),  # not 补领换领, 挂失
+    ],
+)
+def test_naming_a_document_finds_how_to_get_it_not_its_follow_ups(
+    gateway: GatewayProcess, query: str, first: str
+) -> None:
+    assert search(gateway, query, 1)["edges"][0]["node"]["name"].startswith(first)
+
+
+@pytest.mark.parametrize(
+    ("query", "accepted"),
+    [
+        ("社保卡丢了", {"社会保障卡补领换领", "社会保障卡挂失和解挂"}),
+        ("结婚证丢了", {"婚姻登记（补领结婚证）"}),
+    ],
+)
+def test_a_follow_up_asked_for_comes_first(
+    gateway: GatewayProcess, query: str, accepted: set[str]
+) -> None:
+    assert search(gateway, query, 1)["edges"][0]["node"]["name"] in accepted
+
+
+def test_when_every_item_of_a_document_is_a_follow_up_they_keep_their_rank(
+    gateway: GatewayProcess,
+) -> None:
+    top = search(gateway, "驾驶证", 3)["edges"]
+    assert "机动车驾驶证" in top[0]["node"]["name"]  # renewals and replacements, not a stranger
