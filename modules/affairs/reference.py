@@ -9,6 +9,7 @@ refreshed every ``REFERENCE_TTL`` seconds and at once after seeding.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from modules.affairs.repository import (
 __all__ = ["REFERENCE_TTL", "CatalogReference", "ReferenceData"]
 
 REFERENCE_TTL = 60.0  # seconds a replica trusts its copy of reference data
+log = logging.getLogger("onestop.affairs")
 Docs = dict[str, dict[str, Any]]
 
 
@@ -73,30 +75,48 @@ _COLLECTIONS = {
 
 
 class CatalogReference:
-    """The per-process copy of the reference data, reloaded when it is older than the TTL."""
+    """The per-process copy of the reference data.
+
+    Only the first load (and ``force``, after seeding) makes a request wait; when the copy
+    is older than the TTL, a request still gets it while a reload runs in the background
+    (stale-while-revalidate), so no request pays for the six collections every minute.
+    """
 
     def __init__(self, repository: CatalogRepository) -> None:
         self._repository = repository
         self._data: ReferenceData | None = None
         self._loaded_at = 0.0
         self._lock = asyncio.Lock()
+        self._reloading: asyncio.Task[None] | None = None
 
     async def get(self, *, force: bool = False) -> ReferenceData:
         """The reference data; ``force`` reloads it now (after seeding)."""
-        if not force and self._fresh():
-            assert self._data is not None
-            return self._data
-        async with self._lock:
-            if force or not self._fresh():
-                loaded = {
-                    field: {str(d["_id"]): d for d in await self._repository.all(collection)}
-                    for field, collection in _COLLECTIONS.items()
-                }
-                self._data = ReferenceData(**loaded)
-                self._loaded_at = time.monotonic()
-                search.add_words(self._data.vocabulary())
+        if self._data is None or force:
+            async with self._lock:
+                if self._data is None or force:
+                    await self._load()
+        elif time.monotonic() - self._loaded_at >= REFERENCE_TTL and not self._reloading_now:
+            self._reloading = asyncio.create_task(self._reload())
         assert self._data is not None
         return self._data
 
-    def _fresh(self) -> bool:
-        return self._data is not None and time.monotonic() - self._loaded_at < REFERENCE_TTL
+    @property
+    def _reloading_now(self) -> bool:
+        return self._reloading is not None and not self._reloading.done()
+
+    async def _reload(self) -> None:
+        async with self._lock:
+            try:
+                await self._load()
+            except Exception:  # keep serving the copy we have; try again after the TTL
+                log.warning("affairs: reference data reload failed", exc_info=True)
+                self._loaded_at = time.monotonic()
+
+    async def _load(self) -> None:
+        loaded = {
+            field: {str(d["_id"]): d for d in await self._repository.all(collection)}
+            for field, collection in _COLLECTIONS.items()
+        }
+        self._data = ReferenceData(**loaded)
+        self._loaded_at = time.monotonic()
+        search.add_words(self._data.vocabulary())

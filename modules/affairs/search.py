@@ -133,10 +133,9 @@ _segmenter = Segmenter(stopwords=DEFAULT_STOPWORDS | CITIZEN_FILLERS)
 
 def add_words(words: Iterable[str]) -> None:
     """Teach the catalog's segmenter domain words (营业执照, 居住证签注)."""
-    _segmenter.add_words(words)
-    # how a synonym term is cut may have changed
-    _term_parts.cache_clear()
-    _lexicons.clear()
+    if _segmenter.add_words(words):  # how a synonym term is cut may have changed
+        _term_parts.cache_clear()
+        _lexicons.clear()
 
 
 def normalize(text: str) -> str:

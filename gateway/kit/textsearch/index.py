@@ -206,6 +206,7 @@ class InvertedIndex:
         await self._documents.bulk_write(records, ordered=False)
         await self._apply(deltas)
         await self._documents.update_many({"_id": {"$in": keys}}, {"$set": {"pending": None}})
+        self._keys.update((number, key) for key, number in numbers.items())
 
     async def remove(self, keys: Sequence[str]) -> None:
         """Forget documents entirely (their postings and their numbers); idempotent."""
@@ -236,7 +237,7 @@ class InvertedIndex:
             for start in range(0, len(docs), _BATCH):
                 await collection.insert_many(docs[start : start + _BATCH])
         await self._meta.insert_one({"_id": "sequence", "next": len(documents)})
-        self._keys.clear()
+        self._keys = {int(doc["doc_id"]): str(doc["_id"]) for doc in documents}
 
     async def _apply(self, deltas: Mapping[str, _Delta]) -> None:
         """Write additions and removals to postings, retrying those changed meanwhile.

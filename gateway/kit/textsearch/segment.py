@@ -159,14 +159,20 @@ class Segmenter:
         self._lock = threading.Lock()
         self.add_words(words)
 
-    def add_words(self, words: Iterable[str]) -> None:
-        """Teach this index domain words (营业执照, 居住证签注) so they cut as units."""
+    def add_words(self, words: Iterable[str]) -> int:
+        """Teach this index domain words (营业执照, 居住证签注) so they cut as units.
+
+        Returns how many were new (0: nothing cut differently from now on).
+        """
+        added = 0
         with self._lock:
             for word in words:
                 word = word.strip().lower()
                 if len(word) >= 2 and word not in self._known:
                     self._tokenizer.add_word(word, freq=20000)
                     self._known.add(word)
+                    added += 1
+        return added
 
     @property
     def vocabulary(self) -> frozenset[str]:
