@@ -12,7 +12,8 @@ Line format (fields separated by ``|``, trailing fields may be omitted)::
   A 行政机关, O 其他组织.
 * themes: ``,``-separated theme codes (filtered against the audiences).
 * results: ``;``-separated ``name[:LICENSE_TYPE][[v1/v2]]`` (a bracket limits a result to variants).
-* keywords: ``,``-separated everyday search words.
+* keywords: ``,``-separated everyday search words; ``word[v1/v2]`` gives a word to some
+  variants only (关店 to 注销登记, not to 设立登记).
 * materials: ``;``-separated ``[?~]name[@LICENSE_TYPE][[v1/v2]]``: ``?`` optional, ``~`` may be
   tolerated (容缺), ``@`` issued by government (replaceable by that e-license), brackets limit a
   material to some variants.  An application form is added unless the first material is a form.
