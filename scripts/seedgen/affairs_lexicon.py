@@ -18,6 +18,27 @@ can never point at nothing.
 * ``INTENTS``     — what the citizen wants done (补, 换, 取, 迁, 注销, 查, 开证明).
 * ``PLACES``      — businesses citizens open, by their everyday names (理发店, 网吧, 饭馆).
 * ``LIFE_EVENTS`` — requests that name a whole life event or need (生孩子, 上小学, 看病报销).
+
+Before adding a word (each of these once put a wrong item first):
+
+* Words of two or more characters are also found *by sound* (toneless pinyin) anywhere in
+  a query, across word boundaries.  A word that sounds like common text fires where nobody
+  said it: 搬迁 in 老板欠钱, 想查 in 下乡插队, 补课 in 不可以, 假释 in 驾驶证, 复议 in 服役,
+  商务 in 上午, 无业 in 物业, 月供 in 三个月工资.  Leave such words out, or add a longer word
+  for the common text (老板欠), which then wins that place.
+* Words of three or more characters are also found by their initials: 收房租 answered
+  ``sfz`` (身份证), 告政府 ``gzf`` (公租房).
+* Every word is taught to the segmenter, so in practice a word is found as written or by
+  sound, not with gaps: list the usual orders (工资没发, 没发工资), or let the parts be words
+  of their own rows (工资 an object, 欠 a situation).
+* Two words of one row that overlap in a query count its official words twice (快到期 and
+  到期了 in 快到期了): do not add a word that only extends another one (…了).
+* A naming row's first word becomes a keyword of the items its *specific* official words
+  name; an official word used by two naming rows is specific to neither, and the older
+  row's keyword disappears (一年级 once took 上小学 from 小学一年级).  Merge such words into
+  the existing row, and put words that describe a situation among the situations.
+* Autocomplete lists everyday words before item names (shortest first): keep one spelling
+  per prefix (居住证到期, not also 居住证快到期, 居住证续期, 居住证年审 …).
 """
 
 from __future__ import annotations
@@ -455,7 +476,7 @@ LIFE_EVENTS: list[Row] = [
     (("报废车", "车报废", "报废"), ("机动车注销登记",)),
     (("当兵", "参军", "入伍"), ("义务兵家庭优待金", "入伍注销户口")),
     (("退伍", "退役", "复员", "转业"), ("退役军人", "退役士兵")),
-    (("退伍报到", "刚退伍", "刚退役", "退役报到", "退伍安置", "退役安置", "退伍军人安置"), ("退役军人接收安置",)),
+    (("退伍报到", "刚退伍", "刚退役", "退役报到", "退伍安置", "退役安置", "退伍军人安置", "退伍军人报到", "退役军人报到", "退伍回来报到"), ("退役军人接收安置",)),
     (("当兵家属", "军属", "军嫂", "义务兵家属", "优待金"), ("优待金", "随军家属")),
     (("装修垃圾", "装修", "建筑垃圾"), ("装修垃圾清运预约", "建筑垃圾处置核准")),
     (("旧家具", "旧沙发", "旧床垫", "扔家具", "扔沙发", "大件垃圾", "扔床", "扔柜子", "旧床", "旧衣柜", "旧家电"), ("大件垃圾预约回收",)),
