@@ -304,7 +304,7 @@ class _Lexicon:
         for size in (n for n in self.sizes if n >= 2):
             for start in range(len(text) - size + 1):
                 part = text[start : start + size]
-                if part.isascii() or not (key := pinyin(part)):
+                if part.isascii() or not (key := pinyin(part)) or _said_as_meant(part):
                     continue
                 for raw in self.by_sound.get(key, ()):
                     chars.setdefault(raw, set()).update(range(start, start + size))
@@ -317,6 +317,11 @@ class _Lexicon:
                 ):
                     chars.setdefault(raw, set()).update(span)
         return {raw: frozenset(c) for raw, c in chars.items()}
+
+
+def _said_as_meant(part: str) -> bool:
+    """A real word (or a filler) is no typo: 罗湖 must not be heard as 落户."""
+    return part in _segmenter.stopwords or _segmenter.knows(part)
 
 
 _lexicons: dict[tuple[str, ...], _Lexicon] = {}
@@ -352,7 +357,9 @@ def _term_parts(term: str) -> tuple[str, ...]:
     丢了 must not match 丢…了 anywhere in a sentence: only parts that mean something on
     their own (看病, 报销) may stand apart.
     """
-    parts = tuple(_segmenter.words(term))
+    # The words a term is made of, even when the segmenter was taught the term whole
+    # (every lexicon word is taught, so a plain cut would never split one).
+    parts = tuple(_segmenter.parts(term))
     if len(parts) < 2 or any(len(p) < 2 or p in _segmenter.stopwords for p in parts):
         return ()
     return parts

@@ -206,6 +206,12 @@ class Segmenter:
                         inner.append(part)
         return inner
 
+    def parts(self, word: str) -> list[str]:
+        """A word cut into the smaller words it is made of (看病报销 → 看病, 报销), even when
+        it was taught whole; ``[word]`` when no tiling by words of 2+ characters exists."""
+        pieces = {p for p in self._cut(word) if p != word and len(p) >= 2}
+        return _tile(word, pieces) or [word]
+
     def words(self, text: str) -> list[str]:
         """A plain (non-overlapping) cut of a normalised text, stopwords kept."""
         with self._lock:
@@ -268,3 +274,17 @@ class Segmenter:
             if not any(token.start in r and token.end - 1 in r for r in dropped):
                 unique.setdefault((token.text, token.start), token)
         return list(unique.values())
+
+
+def _tile(word: str, pieces: set[str]) -> list[str]:
+    """``word`` as a sequence of ``pieces`` (the fewest), or [] when they cannot tile it."""
+    best: list[list[str] | None] = [[]] + [None] * len(word)
+    for end in range(1, len(word) + 1):
+        for start in range(end):
+            before = best[start]
+            if before is not None and word[start:end] in pieces:
+                candidate = [*before, word[start:end]]
+                current = best[end]
+                if current is None or len(candidate) < len(current):
+                    best[end] = candidate
+    return best[len(word)] or []

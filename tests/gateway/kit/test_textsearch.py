@@ -136,3 +136,11 @@ def test_spelling_leaves_real_words_and_correct_queries_alone() -> None:
     assert spelling.suggest("公鸡") is None  # a real word, even if it sounds like 公积
     assert spelling.suggest("营业执照") is None  # nothing in the vocabulary sounds so
     assert spelling.suggest("xyz") is None
+
+
+def test_a_taught_word_is_still_cut_into_its_parts_for_gapped_matching() -> None:
+    segmenter = Segmenter(["看病报销", "拖欠工资", "居住证"])
+    assert segmenter.words("看病报销") == ["看病报销"]  # taught whole …
+    assert segmenter.parts("看病报销") == ["看病", "报销"]  # … yet made of two words
+    assert segmenter.parts("拖欠工资") == ["拖欠", "工资"]
+    assert segmenter.parts("居住证") == ["居住证"]  # no tiling by 2+ character words

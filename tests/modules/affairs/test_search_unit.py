@@ -5,6 +5,7 @@ from __future__ import annotations
 from modules.affairs.search import (
     SYNONYM_WEIGHT,
     Scores,
+    add_words,
     exact_bonus,
     parse_query,
     popularity_level,
@@ -143,3 +144,14 @@ def test_citizen_fillers_carry_no_meaning() -> None:
     query = parse_query("罗湖区自己交社保要带什么材料", {})
     assert not set(query.phrases) & {"罗湖区", "湖区", "自己", "材料", "带"}
     assert "社保" in query.phrases
+
+
+def test_an_everyday_word_matches_with_gaps_and_real_words_are_not_heard_as_others() -> None:
+    lexicon = {"看病报销": ["医疗费用"], "落户": ["户口迁移"]}
+    add_words(lexicon)  # as the catalog teaches every lexicon word: whole
+    gapped = parse_query("在外地看病怎么报销", lexicon)
+    assert "医疗费用" in gapped.expansions  # 看病 … 报销
+    place = parse_query("罗湖的学校", lexicon)
+    assert "户口迁移" not in place.expansions  # 罗湖 sounds like 落户, but is a word
+    typo = parse_query("洛户", lexicon)
+    assert "户口迁移" in typo.expansions  # a homophone that is no word still is
