@@ -1,8 +1,9 @@
-"""Search quality over HTTP on the seeded catalog: the citizen query set, per kind.
+"""Search quality over HTTP on the seeded catalog: citizen query sets, per kind.
 
-The set (``search_eval.json``) is the one ``bench/search_eval.py`` reports on. The
-issue's target is ≥ 90% first-hit overall and ≥ 85% in every kind, colloquial requests
-included (see docs/affairs-catalog.md for the measured rates).
+The sets are the ones ``bench/search_eval.py`` reports on. The target is ≥ 90% first-hit
+overall and ≥ 85% in every kind on the main set (``search_eval.json``). The three sets
+written blind by others are held at their measured levels (docs/affairs-catalog.md):
+a change that makes unseen queries worse fails here even if the main set still passes.
 """
 
 from __future__ import annotations
@@ -15,29 +16,63 @@ import pytest
 from harness import GatewayProcess
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
-from search_eval import SEARCH, evaluate, load_queries, report
+from search_eval import EVAL_SETS, KINDS, SEARCH, evaluate, load_queries, report
 
 TARGET_OVERALL, TARGET_KIND = 0.90, 0.85
-COLLOQUIAL_FLOOR = 0.85  # the target, reached
+# Measured first-hit rates minus a small margin (a query or two), per set and kind.
+FLOORS = {
+    "blind1": {
+        "overall": 0.93,
+        "official": 0.97,
+        "keyword": 0.92,
+        "colloquial": 0.95,
+        "typo": 0.87,
+    },
+    "blind2": {
+        "overall": 0.94,
+        "official": 0.97,
+        "keyword": 0.97,
+        "colloquial": 0.95,
+        "typo": 0.87,
+    },
+    "blind3": {
+        "overall": 0.89,
+        "official": 0.97,
+        "keyword": 0.97,
+        "colloquial": 0.81,
+        "typo": 0.87,
+    },
+}
 
 
-def run(gateway: GatewayProcess) -> dict[str, Any]:
+def run(gateway: GatewayProcess, name: str) -> dict[str, Any]:
     def search(q: str) -> dict[str, Any]:
         result: dict[str, Any] = gateway.data(SEARCH, {"q": q})["affairItems"]
         return result
 
-    return evaluate(search, load_queries())
+    return evaluate(search, load_queries(EVAL_SETS[name]))
 
 
-def test_the_eval_set_reaches_the_targets(gateway: GatewayProcess) -> None:
-    result = run(gateway)
+def test_the_main_eval_set_reaches_the_targets(gateway: GatewayProcess) -> None:
+    result = run(gateway, "main")
     summary = report(result, verbose=True)
     assert result["total"] >= 80
     assert not result["empty"], summary
     assert result["overall"] >= TARGET_OVERALL, summary
-    for kind in ("official", "keyword", "typo"):
+    for kind in KINDS:
         assert result["rates"][kind] >= TARGET_KIND, summary
-    assert result["rates"]["colloquial"] >= COLLOQUIAL_FLOOR, summary
+
+
+@pytest.mark.parametrize("name", sorted(FLOORS))
+def test_the_sets_written_blind_stay_at_their_measured_levels(
+    gateway: GatewayProcess, name: str
+) -> None:
+    result = run(gateway, name)
+    summary = report(result, verbose=True)
+    assert result["total"] >= 160
+    assert result["overall"] >= FLOORS[name]["overall"], summary
+    for kind in KINDS:
+        assert result["rates"][kind] >= FLOORS[name][kind], summary
 
 
 NAMES = "query S($q: String!) { affairItems(search: $q, first: 5) { edges { node { name type audiences } } } }"
