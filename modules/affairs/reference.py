@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from gateway.kit.generations import Generations
 from modules.affairs import search
 from modules.affairs.repository import (
     DEPARTMENTS,
@@ -78,12 +79,16 @@ class CatalogReference:
     """The per-process copy of the reference data.
 
     Only the first load (and ``force``, after seeding) makes a request wait; when the copy
-    is older than the TTL, a request still gets it while a reload runs in the background
-    (stale-while-revalidate), so no request pays for the six collections every minute.
+    is older than the TTL, a request still gets it while a check runs in the background
+    (stale-while-revalidate). The check reads the catalog generation (one cache read) and
+    reloads the six collections only if it moved — seeding bumps it — so a steady catalog
+    is never reread, and no request pays for it.
     """
 
-    def __init__(self, repository: CatalogRepository) -> None:
+    def __init__(self, repository: CatalogRepository, generations: Generations) -> None:
         self._repository = repository
+        self._generations = generations
+        self._generation = -1
         self._data: ReferenceData | None = None
         self._loaded_at = 0.0
         self._lock = asyncio.Lock()
@@ -107,12 +112,16 @@ class CatalogReference:
     async def _reload(self) -> None:
         async with self._lock:
             try:
-                await self._load()
+                if await self._generations.current() == self._generation:
+                    self._loaded_at = time.monotonic()
+                else:
+                    await self._load()
             except Exception:  # keep serving the copy we have; try again after the TTL
                 log.warning("affairs: reference data reload failed", exc_info=True)
                 self._loaded_at = time.monotonic()
 
     async def _load(self) -> None:
+        self._generation = await self._generations.current()
         loaded = {
             field: {str(d["_id"]): d for d in await self._repository.all(collection)}
             for field, collection in _COLLECTIONS.items()

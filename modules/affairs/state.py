@@ -18,6 +18,7 @@ from gateway.kit.textsearch import Spelling
 from gateway.kit.textsearch.index import InvertedIndex
 from gateway.runtime import Runtime
 from modules.affairs import search
+from modules.affairs.caching import catalog_generations
 from modules.affairs.reference import CatalogReference, ReferenceData
 from modules.affairs.repository import INDEX_NAMESPACE, CatalogRepository
 
@@ -26,7 +27,8 @@ __all__ = ["CatalogState", "catalog_repository", "reference", "spelling"]
 log = logging.getLogger("onestop.affairs")
 
 # The spelling vocabulary follows the catalog's words; a few minutes late is harmless
-# (it only suggests), and rebuilding it reads every index term.
+# (it only suggests), and rebuilding it reads every index term: checked every 10 minutes,
+# rebuilt only when the catalog generation moved.
 SPELLING_TTL = 600.0
 VOCABULARY_FIELDS = ("n", "t", "k")  # names, tags, whole keywords
 
@@ -37,13 +39,16 @@ class CatalogState:
     def __init__(self, runtime: Runtime) -> None:
         self.index = InvertedIndex(runtime.db, INDEX_NAMESPACE)
         self.repository = CatalogRepository(runtime.db, self.index)
-        self.reference = CatalogReference(self.repository)
+        self._generations = catalog_generations(runtime.cache)
+        self.reference = CatalogReference(self.repository, self._generations)
         self._spelling = Spelling((), is_word=search.is_word)
         self._spelling_at = 0.0
+        self._spelling_generation = -1
         self._rebuilding: asyncio.Task[None] | None = None
 
     async def build_spelling(self) -> None:
         """Rebuild the "did you mean" vocabulary now (at start and after seeding)."""
+        self._spelling_generation = await self._generations.current()
         data = await self.reference.get()
         words = [*await self.index.terms(VOCABULARY_FIELDS), *data.vocabulary()]
         # Pure-Python pinyin of every word (~0.15 s for the seeded catalog): in a thread,
@@ -61,6 +66,9 @@ class CatalogState:
 
     async def _rebuild(self) -> None:
         try:
+            if await self._generations.current() == self._spelling_generation:
+                self._spelling_at = time.monotonic()  # the catalog has not changed
+                return
             await self.build_spelling()
         except Exception:  # a hint, not an answer: keep the old vocabulary
             log.warning("affairs: could not rebuild the spelling vocabulary", exc_info=True)
