@@ -551,7 +551,9 @@ class CatalogRepository:
             "short_name",
         )
         projection = {f: 1 for f in (*ATTRIBUTE_FIELDS, *derived_from, "annual_volume")}
-        return await self.items.find({}, projection).to_list()
+        # In code order: the index numbers items in this order, and search breaks ties by
+        # number — so ties fall in code order.
+        return await self.items.find({}, projection).sort("_id", 1).to_list()
 
 
 def _without_id(doc: Mapping[str, Any]) -> dict[str, Any]:

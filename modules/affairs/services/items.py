@@ -9,15 +9,16 @@ searching ranks active items from the inverted index and pages by position.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from gateway.context import Context
 from gateway.errors import BadUserInput, FieldError, NotFound
 from gateway.kit.connections import Key, Keyset, Listing, Ranking, SortKey
-from gateway.kit.textsearch.index import DocIds
+from gateway.kit.textsearch.index import DocIds as Numbers
 from modules.affairs import search
 from modules.affairs.flags import FLAG_FIELDS
 from modules.affairs.reference import ReferenceData
@@ -174,12 +175,33 @@ def _browse(
 
 
 @dataclass
-class _Ranked:
-    code: str
-    score: float
-    highlight: search.Highlight | None = None  # known already when scored from stored texts
-    number: int | None = None  # the item's number in the catalog index, when scored there
-    follow_up: bool = False  # a follow-up (补领, 注销 …) the query did not ask for
+class _Hits:
+    """Search matches in rank order, as arrays over item numbers.
+
+    Only the head of the ranking and the page asked for ever become Python objects: a
+    query matching thousands of items ranks them with numpy (ties broken by item number,
+    which follows the code order of the seeded catalog) instead of an object and a sort
+    key per match.
+    """
+
+    numbers: Numbers  # in rank order
+    scores: npt.NDArray[np.float64]
+    follow_up: npt.NDArray[np.bool_]  # a follow-up (补领, 注销 …) the query did not ask for
+    highlights: dict[int, search.Highlight] = field(default_factory=dict)  # stored-text scans
+
+    def __len__(self) -> int:
+        return int(self.numbers.size)
+
+    def ranked(self) -> _Hits:
+        order = np.lexsort((self.numbers, -np.round(self.scores, 6)))
+        return _Hits(
+            self.numbers[order], self.scores[order], self.follow_up[order], self.highlights
+        )
+
+    def keep(self, chosen: npt.NDArray[np.bool_] | npt.NDArray[np.intp]) -> _Hits:
+        return _Hits(
+            self.numbers[chosen], self.scores[chosen], self.follow_up[chosen], self.highlights
+        )
 
 
 async def _search(
@@ -190,97 +212,83 @@ async def _search(
 ) -> ItemList:
     scores: search.Scores | None = None
     if list(criteria.statuses) == ["active"]:
-        ranked, scores = await _search_index(repository, query, criteria)
-    else:  # staff looking at suspended/cancelled items: not in the index, score stored texts
-        scan = search.rank(query, await repository.rank_candidates(criteria))
-        ranked = [_Ranked(s.doc["_id"], s.score, s.highlight) for s in scan]
-    known: dict[str, Doc] = {}
+        hits, scores = await _search_index(repository, query, criteria)
+    else:  # staff looking at suspended/cancelled items: not searchable, score stored texts
+        hits = await _scan(repository, query, criteria)
+    known: dict[int, Doc] = {}
     if sort and sort != "RELEVANCE":
-        ranked = await _resort(repository, ranked, BROWSE_ORDERS[sort])
-    else:
-        ranked, known = await _rerank_head(repository, query, ranked)
-    positions = Ranking(SEARCH_NAMESPACE, ranked)
+        hits = await _resort(repository, hits, BROWSE_ORDERS[sort])
+    elif scores is not None:
+        hits, known = await _rerank_head(repository, query, hits)
+    positions = Ranking(SEARCH_NAMESPACE, range(len(hits)))
 
     async def fetch(after: Key | None, limit: int) -> list[ItemHit]:
-        window = positions.window(after, limit)
-        missing = [entry.code for _, entry in window if entry.code not in known]
-        docs = dict(known)
-        if missing:
-            docs |= {d["_id"]: d for d in await repository.items_by_codes(missing)}
-        reasons = (
-            scores.explain(e.number for _, e in window if e.number is not None) if scores else {}
-        )
-        return [
-            _hit(
-                entry,
-                docs[entry.code],
-                at,
-                reasons.get(entry.number) if entry.number is not None else None,
-            )
-            for at, entry in window
-            if entry.code in docs
+        window = [
+            (at, int(hits.numbers[i]), float(hits.scores[i]))
+            for at, i in positions.window(after, limit)
         ]
+        docs = dict(known)
+        missing = [n for _, n, _ in window if n not in docs]
+        if missing:
+            codes = await repository.codes_of(missing)
+            numbers = {code: n for n, code in zip(missing, codes, strict=True) if code}
+            for found in await repository.items_by_codes(list(numbers)):
+                docs[numbers[found["_id"]]] = found
+        reasons = scores.explain(n for _, n, _ in window) if scores else {}
+        page = []
+        for at, number, score in window:
+            if (doc := docs.get(number)) is None:
+                continue
+            highlight = hits.highlights.get(number)
+            if highlight is None and number in reasons:
+                highlight = search.highlight(doc["name"], *reasons[number])
+            page.append(ItemHit(doc, round(score, 3), highlight, at))
+        return page
 
-    result = ResultSet.of(criteria, query.text, await _numbers(repository, ranked))
+    result = ResultSet.of(criteria, query.text, np.unique(hits.numbers))
     return ItemList(
         Listing(positions.order, fetch, positions.count, key_of=lambda hit: (hit.position or 0,)),
         result,
     )
 
 
-def _hit(
-    entry: _Ranked, doc: Doc, position: int, reason: tuple[list[str], set[str]] | None
-) -> ItemHit:
-    highlight = entry.highlight
-    if highlight is None and reason is not None:
-        highlight = search.highlight(doc["name"], *reason)
-    return ItemHit(doc, round(entry.score, 3), highlight, position)
-
-
 async def _rerank_head(
-    repository: CatalogRepository, query: search.ParsedQuery, ranked: list[_Ranked]
-) -> tuple[list[_Ranked], dict[str, Doc]]:
-    """Add the exact-name bonus (it needs names) to the head of the ranking.
+    repository: CatalogRepository, query: search.ParsedQuery, hits: _Hits
+) -> tuple[_Hits, dict[int, Doc]]:
+    """Add the exact-name bonus (it needs names) and the follow-up rule to the head.
 
-    Returns the new ranking and the head's items (the first page is among them).
+    Returns the new ranking and the head's items by number (the first page is among them).
     """
-    head = ranked[:RERANK_WINDOW]
-    by_code = {d["_id"]: d for d in await repository.items_by_codes([r.code for r in head])}
-    docs = [by_code.get(r.code, {}) for r in head]
+    size = min(RERANK_WINDOW, len(hits))
+    head = hits.numbers[:size].tolist()
+    codes = await repository.codes_of(head)
+    by_code = {d["_id"]: d for d in await repository.items_by_codes([c for c in codes if c])}
+    docs = [by_code.get(code or "", {}) for code in codes]
     names = [str(doc.get("name", "")) for doc in docs]
     issued = [[str(r.get("name", "")) for r in doc.get("results") or []] for doc in docs]
-    factors = search.demote_follow_ups(query, names, issued, [r.follow_up for r in head])
-    for entry, name, factor in zip(head, names, factors, strict=True):
-        if entry.number is not None:  # stored-text scores include the bonus already
-            entry.score += search.exact_bonus(query, name)
-        entry.score *= factor
-    head.sort(
-        key=lambda r: (-round(r.score, 6), len(by_code.get(r.code, {}).get("name", "")), r.code)
-    )
-    return head + ranked[RERANK_WINDOW:], by_code
+    factors = search.demote_follow_ups(query, names, issued, hits.follow_up[:size].tolist())
+    scores = hits.scores.copy()
+    for i, (name, factor) in enumerate(zip(names, factors, strict=True)):
+        scores[i] = (scores[i] + search.exact_bonus(query, name)) * factor
+    final = scores[:size].tolist()
+    order = sorted(range(size), key=lambda i: (-round(final[i], 6), len(names[i]), head[i]))
+    ranked = np.concatenate([np.asarray(order, dtype=np.intp), np.arange(size, len(hits))])
+    reranked = _Hits(hits.numbers, scores, hits.follow_up, hits.highlights).keep(ranked)
+    return reranked, {n: d for n, d in zip(head, docs, strict=True) if d}
 
 
 async def _search_index(
     repository: CatalogRepository, query: search.ParsedQuery, criteria: ItemCriteria
-) -> tuple[list[_Ranked], search.Scores]:
+) -> tuple[_Hits, search.Scores]:
     """Active items matching a query, by relevance, from the inverted index."""
     scores = await _scored(repository, query, body=False)
     if not len(scores):  # nothing by name or keywords: materials and FAQ questions too
         scores = await _scored(repository, query, body=True)
-    numbers, values, follow_up = scores.ids, scores.scores, scores.follow_up
-    if numbers.size and criteria.beyond_active_status:
-        kept = np.isin(numbers, await repository.matching_ids(criteria), assume_unique=True)
-        numbers, values, follow_up = numbers[kept], values[kept], follow_up[kept]
-    codes = await repository.codes_of(numbers.tolist())
-    ranked = [
-        _Ranked(code, value, number=number, follow_up=flag)
-        for number, value, flag, code in zip(
-            numbers.tolist(), values.tolist(), follow_up.tolist(), codes, strict=True
-        )
-        if code is not None
-    ]
-    ranked.sort(key=lambda r: (-round(r.score, 6), r.code))
-    return ranked, scores
+    hits = _Hits(scores.ids, scores.scores, scores.follow_up)
+    if len(hits) and criteria.beyond_active_status:
+        allowed = await repository.matching_ids(criteria)
+        hits = hits.keep(np.isin(hits.numbers, allowed, assume_unique=True))
+    return hits.ranked(), scores
 
 
 async def _scored(
@@ -291,23 +299,31 @@ async def _scored(
     )
 
 
-async def _numbers(repository: CatalogRepository, ranked: Sequence[_Ranked]) -> DocIds:
-    """The catalog-index numbers of ranked items (what facets and counts intersect)."""
-    numbers = [r.number for r in ranked if r.number is not None]
-    if len(numbers) < len(ranked):  # ranked from stored texts (staff searches)
-        known = await repository.index.ids_of([r.code for r in ranked if r.number is None])
-        numbers.extend(known.values())
-    return np.unique(np.asarray(numbers, dtype=np.uint32))
+async def _scan(
+    repository: CatalogRepository, query: search.ParsedQuery, criteria: ItemCriteria
+) -> _Hits:
+    """Score stored texts (suspended and cancelled items are not in the search postings)."""
+    scanned = search.rank(query, await repository.rank_candidates(criteria))
+    numbers = await repository.index.ids_of([s.doc["_id"] for s in scanned])
+    kept = [s for s in scanned if s.doc["_id"] in numbers]
+    order = [numbers[s.doc["_id"]] for s in kept]
+    return _Hits(
+        np.asarray(order, dtype=np.uint32),
+        np.asarray([s.score for s in kept], dtype=np.float64),
+        np.zeros(len(kept), dtype=np.bool_),
+        {numbers[s.doc["_id"]]: s.highlight for s in kept},
+    )
 
 
-async def _resort(
-    repository: CatalogRepository, ranked: list[_Ranked], order: Keyset
-) -> list[_Ranked]:
+async def _resort(repository: CatalogRepository, hits: _Hits, order: Keyset) -> _Hits:
     """Search results in a browsing order (only the matching items, in that order)."""
+    codes = await repository.codes_of(hits.numbers.tolist())
     rows = {
         d["_id"]: d
         for d in await repository.attribute_rows(
-            ItemCriteria(statuses=(), codes=[r.code for r in ranked])
+            ItemCriteria(statuses=(), codes=[c for c in codes if c])
         )
     }
-    return sorted((r for r in ranked if r.code in rows), key=lambda r: order.sort_key(rows[r.code]))
+    present = [i for i, code in enumerate(codes) if code in rows]
+    present.sort(key=lambda i: order.sort_key(rows[codes[i] or ""]))
+    return hits.keep(np.asarray(present, dtype=np.intp))
