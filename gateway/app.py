@@ -31,6 +31,7 @@ from gateway.mongo import connect_mongo, database_name, ensure_indexes, startup_
 from gateway.observability import Metrics, configure_logging
 from gateway.ops_routes import ops_routes
 from gateway.registry import Composition, check_interfaces, discover
+from gateway.response_cache import ResponseCache
 from gateway.runtime import Runtime
 from gateway.schema import build_schema, compose_with_core
 from gateway.seeding import run_seeds
@@ -130,6 +131,15 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         runtime = await open_runtime(settings, composition, metrics)
         app.state.runtime = runtime
+        if settings.response_cache:
+            app.state.responses = ResponseCache(
+                runtime.cache,
+                schema.cache_policies,
+                runtime,
+                metrics,
+                max_bytes=settings.response_cache_max_bytes,
+                max_string_length=settings.max_string_length,
+            )
         log.info(
             "gateway ready",
             extra={"modules": composition.module_names(), "env": settings.env.value},

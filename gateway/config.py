@@ -101,6 +101,12 @@ class Settings(BaseSettings):
     max_string_length: int = Field(
         default=10_000, ge=100, le=1_000_000, description="longest input string, in characters"
     )
+    response_cache: bool = Field(
+        default=True, description="keep whole responses of public queries (cache hints)"
+    )
+    response_cache_max_bytes: int = Field(
+        default=262_144, ge=1024, description="larger responses are not kept in the cache"
+    )
 
     @field_validator("modules", mode="before")
     @classmethod

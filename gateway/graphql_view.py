@@ -8,9 +8,10 @@ would send as plain text — is JSON in the GraphQL error shape with a stable co
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from cross_web import HTTPException
+from graphql import DocumentNode
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -20,6 +21,7 @@ from strawberry.http import GraphQLRequestData
 from strawberry.http.types import QueryParams
 
 from gateway.auth import ANONYMOUS
+from gateway.cache_policy import CachePolicy
 from gateway.context import Context
 from gateway.errors import ErrorCode
 from gateway.http_body import (
@@ -30,12 +32,17 @@ from gateway.http_body import (
     error_body,
 )
 from gateway.observability import current_request_id
+from gateway.response_cache import CacheableRequest, ResponseCache, cache_headers
+
+if TYPE_CHECKING:
+    from gateway.schema import OneStopSchema
 
 __all__ = ["GraphQLView"]
 
 log = logging.getLogger("onestop.errors")
 
 DEFAULT_MAX_STRING_LENGTH = 10_000
+EXECUTED_QUERY = "graphql_query"  # request scope state: the query text strawberry ran
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -43,8 +50,40 @@ class GraphQLView(GraphQL[Context, None]):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
+        request = Request(scope=scope, receive=receive)
+        responses: ResponseCache | None = getattr(request.app.state, "responses", None)
+        cacheable = await responses.request_of(request) if responses is not None else None
+        if responses is not None and cacheable is not None:
+            body = await responses.lookup(cacheable)
+            if body is not None:  # served without executing anything
+                response = _json_response(200, body)
+                cache_headers(response, responses.policy(cacheable), "hit")
+                await response(scope, receive, send)
+                return
+        response = await self._answer(request)
+        policy, outcome = None, None
+        if responses is not None and cacheable is not None and response.status_code == 200:
+            policy = await self._learn(responses, cacheable, request)
+            if policy is not None and await responses.keep(cacheable, policy, response):
+                outcome = "miss"
+        cache_headers(response, policy, outcome)
+        await response(scope, receive, send)
+
+    async def _learn(
+        self, responses: ResponseCache, cacheable: CacheableRequest, request: Request
+    ) -> CachePolicy | None:
+        """The cache policy of the document just executed (parsed once, from the guard)."""
+        query = request.scope.get("state", {}).get(EXECUTED_QUERY)
+        guard = cast("OneStopSchema", self.schema).guard
+        document = guard.parse(query) if isinstance(query, str) else None
+        if not isinstance(document, DocumentNode):
+            return None
+        return await responses.learn(cacheable, document)
+
+    async def _answer(self, request: Request) -> Response:
+        """Run the request through strawberry; every failure becomes a JSON answer."""
         try:
-            response = await self.run(Request(scope=scope, receive=receive))
+            response = await self.run(request)
         except RequestRejected as exc:
             response = _json_response(exc.status, exc.body())
         except HTTPException as exc:  # strawberry's refusals (no query, GET mutation…)
@@ -61,7 +100,15 @@ class GraphQLView(GraphQL[Context, None]):
                 {"code": ErrorCode.INTERNAL.value, "requestId": request_id},
             )
             response = _json_response(500, body)
-        await response(scope, receive, send)
+        return response
+
+    async def execute_single(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        # Remember the query as executed (a persisted query's text is known only here),
+        # so the response cache can learn its policy afterwards.
+        request_data = kwargs.get("request_data")
+        if request_data is not None:
+            request.scope.setdefault("state", {})[EXECUTED_QUERY] = request_data.query
+        return await super().execute_single(request, *args, **kwargs)
 
     def encode_json(self, data: object) -> bytes:
         return encode_json(data)

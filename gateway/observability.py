@@ -135,6 +135,12 @@ class Metrics:
             ["limit"],
             registry=self.registry,
         )
+        self.response_cache = Counter(
+            "onestop_response_cache_total",
+            "Response cache: hit (served without executing), miss (executed, then kept)",
+            ["result"],
+            registry=self.registry,
+        )
         self.modules_loaded = Gauge(
             "onestop_modules_loaded", "Modules composed into the schema", registry=self.registry
         )

@@ -40,6 +40,7 @@ import inspect
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -60,6 +61,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "CacheHint",
+    "CacheScope",
     "Composition",
     "CompositionError",
     "CostHint",
@@ -132,6 +135,42 @@ class IndexSpec:
     @property
     def index_name(self) -> str:
         return self.name or "_".join(f"{key}_{direction}" for key, direction in self.keys)
+
+
+class CacheScope(StrEnum):
+    """Whether a field's value is the same for everyone (PUBLIC) or depends on who asks."""
+
+    PUBLIC = "public"
+    PRIVATE = "private"
+
+
+DataVersion = Callable[["Runtime"], Awaitable[str]]
+
+
+@dataclass(frozen=True)
+class CacheHint:
+    """How long a field's value may be reused, and for whom (the response cache).
+
+    A root field without a hint is never cached; a nested field without one inherits its
+    parent's. An operation is cached for the shortest ``max_age`` among its fields, and
+    only when every field is PUBLIC (fields that require a permission are PRIVATE).
+
+    Attributes:
+        max_age: seconds the value stays right; 0 never caches it.
+        scope: PUBLIC (the same for every caller) or PRIVATE.
+        version: ``await version(runtime)`` names the version of the data the field reads
+            (e.g. the catalog generation every write bumps); it is part of the cache key,
+            so a write makes every cached response that read the old data unreachable at
+            once — an edit is visible on the next request.
+
+    Example:
+        cache_hints={"Query.affairItem": CacheHint(300, version=catalog_version),
+                     "AffairItemVersionSummary.changedBy": CacheHint(scope=CacheScope.PRIVATE)}
+    """
+
+    max_age: int | None = None  # None: inherit (a scope-only hint)
+    scope: CacheScope = CacheScope.PUBLIC
+    version: DataVersion | None = None
 
 
 @dataclass(frozen=True)
@@ -215,6 +254,8 @@ class Module:
             ``node(id:)`` and ``nodes(ids:)`` dispatch to.
         cost_hints: ``{"Type.field": CostHint(...)}`` (or a plain int cost) for the
             per-operation cost limit; see :class:`CostHint`.
+        cache_hints: ``{"Type.field": CacheHint(...)}`` for the response cache and the
+            ``Cache-Control`` header; see :class:`CacheHint`.
         interfaces: published interfaces other modules may call (:class:`Interface`),
             built once per process from the runtime.
         uses: interfaces of other modules this one calls (:class:`InterfaceUse`).
@@ -241,6 +282,7 @@ class Module:
     permissions: Sequence[Permission] = ()
     nodes: Mapping[str, NodeResolver] = field(default_factory=dict)
     cost_hints: Mapping[str, CostHint | int] = field(default_factory=dict)
+    cache_hints: Mapping[str, CacheHint] = field(default_factory=dict)
     interfaces: Sequence[Interface] = ()
     uses: Sequence[InterfaceUse] = ()
     events: Sequence[Topic[Any]] = ()
@@ -277,6 +319,7 @@ class Composition:
     permissions: Mapping[str, Permission]
     indexes: tuple[IndexSpec, ...]
     cost_hints: Mapping[str, CostHint] = field(default_factory=dict)
+    cache_hints: Mapping[str, CacheHint] = field(default_factory=dict)
     topics: Mapping[str, Topic[Any]] = field(default_factory=dict)
     # Node type name -> its module's resolver, for node(id:) and nodes(ids:).
     nodes: Mapping[str, NodeResolver] = field(default_factory=dict)
@@ -406,6 +449,8 @@ def compose(modules: Sequence[Module]) -> Composition:
     topic_owner: dict[str, str] = {}
     hint_owner: dict[str, str] = {}
     cost_hints: dict[str, CostHint] = {}
+    cache_hints: dict[str, CacheHint] = {}
+    cache_hint_owner: dict[str, str] = {}
     node_owner: dict[str, str] = {}
     nodes: dict[str, NodeResolver] = {}
     node_types: dict[str, str] = {}  # every type implementing Node -> a module defining it
@@ -470,6 +515,11 @@ def compose(modules: Sequence[Module]) -> Composition:
                 raise clash("cost hint", coordinate, hint_owner[coordinate], module.name)
             hint_owner[coordinate] = module.name
             cost_hints[coordinate] = hint if isinstance(hint, CostHint) else CostHint(hint)
+        for coordinate, cache_hint in module.cache_hints.items():
+            if coordinate in cache_hint_owner:
+                raise clash("cache hint", coordinate, cache_hint_owner[coordinate], module.name)
+            cache_hint_owner[coordinate] = module.name
+            cache_hints[coordinate] = cache_hint
         for type_name, origin in types.items():
             if _implements_node(origin):
                 node_types.setdefault(type_name, module.name)
@@ -529,6 +579,7 @@ def compose(modules: Sequence[Module]) -> Composition:
         permissions=permissions,
         indexes=tuple(indexes),
         cost_hints=cost_hints,
+        cache_hints=cache_hints,
         topics=topics,
         nodes=nodes,
     )

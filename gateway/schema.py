@@ -12,6 +12,7 @@ from strawberry.extensions import DisableIntrospection, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from gateway.cache_policy import CachePolicies
 from gateway.config import Settings
 from gateway.core_module import core_module
 from gateway.extensions import ErrorCodeMapper, OperationMetricsRecorder, document_limits
@@ -28,6 +29,8 @@ __all__ = ["OneStopSchema", "build_schema", "compose_with_core", "schema_sdl"]
 class OneStopSchema(strawberry.Schema):
     # The document guard's shared state (limits, cost analyzer, validation cache).
     guard: GuardState
+    # The modules' cache hints as policies per document (Cache-Control, response cache).
+    cache_policies: CachePolicies
 
     # Input strings: graphql_view checks the variables; this rule joins graphql-core's
     # rules for the literals. One tuple per schema, so cached validations keep hitting.
@@ -106,8 +109,18 @@ def build_schema(
     )
     schema.guard = guard
     unknown_hints = [c for c in composition.cost_hints if not _has_coordinate(schema, c)]
+    unknown_hints += [
+        c
+        for c in composition.cache_hints
+        if not (_has_coordinate(schema, c) or ("." not in c and schema._schema.get_type(c)))
+    ]
     if unknown_hints:
-        raise CompositionError("cost hints for unknown fields: " + ", ".join(unknown_hints))
+        raise CompositionError("hints for unknown fields: " + ", ".join(unknown_hints))
+    schema.cache_policies = CachePolicies(
+        schema._schema,
+        composition.cache_hints,
+        (coordinate for coordinate, _ in declared_requirements(schema)),
+    )
     schema.limit_input_strings(settings.max_string_length)
     unknown = [
         f"{coordinate} requires {permission!r}"

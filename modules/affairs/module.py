@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from gateway.registry import CostHint, Module
+from gateway.registry import CacheHint, CacheScope, CostHint, Module
 from gateway.runtime import Runtime
+from modules.affairs.caching import catalog_generations
 from modules.affairs.interface import CATALOG, ITEM_CHANGED
 from modules.affairs.permissions import PERMISSIONS
 from modules.affairs.repository import INDEX, INDEXES
@@ -39,6 +40,35 @@ COST_HINTS = {
     "FaqEntry.items": CostHint(1, list_size=20),
 }
 
+
+async def catalog_version(runtime: Runtime) -> str:
+    """The catalog generation: every item write and every seeding bumps it."""
+    return str(await catalog_generations(runtime.cache).current())
+
+
+# The catalog is public and changes rarely: responses are reused for five minutes, and at
+# once no more after a write (the generation is part of the response cache's key). Opening
+# status follows the clock; who changed a version is shown to staff only.
+_CATALOG = CacheHint(300, version=catalog_version)
+CACHE_HINTS = {
+    **{
+        f"Query.{field}": _CATALOG
+        for field in (
+            "affairItem",
+            "affairItems",
+            "affairSuggestions",
+            "departments",
+            "themes",
+            "lifecycleGroups",
+            "faq",
+            "affairsCatalogStats",
+        )
+    },
+    "Query.serviceLocations": CacheHint(60, version=catalog_version),
+    "ServiceLocation.openStatus": CacheHint(60),
+    "AffairItemVersionSummary.changedBy": CacheHint(scope=CacheScope.PRIVATE),
+}
+
 module = Module(
     name="affairs",
     version="0.3.0",
@@ -51,6 +81,7 @@ module = Module(
     permissions=PERMISSIONS,
     nodes=NODE_RESOLVERS,
     cost_hints=COST_HINTS,
+    cache_hints=CACHE_HINTS,
     interfaces=(CATALOG,),
     events=(ITEM_CHANGED,),
     state=CatalogState,

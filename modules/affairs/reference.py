@@ -46,9 +46,9 @@ class ReferenceData:
     locations: Docs
     synonym_docs: Docs
 
-    @property
+    @cached_property
     def synonyms(self) -> dict[str, list[str]]:
-        """Everyday word → official words, for query expansion."""
+        """Everyday word → official words, for query expansion (built once per copy)."""
         return {str(s["term"]): list(s.get("expansions", [])) for s in self.synonym_docs.values()}
 
     def vocabulary(self) -> list[str]:

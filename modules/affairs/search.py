@@ -440,6 +440,9 @@ def parse_query(raw: str, synonyms: Mapping[str, Sequence[str]]) -> ParsedQuery:
     return ParsedQuery(text, phrases, expansions, tuple(sorted(terms)), tuple(units), meaningful)
 
 
+NO_QUERY = ParsedQuery("", (), (), ())  # what an empty search text parses to
+
+
 def _segmenter_fallback(text: str) -> list[Token]:
     return [Token(ch, i, i + 1) for i, ch in enumerate(text) if not ch.isspace()]
 

@@ -146,7 +146,8 @@ async def list_items(
     data = await reference(ctx)
     criteria = criteria_from_filter(data, given)
     repository = catalog_repository(ctx)
-    query = search.parse_query(search_text or "", data.synonyms)
+    # A browse parses nothing: the lexicon scan is the dearest part of a query's parse.
+    query = search.parse_query(search_text, data.synonyms) if search_text else search.NO_QUERY
     if sort == "RELEVANCE" and query.is_empty:
         raise BadUserInput(
             "按相关度排序需要搜索词 (RELEVANCE needs a search)",

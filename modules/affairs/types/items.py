@@ -201,7 +201,16 @@ class AffairItem(Node):
     status: ItemStatus = strawberry.field(description="在用 / 暂停 / 取消.")
     type: ItemType = strawberry.field(description="事项类型.")
     department_code: str = strawberry.field(description="Implementing department's code.")
-    implementing_body: ImplementingBody = strawberry.field(description="实施主体.")
+
+    @strawberry.field(description="实施主体.")
+    def implementing_body(self) -> ImplementingBody:
+        body = self.doc.get("implementing_body") or {}
+        return ImplementingBody(
+            name=body.get("name", ""),
+            code=body.get("code", ""),
+            nature=BodyNature(body.get("nature") or BodyNature.STATUTORY_ORGAN.value),
+        )
+
     entrusted_department: str | None = strawberry.field(description="委托部门.")
     power_source: PowerSource = strawberry.field(description="权力来源.")
     exercise_level: ExerciseLevel = strawberry.field(description="行使层级.")
@@ -216,13 +225,63 @@ class AffairItem(Node):
     online_depth: int = strawberry.field(description="网办深度 1–4.")
     handling_scope: HandlingScope = strawberry.field(description="通办范围.")
     handling_forms: list[HandlingForm] = strawberry.field(description="办理形式.")
-    flags: AffairItemFlags = strawberry.field(description="Convenience flags.")
+
+    @strawberry.field(description="Convenience flags.")
+    def flags(self) -> AffairItemFlags:
+        return AffairItemFlags(**{flag.name: bool(self.doc.get(flag.name)) for flag in FLAGS})
+
     acceptance_conditions: str = strawberry.field(description="受理条件.")
-    materials: list[Material] = strawberry.field(description="申请材料.")
-    fees: list[Fee] = strawberry.field(description="收费项目 (empty when free).")
-    results: list[ItemResult] = strawberry.field(description="审批结果.")
-    steps: list[ProcessStep] = strawberry.field(description="办理流程.")
-    special_procedures: list[SpecialProcedure] = strawberry.field(description="特别程序.")
+
+    @strawberry.field(description="申请材料.")
+    def materials(self) -> list[Material]:
+        return [Material.from_doc(m) for m in self.doc.get("materials", [])]
+
+    @strawberry.field(description="收费项目 (empty when free).")
+    def fees(self) -> list[Fee]:
+        return [
+            Fee(
+                name=f["name"],
+                standard=f.get("standard", ""),
+                basis=f.get("basis", ""),
+                reduction=f.get("reduction"),
+            )
+            for f in self.doc.get("fees", [])
+        ]
+
+    @strawberry.field(description="审批结果.")
+    def results(self) -> list[ItemResult]:
+        return [
+            ItemResult(
+                name=r["name"],
+                type=ResultType(r.get("type", "other")),
+                license_type_code=r.get("license_type"),
+            )
+            for r in self.doc.get("results", [])
+        ]
+
+    @strawberry.field(description="办理流程.")
+    def steps(self) -> list[ProcessStep]:
+        return [
+            ProcessStep(
+                name=s["name"],
+                actor=s.get("actor", ""),
+                limit_days=int(s.get("limit_days", 0)),
+                description=s.get("description", ""),
+            )
+            for s in self.doc.get("steps", [])
+        ]
+
+    @strawberry.field(description="特别程序.")
+    def special_procedures(self) -> list[SpecialProcedure]:
+        return [
+            SpecialProcedure(
+                name=p["name"],
+                limit_days=int(p.get("limit_days", 0)),
+                description=p.get("description", ""),
+            )
+            for p in self.doc.get("special_procedures", [])
+        ]
+
     legal_basis: list[str] = strawberry.field(description="设定依据.")
     theme_codes: list[str] = strawberry.field(description="Theme codes.")
     location_codes: list[str] = strawberry.field(description="Places that handle the item.")
@@ -232,6 +291,9 @@ class AffairItem(Node):
     handling_address: str = strawberry.field(description="办理地点.")
     keywords: list[str] = strawberry.field(description="Everyday search words.")
     updated_at: datetime = strawberry.field(description="When the current version was made.")
+    # The stored document: the nested parts (materials, steps …) are built from it only
+    # when a query selects them — a list of items rarely does.
+    doc: strawberry.Private[Doc]
     # A version read through `affairItem(version:)` is a snapshot: its own global id
     # (code@version), so a client cache never mixes it up with the current item.
     snapshot: strawberry.Private[bool] = False
@@ -242,8 +304,8 @@ class AffairItem(Node):
     @classmethod
     def from_doc(cls, doc: Doc, *, snapshot: bool = False) -> AffairItem:
         """An item from its stored document, or (``snapshot``) from a version record."""
-        body = doc.get("implementing_body") or {}
         return cls(
+            doc=doc,
             snapshot=snapshot,
             code=str(doc.get("code") or doc["_id"]),
             basic_code=doc["basic_code"],
@@ -253,11 +315,6 @@ class AffairItem(Node):
             status=ItemStatus(doc["status"]),
             type=ItemType(doc["type_code"]),
             department_code=doc["department_code"],
-            implementing_body=ImplementingBody(
-                name=body.get("name", ""),
-                code=body.get("code", ""),
-                nature=BodyNature(body.get("nature") or BodyNature.STATUTORY_ORGAN.value),
-            ),
             entrusted_department=doc.get("entrusted_department"),
             power_source=PowerSource(doc.get("power_source", PowerSource.STATUTORY.value)),
             exercise_level=ExerciseLevel(doc.get("exercise_level", ExerciseLevel.DISTRICT.value)),
@@ -270,43 +327,7 @@ class AffairItem(Node):
             online_depth=int(doc.get("online_depth", 1)),
             handling_scope=HandlingScope(doc.get("handling_scope", "none")),
             handling_forms=[HandlingForm(f) for f in doc.get("handling_forms", [])],
-            flags=AffairItemFlags(**{flag.name: bool(doc.get(flag.name)) for flag in FLAGS}),
             acceptance_conditions=doc.get("acceptance_conditions", ""),
-            materials=[Material.from_doc(m) for m in doc.get("materials", [])],
-            fees=[
-                Fee(
-                    name=f["name"],
-                    standard=f.get("standard", ""),
-                    basis=f.get("basis", ""),
-                    reduction=f.get("reduction"),
-                )
-                for f in doc.get("fees", [])
-            ],
-            results=[
-                ItemResult(
-                    name=r["name"],
-                    type=ResultType(r.get("type", "other")),
-                    license_type_code=r.get("license_type"),
-                )
-                for r in doc.get("results", [])
-            ],
-            steps=[
-                ProcessStep(
-                    name=s["name"],
-                    actor=s.get("actor", ""),
-                    limit_days=int(s.get("limit_days", 0)),
-                    description=s.get("description", ""),
-                )
-                for s in doc.get("steps", [])
-            ],
-            special_procedures=[
-                SpecialProcedure(
-                    name=p["name"],
-                    limit_days=int(p.get("limit_days", 0)),
-                    description=p.get("description", ""),
-                )
-                for p in doc.get("special_procedures", [])
-            ],
             legal_basis=list(doc.get("legal_basis", [])),
             theme_codes=list(doc.get("theme_codes", [])),
             location_codes=list(doc.get("location_codes", [])),
