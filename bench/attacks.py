@@ -40,6 +40,13 @@ ATTACKS = {
     "790 duplicated selections": "{" + " me { id }" * 790 + "}",
     "10,000 aliases": "{" + " ".join(f"a{i}: __typename" for i in range(10_000)) + "}",
     "1 MB of tokens": "{" + " __typename" * 95_000 + "}",
+    "depth 100": "{"
+    + " affairItems(first: 1) { edges { node { faq { items {" * 20
+    + " code"
+    + " } } } } }" * 20
+    + "}",
+    "10,000 repeated directives": "{ __typename" + " @skip(if: false)" * 10_000 + " }",
+    "500 repeated directives": "{ __typename" + " @skip(if: false)" * 500 + " }",
 }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -95,6 +95,9 @@ class Settings(BaseSettings):
     )
     max_query_cost: int = Field(
         default=3000, ge=10, le=10_000_000, description="largest estimated operation cost"
+    )
+    cost_limit_mode: Literal["enforce", "warn"] = Field(
+        default="enforce", description="warn: log and count operations over the cost, run them"
     )
     max_page_size: int = Field(default=100, ge=1, le=1000)
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="largest request body")

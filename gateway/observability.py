@@ -135,6 +135,18 @@ class Metrics:
             ["limit"],
             registry=self.registry,
         )
+        self.operation_cost = Histogram(
+            "onestop_graphql_operation_cost",
+            "Estimated cost of each operation admitted or refused (README: Query cost)",
+            ["operation"],
+            buckets=(1, 5, 10, 25, 50, 100, 250, 500, 1000, 3000, 10_000),
+            registry=self.registry,
+        )
+        self.cost_limit_warnings = Counter(
+            "onestop_graphql_cost_limit_warnings_total",
+            "Operations over the cost limit that ran because the limit is in warn mode",
+            registry=self.registry,
+        )
         self.response_cache = Counter(
             "onestop_response_cache_total",
             "Response cache: hit (served without executing), miss (executed, then kept)",

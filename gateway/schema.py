@@ -89,6 +89,7 @@ def build_schema(
             max_cost=settings.max_query_cost,
             max_fields=settings.max_tokens,
             hide_suggestions=hide_suggestions,
+            cost_mode=settings.cost_limit_mode,
         ),
         metrics,
     )

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
@@ -33,6 +34,7 @@ from gateway.observability import Metrics
 
 __all__ = ["DocumentGuard", "DocumentLimits", "GuardState", "document_limits"]
 
+log = logging.getLogger("onestop.limits")
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
@@ -101,6 +103,10 @@ class DocumentLimits:
     # out within the token limit: beyond that, fragments are being used as an amplifier.
     max_fields: int
     hide_suggestions: bool
+    # "warn": an operation over the cost limit runs and is logged and counted instead of
+    # refused — for rolling a new limit out against real traffic. The other limits protect
+    # the server itself (validation time, memory) and are always enforced.
+    cost_mode: str = "enforce"
     # Measured: graphql-core compares such pairs at ~3 µs each (790 copies of
     # `me { id }` = 311,655 pairs took 0.93 s to validate). 1,000 pairs is ~3 ms,
     # far above what a hand-written document has.
@@ -137,7 +143,7 @@ class DocumentGuard(SchemaExtension):
         elif document is not None and context.query is not None:
             state = self.state
             shape = state.shape(context.query, document, context.operation_name, context.variables)
-            refusal = state.refusal(shape)
+            refusal = state.admit(shape, context.operation_name)
             if refusal is not None:
                 if state.metrics is not None:
                     limit = (refusal.extensions or {})["limit"]
@@ -226,6 +232,27 @@ class GuardState:
         key = (query, operation, *(_cost_key(values.get(n)) for n in sorted(shape.cost_variables)))
         self.shapes.put(key, shape)
         return shape
+
+    def admit(self, shape: OperationShape, operation: str | None) -> GraphQLError | None:
+        """The refusal of an operation, if any; its cost is recorded either way.
+
+        In the cost limit's warn mode an operation over it is logged and counted but runs.
+        """
+        refusal = self.refusal(shape)
+        if self.metrics is not None:
+            self.metrics.operation_cost.labels(self.metrics.operation_label(operation)).observe(
+                shape.cost
+            )
+        over_cost = refusal is not None and (refusal.extensions or {}).get("limit") == "cost"
+        if over_cost and self.limits.cost_mode == "warn":
+            log.warning(
+                "operation over the cost limit (warn mode: run anyway)",
+                extra={"operation": operation, "cost": shape.cost, "max": self.limits.max_cost},
+            )
+            if self.metrics is not None:
+                self.metrics.cost_limit_warnings.inc()
+            return None
+        return refusal
 
     def refusal(self, shape: OperationShape) -> GraphQLError | None:
         """The first limit ``shape`` breaks, as the error to answer with."""

@@ -228,3 +228,42 @@ def test_refusals_are_counted_by_limit(gateway: GatewayProcess) -> None:
     before = metric(gateway, "onestop_graphql_document_refusals_total", labels)
     refusal(post(gateway, FAN_OUT))
     assert metric(gateway, "onestop_graphql_document_refusals_total", labels) == before + 1
+
+
+def test_every_admitted_or_refused_operation_has_its_cost_measured(
+    gateway: GatewayProcess,
+) -> None:
+    before = metric(gateway, "onestop_graphql_operation_cost_count", '{operation="CostSeen"}')
+    post(gateway, "query CostSeen { affairItems(first: 2) { edges { node { code } } } }")
+    refusal(post(gateway, FAN_OUT.replace("{ affairItems", "query CostSeen { affairItems", 1)))
+    after = metric(gateway, "onestop_graphql_operation_cost_count", '{operation="CostSeen"}')
+    assert after == before + 2
+
+
+def test_the_cost_limit_in_warn_mode_runs_and_counts_but_other_limits_hold(
+    start_gateway,
+) -> None:
+    """Rolling a new cost limit out: over-cost operations run and are counted, not refused;
+    depth, aliases and the other limits that protect the server are still enforced."""
+    warned = start_gateway({"ONESTOP_COST_LIMIT_MODE": "warn", "ONESTOP_MAX_QUERY_COST": "50"})
+    page = "{ affairItems(first: 60) { edges { node { code department { name } } } } }"
+    before = metric(warned, "onestop_graphql_cost_limit_warnings_total")
+    payload = post(warned, page)
+    assert "errors" not in payload and len(payload["data"]["affairItems"]["edges"]) == 60
+    assert metric(warned, "onestop_graphql_cost_limit_warnings_total") == before + 1
+    deep = "{ affairItems(first: 1) { edges { node { faq { items { faq { items { faq { items { faq { items { faq { items { code } } } } } } } } } } } } } }"
+    assert refusal(post(warned, deep))["limit"] == "depth"
+    assert refusal(post(warned, FRAGMENT_BOMB))["limit"] == "fields"
+
+
+@pytest.mark.parametrize(
+    ("repeats", "code"),
+    [(10_000, "GRAPHQL_PARSE_FAILED"), (500, "GRAPHQL_VALIDATION_FAILED")],
+)
+def test_repeated_directives_are_refused_before_execution(
+    gateway: GatewayProcess, repeats: int, code: str
+) -> None:
+    document = "{ __typename" + " @skip(if: false)" * repeats + " }"
+    payload = post(gateway, document)
+    assert payload["data"] is None
+    assert payload["errors"][0]["extensions"]["code"] == code
