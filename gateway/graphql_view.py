@@ -11,17 +11,20 @@ import logging
 from typing import Any
 
 from cross_web import HTTPException
+from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLRequestData
+from strawberry.http.base import BaseRequestProtocol
 from strawberry.http.types import QueryParams
 
 from gateway.auth import ANONYMOUS
 from gateway.context import Context
 from gateway.errors import ErrorCode
+from gateway.extensions.persisted_queries import PersistedQueries
 from gateway.http_body import (
     RequestRejected,
     check_request,
@@ -39,14 +42,24 @@ DEFAULT_MAX_STRING_LENGTH = 10_000
 
 
 class GraphQLView(GraphQL[Context, None]):
+    # Set by create_app: turns `extensions.persistedQuery` into the document.
+    persisted_queries: PersistedQueries | None = None
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            if self.persisted_queries is not None and self.persisted_queries.restricts(
+                Headers(scope=scope)
+            ):
+                # graphql-transport-ws carries no persisted-query extension: a client
+                # held to the trusted manifest could send any document over a socket.
+                await WebSocket(scope, receive, send).close(code=4403)
+                return
             await super().__call__(scope, receive, send)
             return
         try:
             response = await self.run(Request(scope=scope, receive=receive))
         except RequestRejected as exc:
-            response = _json_response(exc.status, exc.body())
+            response = _json_response(exc.status, exc.body(), exc.headers)
         except HTTPException as exc:  # strawberry's refusals (no query, GET mutation…)
             code = ErrorCode.NOT_FOUND if exc.status_code == 404 else ErrorCode.BAD_REQUEST
             body = error_body(f"请求无效 ({exc.reason})", {"code": code.value})
@@ -62,6 +75,12 @@ class GraphQLView(GraphQL[Context, None]):
             )
             response = _json_response(500, body)
         await response(scope, receive, send)
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        # A GET naming a persisted query has no `query` either, yet it is an operation.
+        return "extensions" not in request.query_params and super().should_render_graphql_ide(
+            request
+        )
 
     def encode_json(self, data: object) -> bytes:
         return encode_json(data)
@@ -91,6 +110,8 @@ class GraphQLView(GraphQL[Context, None]):
                     self.schema, "max_string_length", DEFAULT_MAX_STRING_LENGTH
                 ),
             )
+        if self.persisted_queries is not None and not isinstance(data, list):
+            data = await self.persisted_queries.resolve(data, request.headers)
         return data
 
     async def get_context(
@@ -106,5 +127,7 @@ class GraphQLView(GraphQL[Context, None]):
         )
 
 
-def _json_response(status: int, body: bytes) -> Response:
-    return Response(body, status_code=status, media_type="application/json; charset=utf-8")
+def _json_response(status: int, body: bytes, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        body, status_code=status, headers=headers, media_type="application/json; charset=utf-8"
+    )
