@@ -272,15 +272,15 @@ class PersistedQueries:
         self,
         guard: GuardState,
         *,
-        trusted: Mapping[str, str] | None = None,
-        restricted_clients: frozenset[str] = frozenset(),
-        store_ttl: int = 7 * 86_400,
-        max_document_chars: int = 32_768,
-        memory_size: int = 2000,
+        trusted: Mapping[str, str],
+        restricted_clients: frozenset[str],
+        store_ttl: int,
+        max_document_chars: int,
+        memory_size: int,
         metrics: Metrics | None = None,
     ) -> None:
         self.guard = guard
-        self.trusted: Mapping[str, str] = trusted or {}
+        self.trusted = trusted
         self.restricted_clients = restricted_clients
         self.store_ttl = store_ttl
         self.max_document_chars = max_document_chars
