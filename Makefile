@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck schema check bench clean redis-server
+.PHONY: run test lint typecheck schema check bench clean redis-server e2e-deps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,7 +24,19 @@ redis-server:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq redis-server >/dev/null; }
 
-test: $(STAMP) redis-server
+# The Apollo Client e2e test's Node packages, pinned by package-lock.json. Without npm
+# nothing is installed and that test fails saying so (it is never skipped).
+E2E_APOLLO := tests/e2e/apollo
+
+e2e-deps:
+	@if command -v npm >/dev/null 2>&1; then \
+	  $(MAKE) --no-print-directory $(E2E_APOLLO)/node_modules/.package-lock.json; \
+	else echo "npm not found: tests/e2e/test_apollo_client_e2e.py needs Node.js >= 20 and npm"; fi
+
+$(E2E_APOLLO)/node_modules/.package-lock.json: $(E2E_APOLLO)/package.json $(E2E_APOLLO)/package-lock.json
+	cd $(E2E_APOLLO) && npm ci --no-audit --no-fund
+
+test: $(STAMP) redis-server e2e-deps
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
@@ -43,4 +55,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/catalog.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache $(E2E_APOLLO)/node_modules

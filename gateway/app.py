@@ -25,6 +25,7 @@ from gateway.bus import Bus
 from gateway.cache import connect_cache
 from gateway.config import Settings, load_settings
 from gateway.embedded import EmbeddedMongo
+from gateway.extensions.persisted_queries import PersistedQueries
 from gateway.graphql_view import GraphQLView
 from gateway.middleware import AuthMiddleware, BodySizeLimit, RequestContextMiddleware
 from gateway.mongo import connect_mongo, database_name, ensure_indexes, startup_timeout
@@ -115,21 +116,25 @@ async def close_runtime(runtime: Runtime) -> None:
 def create_app(
     settings: Settings | None = None, composition: Composition | None = None
 ) -> Starlette:
-    """The ASGI application. Composition errors raise here, before anything listens."""
+    """The ASGI application. Composition and manifest errors raise here, before anything
+    listens."""
     settings = settings or load_settings()
     composition = composition or compose_with_core(discover(settings.modules))
     metrics = Metrics()
     metrics.modules_loaded.set(len(composition.modules))
     schema = build_schema(composition, settings, metrics)
+    persisted_queries = PersistedQueries.from_settings(settings, schema, metrics)
     graphql = GraphQLView(
         schema,
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
         allow_queries_via_get=True,
     )
+    graphql.persisted_queries = persisted_queries
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         runtime = await open_runtime(settings, composition, metrics)
+        persisted_queries.attach(runtime.cache)
         app.state.runtime = runtime
         if settings.response_cache:
             app.state.responses = ResponseCache(

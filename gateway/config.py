@@ -10,7 +10,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, FilePath, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = ["ConfigError", "Environment", "Settings", "load_settings"]
@@ -111,9 +111,9 @@ class Settings(BaseSettings):
         default=262_144, ge=1024, description="larger responses are not kept in the cache"
     )
 
-    @field_validator("modules", mode="before")
+    @field_validator("modules", "trusted_clients", mode="before")
     @classmethod
-    def _split_modules(cls, value: Any) -> Any:
+    def _split_names(cls, value: Any) -> Any:
         if isinstance(value, str):
             return tuple(name.strip() for name in value.split(",") if name.strip())
         return value
@@ -170,6 +170,59 @@ class Settings(BaseSettings):
     @property
     def introspection_enabled(self) -> bool:
         return self.is_dev if self.introspection is None else self.introspection
+
+    # Persisted queries: Apollo's automatic persisted queries (APQ) and trusted documents
+    # (gateway/extensions/persisted_queries.py, README "Persisted queries").
+    apq_ttl: int = Field(
+        default=7 * 86_400,
+        ge=60,
+        le=366 * 86_400,
+        description="seconds an automatically persisted document stays in Redis",
+    )
+    apq_max_document_chars: int = Field(
+        default=32_768,
+        ge=256,
+        le=1_048_576,
+        description="longest document APQ stores; a longer one still runs, unstored",
+    )
+    apq_cache_size: int = Field(
+        default=2000,
+        ge=10,
+        le=1_000_000,
+        description="documents APQ keeps in process (LRU) when there is no Redis",
+    )
+    trusted_documents_file: FilePath | None = Field(
+        default=None,
+        description="trusted documents: JSON {sha256: document} (graphql-codegen's "
+        "persisted-documents.json) or an Apollo persisted query manifest",
+    )
+    trusted_documents_only: bool = Field(
+        default=False,
+        description="refuse every document outside the manifest from ONESTOP_TRUSTED_CLIENTS",
+    )
+    trusted_clients: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="first-party client names (header apollographql-client-name), "
+        "comma-separated; '*' = every client",
+    )
+
+    @model_validator(mode="after")
+    def _trusted_documents_requirements(self) -> Settings:
+        if self.trusted_documents_only and not self.trusted_documents_file:
+            raise ValueError(
+                "ONESTOP_TRUSTED_DOCUMENTS_ONLY needs ONESTOP_TRUSTED_DOCUMENTS_FILE (the manifest)"
+            )
+        if self.trusted_documents_only and not self.trusted_clients:
+            raise ValueError(
+                "ONESTOP_TRUSTED_DOCUMENTS_ONLY needs ONESTOP_TRUSTED_CLIENTS: the client names "
+                "it applies to (header apollographql-client-name), or '*' for every client"
+            )
+        if self.apq_max_document_chars > self.max_document_chars:
+            raise ValueError(
+                "ONESTOP_APQ_MAX_DOCUMENT_CHARS must not exceed ONESTOP_MAX_DOCUMENT_CHARS "
+                f"({self.max_document_chars}): longer documents are refused anyway"
+            )
+        return self
 
 
 def load_settings(**overrides: Any) -> Settings:

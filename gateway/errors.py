@@ -42,6 +42,14 @@ class ErrorCode(StrEnum):
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
     # The operation would cost more than ONESTOP_MAX_QUERY_COST (fan-out of lists).
     QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+    # Persisted queries (gateway/extensions/persisted_queries.py). The first two are
+    # Apollo's: its client's persisted-query link retries with the full document on
+    # PERSISTED_QUERY_NOT_FOUND. The last two are Apollo Router's safelisting codes.
+    PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
+    PERSISTED_QUERY_HASH_MISMATCH = "PERSISTED_QUERY_HASH_MISMATCH"
+    PERSISTED_QUERY_VERSION_NOT_SUPPORTED = "PERSISTED_QUERY_VERSION_NOT_SUPPORTED"
+    PERSISTED_QUERY_NOT_IN_LIST = "PERSISTED_QUERY_NOT_IN_LIST"
+    QUERY_NOT_IN_SAFELIST = "QUERY_NOT_IN_SAFELIST"
 
 
 @dataclass(frozen=True)

@@ -12,18 +12,21 @@ from typing import TYPE_CHECKING, Any, cast
 
 from cross_web import HTTPException
 from graphql import DocumentNode
+from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLRequestData
+from strawberry.http.base import BaseRequestProtocol
 from strawberry.http.types import QueryParams
 
 from gateway.auth import ANONYMOUS
 from gateway.cache_policy import CachePolicy
 from gateway.context import Context
 from gateway.errors import ErrorCode
+from gateway.extensions.persisted_queries import PersistedQueries
 from gateway.http_body import (
     RequestRejected,
     check_request,
@@ -46,13 +49,25 @@ EXECUTED_QUERY = "graphql_query"  # request scope state: the query text strawber
 
 
 class GraphQLView(GraphQL[Context, None]):
+    # Set by create_app: turns `extensions.persistedQuery` into the document.
+    persisted_queries: PersistedQueries | None = None
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            if self.persisted_queries is not None and self.persisted_queries.restricts(
+                Headers(scope=scope)
+            ):
+                # graphql-transport-ws carries no persisted-query extension: a client
+                # held to the trusted manifest could send any document over a socket.
+                await WebSocket(scope, receive, send).close(code=4403)
+                return
             await super().__call__(scope, receive, send)
             return
         request = Request(scope=scope, receive=receive)
         responses: ResponseCache | None = getattr(request.app.state, "responses", None)
         cacheable = await responses.request_of(request) if responses is not None else None
+        if cacheable is not None and not self._may_serve(cacheable, request):
+            cacheable = None
         if responses is not None and cacheable is not None:
             body = await responses.lookup(cacheable)
             if body is not None:  # served without executing anything
@@ -68,6 +83,14 @@ class GraphQLView(GraphQL[Context, None]):
                 outcome = "miss"
         cache_headers(response, policy, outcome)
         await response(scope, receive, send)
+
+    def _may_serve(self, cacheable: CacheableRequest, request: Request) -> bool:
+        """A client held to the trusted documents gets kept answers of those only: a hit
+        must never let it run (or read) anything the manifest does not list."""
+        persisted = self.persisted_queries
+        if persisted is None or not persisted.restricts(request.headers):
+            return True
+        return cacheable.document in persisted.trusted
 
     async def _learn(
         self, responses: ResponseCache, cacheable: CacheableRequest, request: Request
@@ -85,7 +108,7 @@ class GraphQLView(GraphQL[Context, None]):
         try:
             response = await self.run(request)
         except RequestRejected as exc:
-            response = _json_response(exc.status, exc.body())
+            response = _json_response(exc.status, exc.body(), exc.headers)
         except HTTPException as exc:  # strawberry's refusals (no query, GET mutation…)
             code = ErrorCode.NOT_FOUND if exc.status_code == 404 else ErrorCode.BAD_REQUEST
             body = error_body(f"请求无效 ({exc.reason})", {"code": code.value})
@@ -109,6 +132,12 @@ class GraphQLView(GraphQL[Context, None]):
         if request_data is not None:
             request.scope.setdefault("state", {})[EXECUTED_QUERY] = request_data.query
         return await super().execute_single(request, *args, **kwargs)
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        # A GET naming a persisted query has no `query` either, yet it is an operation.
+        return "extensions" not in request.query_params and super().should_render_graphql_ide(
+            request
+        )
 
     def encode_json(self, data: object) -> bytes:
         return encode_json(data)
@@ -138,6 +167,8 @@ class GraphQLView(GraphQL[Context, None]):
                     self.schema, "max_string_length", DEFAULT_MAX_STRING_LENGTH
                 ),
             )
+        if self.persisted_queries is not None and not isinstance(data, list):
+            data = await self.persisted_queries.resolve(data, request.headers)
         return data
 
     async def get_context(
@@ -153,5 +184,7 @@ class GraphQLView(GraphQL[Context, None]):
         )
 
 
-def _json_response(status: int, body: bytes) -> Response:
-    return Response(body, status_code=status, media_type="application/json; charset=utf-8")
+def _json_response(status: int, body: bytes, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        body, status_code=status, headers=headers, media_type="application/json; charset=utf-8"
+    )

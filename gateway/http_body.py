@@ -11,7 +11,7 @@ well-formed one whose strings are unacceptable (lone surrogates, too long) is
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from gateway.errors import ErrorCode, FieldError, OneStopError
@@ -40,12 +40,14 @@ class RequestRejected(Exception):
         code: ErrorCode,
         message: str,
         field_errors: Sequence[FieldError] = (),
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.field_errors = tuple(field_errors)
+        self.headers = dict(headers or {})
 
     @classmethod
     def from_error(cls, error: OneStopError, status: int = 200) -> RequestRejected:

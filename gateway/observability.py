@@ -153,6 +153,13 @@ class Metrics:
             ["result"],
             registry=self.registry,
         )
+        self.persisted_queries = Counter(
+            "onestop_graphql_persisted_queries_total",
+            "Requests naming a persisted query, by outcome: trusted (manifest), hit, miss, "
+            "registered, refused (hash mismatch, version, not allowed)",
+            ["outcome"],
+            registry=self.registry,
+        )
         self.modules_loaded = Gauge(
             "onestop_modules_loaded", "Modules composed into the schema", registry=self.registry
         )

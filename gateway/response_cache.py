@@ -29,22 +29,17 @@ from starlette.responses import Response
 
 from gateway.cache import Cache
 from gateway.cache_policy import NO_STORE, CachePolicies, CachePolicy
+from gateway.extensions.persisted_queries import document_hash
 from gateway.http_body import RequestRejected, check_request, decode_json_object
 from gateway.observability import Metrics
 
-__all__ = ["CacheableRequest", "ResponseCache", "document_hash"]
+__all__ = ["CacheableRequest", "ResponseCache", "cache_headers"]
 
 log = logging.getLogger("onestop.cache")
 
 KEY_PREFIX = "gateway:response:"
 CACHE_HEADER = "X-OneStop-Cache"  # hit / miss: what the response cache did
 DEBUG_HEADER = "x-onestop-debug"  # asks for execution details: never from the cache
-
-
-def document_hash(query: str) -> str:
-    """The document's id: sha256 of its text, hex (what Apollo's persisted queries send)."""
-    # surrogatepass: a lone surrogate is the GraphQL view's error to report, not a crash here.
-    return hashlib.sha256(query.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -207,8 +202,10 @@ def _failed(response: Response) -> bool:
 
 
 def cache_headers(response: Response, policy: CachePolicy | None, outcome: str | None) -> None:
-    """``Cache-Control`` on every answer (``no-store`` unless a policy says otherwise)."""
-    chosen = NO_STORE if policy is None or _failed(response) else policy
-    response.headers["Cache-Control"] = chosen.header
+    """``Cache-Control`` on every answer (``no-store`` unless a policy says otherwise), but
+    never over one the answer set itself (persisted-query refusals say their own)."""
+    if "cache-control" not in response.headers:
+        chosen = NO_STORE if policy is None or _failed(response) else policy
+        response.headers["Cache-Control"] = chosen.header
     if outcome is not None:
         response.headers[CACHE_HEADER] = outcome

@@ -9,6 +9,7 @@ runs the same suite against other servers (e.g. real MongoDB).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -21,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from pymongo.database import Database
 
 from gateway.auth import SigningKeys, TokenService
@@ -162,6 +165,15 @@ class GatewayProcess:
         errors: list[Any] = payload["errors"]
         return errors
 
+    def metric(self, name: str, labels: str = "", *, token: str | None = None) -> float:
+        """The value of one series on ``/metrics`` (0 when absent); ``labels`` as
+        Prometheus prints them (``'{limit="cost"}'``), ``token`` for a prod gateway."""
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        text = self.client.get("/metrics", headers=headers).text
+        pattern = rf"^{re.escape(name)}{re.escape(labels)} ([0-9.e+]+)$"
+        found = re.search(pattern, text, re.MULTILINE)
+        return float(found.group(1)) if found else 0.0
+
     def token(
         self,
         sub: str = "test-user",
@@ -193,6 +205,29 @@ class GatewayProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def prod_env(external_module_path: Path, **extra: str) -> dict[str, str]:
+    """Settings for a production gateway (fresh signing key, the weather module's SMS
+    sender, no seeding), plus ``extra``."""
+    pem = (
+        ec.generate_private_key(ec.SECP256R1())
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        .decode()
+    )
+    return {
+        "ONESTOP_ENV": "prod",
+        "ONESTOP_JWT_PRIVATE_KEY": pem,
+        "ONESTOP_JWT_KID": "prod-test",
+        "ONESTOP_LOGIN_CODE_SENDER": "onestop_weather.module:CollectingSender",
+        "ONESTOP_SEED_ON_START": "false",
+        "PYTHONPATH": os.pathsep.join([str(external_module_path), os.environ["PYTHONPATH"]]),
+        **extra,
+    }
 
 
 def unique_db(prefix: str = "t") -> str:

@@ -7,7 +7,6 @@ timeout is the hang detector: an exponential regression fails instead of waiting
 
 from __future__ import annotations
 
-import re
 import threading
 
 import httpx
@@ -45,13 +44,6 @@ def refusal(payload: dict) -> dict:
     assert payload["data"] is None, payload
     (error,) = payload["errors"]
     return error["extensions"]
-
-
-def metric(gateway: GatewayProcess, name: str, labels: str = "") -> float:
-    text = gateway.client.get("/metrics").text
-    pattern = rf"^{re.escape(name)}{re.escape(labels)} ([0-9.e+]+)$"
-    found = re.search(pattern, text, re.MULTILINE)
-    return float(found.group(1)) if found else 0.0
 
 
 def test_fan_out_within_the_depth_limit_is_refused_by_cost(gateway: GatewayProcess) -> None:
@@ -130,12 +122,12 @@ def test_healthz_answers_while_attacks_are_refused(gateway: GatewayProcess) -> N
 def test_quadratic_and_heavy_documents_are_refused_before_validation(
     gateway: GatewayProcess, document: str, limit: str
 ) -> None:
-    validations = metric(gateway, "onestop_graphql_document_validations_total")
+    validations = gateway.metric("onestop_graphql_document_validations_total")
     extensions = refusal(post(gateway, document))
     assert extensions["limit"] == limit
     assert extensions["code"] in {"QUERY_TOO_COMPLEX", "GRAPHQL_VALIDATION_FAILED"}
     # Refused by the walk: graphql-core's validation never ran for it.
-    assert metric(gateway, "onestop_graphql_document_validations_total") == validations
+    assert gateway.metric("onestop_graphql_document_validations_total") == validations
 
 
 def test_depth_beyond_the_limit_is_a_validation_error(gateway: GatewayProcess) -> None:
@@ -217,26 +209,26 @@ def test_a_list_of_keys_costs_by_its_length() -> None:
 
 def test_a_document_is_validated_once(gateway: GatewayProcess) -> None:
     query = "query ValidatedOnce { affairsCatalogStats { totalItems } }"
-    before = metric(gateway, "onestop_graphql_document_validations_total")
+    before = gateway.metric("onestop_graphql_document_validations_total")
     for _ in range(100):
         assert gateway.data(query)
-    assert metric(gateway, "onestop_graphql_document_validations_total") == before + 1
+    assert gateway.metric("onestop_graphql_document_validations_total") == before + 1
 
 
 def test_refusals_are_counted_by_limit(gateway: GatewayProcess) -> None:
     labels = '{limit="cost"}'
-    before = metric(gateway, "onestop_graphql_document_refusals_total", labels)
+    before = gateway.metric("onestop_graphql_document_refusals_total", labels)
     refusal(post(gateway, FAN_OUT))
-    assert metric(gateway, "onestop_graphql_document_refusals_total", labels) == before + 1
+    assert gateway.metric("onestop_graphql_document_refusals_total", labels) == before + 1
 
 
 def test_every_admitted_or_refused_operation_has_its_cost_measured(
     gateway: GatewayProcess,
 ) -> None:
-    before = metric(gateway, "onestop_graphql_operation_cost_count", '{operation="CostSeen"}')
+    before = gateway.metric("onestop_graphql_operation_cost_count", '{operation="CostSeen"}')
     post(gateway, "query CostSeen { affairItems(first: 2) { edges { node { code } } } }")
     refusal(post(gateway, FAN_OUT.replace("{ affairItems", "query CostSeen { affairItems", 1)))
-    after = metric(gateway, "onestop_graphql_operation_cost_count", '{operation="CostSeen"}')
+    after = gateway.metric("onestop_graphql_operation_cost_count", '{operation="CostSeen"}')
     assert after == before + 2
 
 
@@ -247,10 +239,10 @@ def test_the_cost_limit_in_warn_mode_runs_and_counts_but_other_limits_hold(
     depth, aliases and the other limits that protect the server are still enforced."""
     warned = start_gateway({"ONESTOP_COST_LIMIT_MODE": "warn", "ONESTOP_MAX_QUERY_COST": "50"})
     page = "{ affairItems(first: 60) { edges { node { code department { name } } } } }"
-    before = metric(warned, "onestop_graphql_cost_limit_warnings_total")
+    before = warned.metric("onestop_graphql_cost_limit_warnings_total")
     payload = post(warned, page)
     assert "errors" not in payload and len(payload["data"]["affairItems"]["edges"]) == 60
-    assert metric(warned, "onestop_graphql_cost_limit_warnings_total") == before + 1
+    assert warned.metric("onestop_graphql_cost_limit_warnings_total") == before + 1
     deep = "{ affairItems(first: 1) { edges { node { faq { items { faq { items { faq { items { faq { items { faq { items { code } } } } } } } } } } } } } }"
     assert refusal(post(warned, deep))["limit"] == "depth"
     assert refusal(post(warned, FRAGMENT_BOMB))["limit"] == "fields"

@@ -5,37 +5,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from harness import GatewayProcess
+from harness import GatewayProcess, prod_env
 
 METRICS_TOKEN = "scrape-me-4f1c9a"
-
-
-def prod_env(external_module_path: Path, **extra: str) -> dict[str, str]:
-    pem = (
-        ec.generate_private_key(ec.SECP256R1())
-        .private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        .decode()
-    )
-    return {
-        "ONESTOP_ENV": "prod",
-        "ONESTOP_JWT_PRIVATE_KEY": pem,
-        "ONESTOP_JWT_KID": "prod-metrics-test",
-        "ONESTOP_LOGIN_CODE_SENDER": "onestop_weather.module:CollectingSender",
-        "ONESTOP_SEED_ON_START": "false",
-        "PYTHONPATH": os.pathsep.join([str(external_module_path), os.environ["PYTHONPATH"]]),
-        **extra,
-    }
 
 
 @pytest.fixture(scope="module")
