@@ -143,7 +143,6 @@ def create_app(
                 runtime,
                 metrics,
                 max_bytes=settings.response_cache_max_bytes,
-                max_string_length=settings.max_string_length,
             )
         log.info(
             "gateway ready",

@@ -206,6 +206,34 @@ class Settings(BaseSettings):
         "comma-separated; '*' = every client",
     )
 
+    trusted_client_max_cost: Annotated[dict[str, int], NoDecode] = Field(
+        default_factory=dict,
+        description="cost budgets of trusted documents per client, 'name=cost,…' (header "
+        "apollographql-client-name): replaces ONESTOP_MAX_QUERY_COST for that client's "
+        "manifest documents",
+    )
+
+    @field_validator("trusted_client_max_cost", mode="before")
+    @classmethod
+    def _split_budgets(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        budgets: dict[str, str] = {}
+        for entry in filter(None, (part.strip() for part in value.split(","))):
+            name, sep, cost = entry.partition("=")
+            if not sep or not name.strip():
+                raise ValueError(f"expected 'client=cost' entries, got {entry!r}")
+            budgets[name.strip()] = cost.strip()
+        return budgets
+
+    @field_validator("trusted_client_max_cost")
+    @classmethod
+    def _sane_budgets(cls, value: dict[str, int]) -> dict[str, int]:
+        bad = [f"{name}={cost}" for name, cost in value.items() if not 10 <= cost <= 10_000_000]
+        if bad:
+            raise ValueError("each budget must be 10–10,000,000: " + ", ".join(bad))
+        return value
+
     @model_validator(mode="after")
     def _trusted_documents_requirements(self) -> Settings:
         if self.trusted_documents_only and not self.trusted_documents_file:
@@ -216,6 +244,11 @@ class Settings(BaseSettings):
             raise ValueError(
                 "ONESTOP_TRUSTED_DOCUMENTS_ONLY needs ONESTOP_TRUSTED_CLIENTS: the client names "
                 "it applies to (header apollographql-client-name), or '*' for every client"
+            )
+        if self.trusted_client_max_cost and not self.trusted_documents_file:
+            raise ValueError(
+                "ONESTOP_TRUSTED_CLIENT_MAX_COST needs ONESTOP_TRUSTED_DOCUMENTS_FILE: the "
+                "budgets apply to the manifest's documents only"
             )
         if self.apq_max_document_chars > self.max_document_chars:
             raise ValueError(

@@ -37,6 +37,8 @@ class Context:
     request_id: str
     request: Request | WebSocket | None = None
     response: Response | WebSocket | None = None
+    # This operation's cost ceiling when not the schema's (a trusted client's budget).
+    max_cost: int | None = None
     _loaders: dict[Callable[..., Any], Any] = field(default_factory=dict)
     _permissions: frozenset[str] | None = None
 

@@ -36,6 +36,7 @@ from gateway.http_body import (
 )
 from gateway.observability import current_request_id
 from gateway.response_cache import CacheableRequest, ResponseCache, cache_headers
+from gateway.schema import OneStopSchema
 
 if TYPE_CHECKING:
     from gateway.schema import OneStopSchema
@@ -45,7 +46,20 @@ __all__ = ["GraphQLView"]
 log = logging.getLogger("onestop.errors")
 
 DEFAULT_MAX_STRING_LENGTH = 10_000
-EXECUTED_QUERY = "graphql_query"  # request scope state: the query text strawberry ran
+# Request scope state: the query text strawberry ran, its response-cache identity, and
+# what the cache did with it.
+EXECUTED_QUERY = "graphql_query"
+CACHEABLE = "cacheable"
+CACHE_OUTCOME = "cache_outcome"
+DEBUG_HEADER = "x-onestop-debug"  # asks for execution details: never from the cache
+
+
+class _ServedFromCache(Exception):
+    """A kept response answers the request: unwinds strawberry's run to the view."""
+
+    def __init__(self, body: bytes) -> None:
+        super().__init__("served from the response cache")
+        self.body = body
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -64,33 +78,24 @@ class GraphQLView(GraphQL[Context, None]):
             await super().__call__(scope, receive, send)
             return
         request = Request(scope=scope, receive=receive)
-        responses: ResponseCache | None = getattr(request.app.state, "responses", None)
-        cacheable = await responses.request_of(request) if responses is not None else None
-        if cacheable is not None and not self._may_serve(cacheable, request):
-            cacheable = None
-        if responses is not None and cacheable is not None:
-            body = await responses.lookup(cacheable)
-            if body is not None:  # served without executing anything
-                response = _json_response(200, body)
-                cache_headers(response, responses.policy(cacheable), "hit")
-                await response(scope, receive, send)
-                return
         response = await self._answer(request)
-        policy, outcome = None, None
-        if responses is not None and cacheable is not None and response.status_code == 200:
-            policy = await self._learn(responses, cacheable, request)
-            if policy is not None and await responses.keep(cacheable, policy, response):
+        state = request.scope.get("state", {})
+        cached: CacheableRequest | None = state.get(CACHEABLE)
+        responses = self._responses(request)
+        policy, outcome = None, state.get(CACHE_OUTCOME)
+        if responses is not None and cached is not None and outcome is None:
+            policy = await self._learn(responses, cached, request)
+            if policy is not None and await responses.keep(cached, policy, response):
                 outcome = "miss"
+        elif responses is not None and cached is not None:
+            policy = responses.policy(cached)
         cache_headers(response, policy, outcome)
         await response(scope, receive, send)
 
-    def _may_serve(self, cacheable: CacheableRequest, request: Request) -> bool:
-        """A client held to the trusted documents gets kept answers of those only: a hit
-        must never let it run (or read) anything the manifest does not list."""
-        persisted = self.persisted_queries
-        if persisted is None or not persisted.restricts(request.headers):
-            return True
-        return cacheable.document in persisted.trusted
+    @staticmethod
+    def _responses(request: Request) -> ResponseCache | None:
+        responses: ResponseCache | None = getattr(request.app.state, "responses", None)
+        return responses
 
     async def _learn(
         self, responses: ResponseCache, cacheable: CacheableRequest, request: Request
@@ -107,6 +112,8 @@ class GraphQLView(GraphQL[Context, None]):
         """Run the request through strawberry; every failure becomes a JSON answer."""
         try:
             response = await self.run(request)
+        except _ServedFromCache as hit:  # nothing was executed
+            response = _json_response(200, hit.body)
         except RequestRejected as exc:
             response = _json_response(exc.status, exc.body(), exc.headers)
         except HTTPException as exc:  # strawberry's refusals (no query, GET mutation…)
@@ -126,12 +133,43 @@ class GraphQLView(GraphQL[Context, None]):
         return response
 
     async def execute_single(self, request: Any, *args: Any, **kwargs: Any) -> Any:
-        # Remember the query as executed (a persisted query's text is known only here),
-        # so the response cache can learn its policy afterwards.
+        """Look the request up in the response cache, else execute it.
+
+        Here the request has passed every check of the HTTP layer and a persisted query
+        has become its document (and been held to the trusted manifest), so a kept answer
+        is served exactly where an executed one would be. The query is remembered so the
+        cache can learn its policy afterwards. Here too the persisted document is known,
+        so a trusted client's cost budget is set on the context for the guard.
+        """
         request_data = kwargs.get("request_data")
         if request_data is not None:
-            request.scope.setdefault("state", {})[EXECUTED_QUERY] = request_data.query
+            context = kwargs.get("context")
+            max_cost = None
+            if self.persisted_queries is not None and isinstance(context, Context):
+                # A trusted client's cost budget for its manifest document.
+                max_cost = self.persisted_queries.budget(request_data, request.headers)
+                context.max_cost = max_cost
+            state = request.scope.setdefault("state", {})
+            state[EXECUTED_QUERY] = request_data.query
+            responses = self._responses(request)
+            if responses is not None and not request.headers.get(DEBUG_HEADER):
+                cached = CacheableRequest.of(request_data)
+                state[CACHEABLE] = cached
+                if (
+                    cached is not None
+                    and (body := await responses.lookup(cached)) is not None
+                    and not self._refuses(request_data, max_cost)
+                ):
+                    state[CACHE_OUTCOME] = "hit"
+                    raise _ServedFromCache(body)
         return await super().execute_single(request, *args, **kwargs)
+
+    def _refuses(self, data: GraphQLRequestData, max_cost: int | None) -> bool:
+        """A request over its limits is refused even when another client's (with a
+        larger budget) answer is kept: the outcome never depends on the cache."""
+        assert isinstance(self.schema, OneStopSchema)
+        assert data.query is not None
+        return self.schema.guard.refuses(data.query, data.operation_name, data.variables, max_cost)
 
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
         # A GET naming a persisted query has no `query` either, yet it is an operation.

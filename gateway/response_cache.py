@@ -20,17 +20,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.requests import Request
 from starlette.responses import Response
+from strawberry.http import GraphQLRequestData
 
 from gateway.cache import Cache
 from gateway.cache_policy import NO_STORE, CachePolicies, CachePolicy
 from gateway.extensions.persisted_queries import document_hash
-from gateway.http_body import RequestRejected, check_request, decode_json_object
 from gateway.observability import Metrics
 
 __all__ = ["CacheableRequest", "ResponseCache", "cache_headers"]
@@ -39,7 +37,6 @@ log = logging.getLogger("onestop.cache")
 
 KEY_PREFIX = "gateway:response:"
 CACHE_HEADER = "X-OneStop-Cache"  # hit / miss: what the response cache did
-DEBUG_HEADER = "x-onestop-debug"  # asks for execution details: never from the cache
 
 
 @dataclass(frozen=True)
@@ -51,29 +48,14 @@ class CacheableRequest:
     variables: str  # canonical JSON
 
     @classmethod
-    def of(cls, data: Mapping[str, Any]) -> CacheableRequest | None:
-        """From a request's JSON (body or query parameters); None when it cannot be cached."""
-        query = data.get("query")
-        operation = data.get("operationName")
-        variables = data.get("variables") or {}
-        if isinstance(query, str):
-            document = document_hash(query)
-        elif (persisted := _persisted_hash(data.get("extensions"))) is not None:
-            document = persisted
-        else:
+    def of(cls, data: GraphQLRequestData) -> CacheableRequest | None:
+        """From a checked request (a persisted query already resolved to its document)."""
+        if not isinstance(data.query, str):
             return None
-        if not isinstance(variables, dict) or not (operation is None or isinstance(operation, str)):
-            return None
-        canonical = json.dumps(variables, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return cls(document, operation, canonical)
-
-
-def _persisted_hash(extensions: Any) -> str | None:
-    if not isinstance(extensions, dict):
-        return None
-    persisted = extensions.get("persistedQuery")
-    value = persisted.get("sha256Hash") if isinstance(persisted, dict) else None
-    return value if isinstance(value, str) and len(value) == 64 else None
+        canonical = json.dumps(
+            data.variables or {}, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        )
+        return cls(document_hash(data.query), data.operation_name, canonical)
 
 
 class ResponseCache:
@@ -95,9 +77,7 @@ class ResponseCache:
         metrics: Metrics | None,
         *,
         max_bytes: int,
-        max_string_length: int,
     ) -> None:
-        self._max_string_length = max_string_length
         self._cache = cache
         self._policies = policies
         self._runtime = runtime
@@ -105,30 +85,6 @@ class ResponseCache:
         self._max_bytes = max_bytes
         # (document, operation) -> policy, learned on the first successful execution here.
         self._known: dict[tuple[str, str | None], CachePolicy] = {}
-
-    async def request_of(self, request: Request) -> CacheableRequest | None:
-        """The request's cache identity; None for anything that is not a plain query call."""
-        if request.headers.get(DEBUG_HEADER):
-            return None
-        try:
-            if request.method == "GET":
-                data: Mapping[str, Any] = _query_parameters(request)
-            elif request.method == "POST" and "json" in request.headers.get("content-type", ""):
-                data = decode_json_object(await request.body())
-            else:
-                return None
-            # The same checks as for an executed request: a malformed one is answered with
-            # its error by the GraphQL view, never with a kept response.
-            check_request(
-                data.get("query"),
-                data.get("variables"),
-                data.get("operationName"),
-                data.get("extensions"),
-                max_string_length=self._max_string_length,
-            )
-        except (RequestRejected, UnicodeError, ValueError):
-            return None
-        return CacheableRequest.of(data)
 
     def policy(self, request: CacheableRequest) -> CachePolicy | None:
         return self._known.get((request.document, request.operation))
@@ -184,16 +140,6 @@ class ResponseCache:
     def _count(self, result: str) -> None:
         if self._metrics is not None:
             self._metrics.response_cache.labels(result).inc()
-
-
-def _query_parameters(request: Request) -> dict[str, Any]:
-    data: dict[str, Any] = dict(request.query_params)
-    for name in ("variables", "extensions"):
-        if isinstance(data.get(name), str) and data[name] not in ("", "null"):
-            data[name] = decode_json_object(data[name], f"`{name}` query parameter")
-        else:
-            data[name] = None
-    return data
 
 
 def _failed(response: Response) -> bool:

@@ -143,7 +143,9 @@ class DocumentGuard(SchemaExtension):
         elif document is not None and context.query is not None:
             state = self.state
             shape = state.shape(context.query, document, context.operation_name, context.variables)
-            refusal = state.admit(shape, context.operation_name)
+            # A trusted client's budget for its manifest document (graphql_view).
+            budget = getattr(context.context, "max_cost", None)
+            refusal = state.admit(shape, context.operation_name, budget)
             if refusal is not None:
                 if state.metrics is not None:
                     limit = (refusal.extensions or {})["limit"]
@@ -171,7 +173,9 @@ class GuardState:
         )
         self.shapes: BoundedCache[tuple[Any, ...], OperationShape] = BoundedCache(maxsize)
         self.documents: BoundedCache[str, DocumentNode | GraphQLError] = BoundedCache(maxsize)
-        self.validations: BoundedCache[tuple[str, int], list[GraphQLError]] = BoundedCache(maxsize)
+        self.validations: BoundedCache[tuple[str, tuple[Any, ...]], list[GraphQLError]] = (
+            BoundedCache(maxsize)
+        )
         self.validation_runs = 0  # how often graphql-core validation actually ran
 
     def parse(self, query: str) -> DocumentNode | GraphQLError:
@@ -233,42 +237,67 @@ class GuardState:
         self.shapes.put(key, shape)
         return shape
 
-    def admit(self, shape: OperationShape, operation: str | None) -> GraphQLError | None:
+    def admit(
+        self, shape: OperationShape, operation: str | None, max_cost: int | None = None
+    ) -> GraphQLError | None:
         """The refusal of an operation, if any; its cost is recorded either way.
 
+        ``max_cost`` replaces the cost limit for this operation (a trusted client's budget).
         In the cost limit's warn mode an operation over it is logged and counted but runs.
         """
-        refusal = self.refusal(shape)
+        refusal = self.refusal(shape, max_cost)
         if self.metrics is not None:
             self.metrics.operation_cost.labels(self.metrics.operation_label(operation)).observe(
                 shape.cost
             )
-        over_cost = refusal is not None and (refusal.extensions or {}).get("limit") == "cost"
-        if over_cost and self.limits.cost_mode == "warn":
+        if refusal is not None and self._only_warned(refusal):
             log.warning(
                 "operation over the cost limit (warn mode: run anyway)",
-                extra={"operation": operation, "cost": shape.cost, "max": self.limits.max_cost},
+                extra={
+                    "operation": operation,
+                    "cost": shape.cost,
+                    "max": max_cost or self.limits.max_cost,
+                },
             )
             if self.metrics is not None:
                 self.metrics.cost_limit_warnings.inc()
             return None
         return refusal
 
-    def refusal(self, shape: OperationShape) -> GraphQLError | None:
-        """The first limit ``shape`` breaks, as the error to answer with."""
+    def refuses(
+        self, query: str, operation: str | None, variables: Any, max_cost: int | None = None
+    ) -> bool:
+        """Whether :meth:`parse` or :meth:`admit` would refuse the request (from the cached
+        steps after the first time); asked before the response cache answers, so a
+        request is refused or served the same whether or not a kept answer exists."""
+        parsed = self.parse(query)
+        if isinstance(parsed, GraphQLError):
+            return True
+        refusal = self.refusal(self.shape(query, parsed, operation, variables), max_cost)
+        return refusal is not None and not self._only_warned(refusal)
+
+    def _only_warned(self, refusal: GraphQLError) -> bool:
+        return self.limits.cost_mode == "warn" and (refusal.extensions or {}).get("limit") == "cost"
+
+    def refusal(self, shape: OperationShape, max_cost: int | None = None) -> GraphQLError | None:
+        """The first limit ``shape`` breaks (the cost limit replaced by ``max_cost`` when
+        given), as the error to answer with."""
         limits = self.limits
         for check in _SHAPE_CHECKS:
             value: int = getattr(shape, check.measure)
             maximum: int = getattr(limits, check.maximum)
+            if max_cost is not None and check.maximum == "max_cost":
+                maximum = max_cost
             if value > maximum:
                 message = f"{check.message} ({check.measure} {_bounded(value)} > {maximum})"
                 return _limit_error(message, check.code, check.limit, value, maximum)
         return None
 
     def validate(self, query: str, document: Any, rules: Any) -> list[GraphQLError]:
-        # The rules are the same tuple for every request of this schema (no per-request
-        # limiter rules any more), so their identity is part of the key, not their content.
-        key = (query, id(rules))
+        # Keyed by the rules themselves, not their id(): a tuple built per request would
+        # miss (and a freed one's id can be reused). The schema's tuple is one object, so
+        # the comparison is an identity check.
+        key = (query, rules)
         cached = self.validations.get(key)
         if cached is not None:
             return cached

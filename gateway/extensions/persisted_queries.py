@@ -175,19 +175,25 @@ class TrustedDocuments:
             raise ManifestError(f"{where}: bad entries\n" + "\n".join(problems))
         return cls(documents)
 
-    def check(self, guard: GuardState, rules: Sequence[type[ASTValidationRule]]) -> None:
+    def check(
+        self,
+        guard: GuardState,
+        rules: Sequence[type[ASTValidationRule]],
+        max_cost: int | None = None,
+    ) -> None:
         """Every document parses, stays within the limits and validates against the schema.
 
         Limits whose measure depends on variables (page sizes given by a variable)
         are checked with the operation's defaults here, and with the request's
-        values at every run.
+        values at every run. ``max_cost``: the largest cost any client may run a
+        manifest document at (its budget), when above the general limit.
 
         Raises:
             ManifestError: naming each bad entry by hash and operation names.
         """
         problems: list[str] = []
         for sha256, document in self.documents.items():
-            label, found = _document_problems(document, guard, rules)
+            label, found = _document_problems(document, guard, rules, max_cost)
             problems.extend(f"  entry {sha256}{label}: {message}" for message in found)
         if problems:
             raise ManifestError(
@@ -197,7 +203,10 @@ class TrustedDocuments:
 
 
 def _document_problems(
-    document: str, guard: GuardState, rules: Sequence[type[ASTValidationRule]]
+    document: str,
+    guard: GuardState,
+    rules: Sequence[type[ASTValidationRule]],
+    max_cost: int | None,
 ) -> tuple[str, list[str]]:
     """The operation names (for the message) and what refuses ``document``, in the
     guard's order: parse, the limits of each operation, validation."""
@@ -212,7 +221,7 @@ def _document_problems(
     label = " (" + ", ".join(name or "anonymous" for name in names) + ")"
     found: list[str] = []
     for name in names:
-        refusal = guard.refusal(guard.shape(document, parsed, name, None))
+        refusal = guard.refusal(guard.shape(document, parsed, name, None), max_cost)
         if refusal is not None:
             found.append(refusal.message)
     if not found:
@@ -274,6 +283,7 @@ class PersistedQueries:
         *,
         trusted: Mapping[str, str],
         restricted_clients: frozenset[str],
+        client_budgets: Mapping[str, int] | None = None,
         store_ttl: int,
         max_document_chars: int,
         memory_size: int,
@@ -282,6 +292,8 @@ class PersistedQueries:
         self.guard = guard
         self.trusted = trusted
         self.restricted_clients = restricted_clients
+        # Cost ceilings of manifest documents per client (ONESTOP_TRUSTED_CLIENT_MAX_COST).
+        self.client_budgets: Mapping[str, int] = client_budgets or {}
         self.store_ttl = store_ttl
         self.max_document_chars = max_document_chars
         self.metrics = metrics
@@ -300,7 +312,9 @@ class PersistedQueries:
         if settings.trusted_documents_file is not None:
             manifest = TrustedDocuments.load(settings.trusted_documents_file)
             # The schema's own rule tuple: the validations cached here are hits later.
-            manifest.check(schema.guard, schema._validation_rules)
+            # A document may cost up to the largest budget: the client it is for may have it.
+            ceiling = max([settings.max_query_cost, *settings.trusted_client_max_cost.values()])
+            manifest.check(schema.guard, schema._validation_rules, ceiling)
             trusted = manifest.documents
         return cls(
             schema.guard,
@@ -310,6 +324,7 @@ class PersistedQueries:
                 if settings.trusted_documents_only
                 else frozenset()
             ),
+            client_budgets=settings.trusted_client_max_cost,
             store_ttl=settings.apq_ttl,
             max_document_chars=settings.apq_max_document_chars,
             memory_size=settings.apq_cache_size,
@@ -327,6 +342,20 @@ class PersistedQueries:
         return bool(clients) and (
             ANY_CLIENT in clients or headers.get(CLIENT_NAME_HEADER, "") in clients
         )
+
+    def budget(self, data: GraphQLRequestData, headers: Mapping[str, str]) -> int | None:
+        """The cost ceiling of this request when it is a manifest document from a client
+        with a budget; None: the general limit applies.
+
+        The client's name is only a header, but a budget only ever lets a reviewed
+        manifest document run, so claiming another client's name gains nothing else.
+        """
+        if not self.client_budgets or data.query is None:
+            return None
+        budget = self.client_budgets.get(headers.get(CLIENT_NAME_HEADER, ""))
+        if budget is None or document_hash(data.query) not in self.trusted:
+            return None
+        return budget
 
     async def resolve(
         self, data: GraphQLRequestData, headers: Mapping[str, str]

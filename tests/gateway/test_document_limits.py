@@ -8,12 +8,15 @@ timeout is the hang detector: an exponential regression fails instead of waiting
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import strawberry
 from graphql import get_introspection_query, parse
-from harness import GatewayProcess
+from harness import GatewayProcess, prod_env
 
 from gateway.config import Settings
 from gateway.registry import CostHint, Module
@@ -213,6 +216,36 @@ def test_a_document_is_validated_once(gateway: GatewayProcess) -> None:
     for _ in range(100):
         assert gateway.data(query)
     assert gateway.metric("onestop_graphql_document_validations_total") == before + 1
+
+
+def test_a_document_is_validated_once_in_production(
+    start_gateway: Any, external_module_path: Path
+) -> None:
+    """Production adds the no-introspection rule; the validation cache must still hit
+    (strawberry's DisableIntrospection extension made a new rule tuple per request)."""
+    token = "scrape-validations"
+    gateway: GatewayProcess = start_gateway(
+        prod_env(
+            external_module_path, ONESTOP_METRICS_TOKEN=token, ONESTOP_RESPONSE_CACHE="false"
+        )
+    )
+    try:
+        query = "query ValidatedOnceInProd { affairsCatalogStats { totalItems } }"
+        series = "onestop_graphql_document_validations_total"
+        assert gateway.data(query)
+        before = gateway.metric(series, token=token)
+        # Concurrent, so several requests are in flight at once (a rule tuple per request
+        # could otherwise be freed and its id reused by the next one, hiding the miss).
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(lambda _: gateway.data(query), range(100)))
+        assert all(answers)
+        assert gateway.metric(series, token=token) == before
+        # ...and introspection is still refused there, from the cached validation too.
+        for _ in range(2):
+            refused = gateway.graphql("{ __schema { queryType { name } } }").json()
+            assert refused["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    finally:
+        gateway.stop()
 
 
 def test_refusals_are_counted_by_limit(gateway: GatewayProcess) -> None:

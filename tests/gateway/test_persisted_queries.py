@@ -108,7 +108,8 @@ def test_unknown_hash_then_registration_then_hash_only(
         hit = send(gateway, method, digest=digest)
         assert hit.status_code == 200
         assert hit.json() == expected
-        assert "cache-control" not in hit.headers
+        # A registered hash is an ordinary public query: the catalog's own policy applies.
+        assert hit.headers["cache-control"] == "public, max-age=300"
 
 
 def test_a_registration_over_post_serves_get_and_variables_still_apply(
@@ -435,6 +436,84 @@ def test_manifest_documents_are_validated_at_start_only(
     assert send(gateway, "POST", digest=sha256(document), query=document).json()["data"]
 
 
+# --- Cost budgets per client for trusted documents ---------------------------------------------
+
+STAFF_REPORT = "query StaffReport { affairItems(first: 100) { edges { node { code department { name } } } } }"  # cost 211
+PAGE = "query Page { affairItems(first: 20) { edges { node { code } } } }"  # cost 31
+STAFF = {"apollographql-client-name": "staff-console"}
+MINIPROGRAM = {"apollographql-client-name": "onestop-miniprogram"}
+
+
+@pytest.fixture(scope="module")
+def budget_gateway(
+    start_gateway: Any, external_module_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> GatewayProcess:
+    """A general cost limit of 100; the staff console's reviewed report may cost 500,
+    the mini-program's documents no more than 20."""
+    manifest = write_manifest(
+        tmp_path_factory.mktemp("manifest") / "pq.json", [CATALOG, PAGE, STAFF_REPORT]
+    )
+    gateway: GatewayProcess = start_gateway(
+        prod_env(
+            external_module_path,
+            ONESTOP_TRUSTED_DOCUMENTS_FILE=str(manifest),
+            ONESTOP_MAX_QUERY_COST="100",
+            ONESTOP_TRUSTED_CLIENT_MAX_COST="staff-console=500, onestop-miniprogram=20",
+        )
+    )
+    return gateway
+
+
+def refused_at(response: httpx.Response) -> int:
+    (error,) = response.json()["errors"]
+    assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX", error
+    assert error["extensions"]["limit"] == "cost"
+    return int(error["extensions"]["maximum"])
+
+
+@methods
+def test_a_client_s_budget_applies_to_its_manifest_documents(
+    budget_gateway: GatewayProcess, method: str
+) -> None:
+    report = send(budget_gateway, method, digest=sha256(STAFF_REPORT), headers=STAFF)
+    assert "errors" not in report.json(), report.text
+    assert isinstance(report.json()["data"]["affairItems"]["edges"], list)
+    # The same document from a client without a budget: the general limit.
+    for headers in (PARTNER, {}):
+        other = send(budget_gateway, method, digest=sha256(STAFF_REPORT), headers=headers)
+        assert refused_at(other) == 100
+    # A tighter budget holds the mini-program below the general limit.
+    page = send(budget_gateway, method, digest=sha256(PAGE), headers=MINIPROGRAM)
+    assert refused_at(page) == 20
+    stats = send(budget_gateway, method, digest=sha256(CATALOG), headers=MINIPROGRAM)
+    assert stats.json()["data"]["affairsCatalogStats"]
+
+
+def test_a_budget_never_covers_documents_outside_the_manifest(
+    budget_gateway: GatewayProcess,
+) -> None:
+    # Freeform, and registered through APQ: both the general limit, even for the staff console.
+    document = fresh(STAFF_REPORT)
+    assert refused_at(budget_gateway.graphql(document, headers=STAFF)) == 100
+    registered = send(
+        budget_gateway, "POST", digest=sha256(document), query=document, headers=STAFF
+    )
+    assert refused_at(registered) == 100
+    # The manifest's exact text sent in full is the manifest document: the budget holds.
+    assert budget_gateway.data(STAFF_REPORT, headers=STAFF)["affairItems"]
+
+
+def test_a_manifest_document_above_every_budget_stops_the_start(
+    start_gateway: Any, tmp_path: Path
+) -> None:
+    manifest = write_manifest(tmp_path / "pq.json", [STAFF_REPORT])
+    env = {"ONESTOP_TRUSTED_DOCUMENTS_FILE": str(manifest), "ONESTOP_MAX_QUERY_COST": "100"}
+    with pytest.raises(RuntimeError, match="gateway exited at start") as failed:
+        start_gateway({**env, "ONESTOP_TRUSTED_CLIENT_MAX_COST": "staff-console=200"})
+    assert f"entry {sha256(STAFF_REPORT)} (StaffReport): 查询代价过高" in str(failed.value)
+    start_gateway({**env, "ONESTOP_TRUSTED_CLIENT_MAX_COST": "staff-console=300"}).stop()
+
+
 # --- The manifest, checked at start -----------------------------------------------------------
 
 
@@ -517,3 +596,16 @@ def test_trusted_only_needs_a_manifest_and_clients(tmp_path: Path) -> None:
         trusted_documents_only=True, trusted_documents_file=manifest, trusted_clients=" app, *"
     )
     assert settings.trusted_clients == ("app", "*")
+
+
+def test_client_budgets_are_read_and_checked(tmp_path: Path) -> None:
+    manifest = write_manifest(tmp_path / "pq.json", [MODULES])
+    settings = load_settings(
+        trusted_documents_file=manifest, trusted_client_max_cost=" staff=9000, app = 50 ,"
+    )
+    assert settings.trusted_client_max_cost == {"staff": 9000, "app": 50}
+    with pytest.raises(ConfigError, match="needs ONESTOP_TRUSTED_DOCUMENTS_FILE"):
+        load_settings(trusted_client_max_cost="staff=9000")
+    for bad in ("staff", "=5", "staff=lots", "staff=5"):
+        with pytest.raises(ConfigError, match="TRUSTED_CLIENT_MAX_COST"):
+            load_settings(trusted_documents_file=manifest, trusted_client_max_cost=bad)
