@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck schema check bench clean redis-server e2e-deps
+.PHONY: run test lint typecheck schema check bench bench-gateway clean redis-server e2e-deps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,11 @@ check: lint typecheck test
 
 bench: $(STAMP)
 	$(BIN)/python bench/catalog.py
+
+# OneStop against a hand-written endpoint and stock strawberry, then a py-spy profile of
+# OneStop (~13 minutes; docs/PERFORMANCE.md). ARGS="--quick" for a smoke run.
+bench-gateway: $(STAMP)
+	$(BIN)/python bench/gateway.py --profile typename,item $(ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache $(E2E_APOLLO)/node_modules

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,10 +84,24 @@ class RedisServer:
             self.process.wait(10)
 
 
-class GatewayProcess:
-    """``onestop serve`` in a subprocess, reachable at ``self.url``."""
+# What GatewayProcess runs after the interpreter: the gateway exactly as in production.
+SERVE = ("-m", "gateway.cli", "serve")
 
-    def __init__(self, workdir: Path, env: Mapping[str, str], startup_timeout: float = 90) -> None:
+
+class GatewayProcess:
+    """``onestop serve`` in a subprocess, reachable at ``self.url``.
+
+    ``command`` replaces ``-m gateway.cli serve`` with another server that takes
+    ``--port`` and answers ``GET /healthz`` (the benchmarks' reference servers).
+    """
+
+    def __init__(
+        self,
+        workdir: Path,
+        env: Mapping[str, str],
+        startup_timeout: float = 90,
+        command: Sequence[str] = SERVE,
+    ) -> None:
         self.port = free_port()
         self.workdir = workdir
         self.data_dir = workdir / "var"
@@ -102,7 +116,7 @@ class GatewayProcess:
         }
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "gateway.cli", "serve", "--port", str(self.port)],
+                [sys.executable, *command, "--port", str(self.port)],
                 cwd=ROOT,
                 env=self.env,
                 stdout=log,
