@@ -26,6 +26,7 @@ from gateway.auth import ANONYMOUS
 from gateway.cache_policy import CachePolicy
 from gateway.context import Context
 from gateway.errors import ErrorCode
+from gateway.extensions.metrics import DEBUG_HEADER
 from gateway.extensions.persisted_queries import PersistedQueries
 from gateway.http_body import (
     RequestRejected,
@@ -51,7 +52,6 @@ DEFAULT_MAX_STRING_LENGTH = 10_000
 EXECUTED_QUERY = "graphql_query"
 CACHEABLE = "cacheable"
 CACHE_OUTCOME = "cache_outcome"
-DEBUG_HEADER = "x-onestop-debug"  # asks for execution details: never from the cache
 
 
 class _ServedFromCache(Exception):

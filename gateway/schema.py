@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from typing import Any
 
@@ -11,13 +11,16 @@ from graphql import ASTValidationRule, GraphQLError, specified_rules
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from gateway.cache_policy import CachePolicies
 from gateway.config import Settings
 from gateway.core_module import core_module
+from gateway.execution import OperationRunner
 from gateway.extensions import ErrorCodeMapper, OperationMetricsRecorder, document_limits
 from gateway.extensions.cost import CostAnalyzer
+from gateway.extensions.errors import ErrorMapping
 from gateway.extensions.limits import DocumentLimits, GuardState
 from gateway.input_strings import string_literal_rule
 from gateway.observability import Metrics
@@ -39,20 +42,44 @@ class OneStopSchema(strawberry.Schema):
     # DisableIntrospection: it builds a new tuple per request, and under load the document
     # cache missed (42 validations in 100 concurrent identical requests).
     max_string_length: int = 10_000
-    _validation_rules: tuple[type[ASTValidationRule], ...] = tuple(specified_rules)
+    validation_rules: tuple[type[ASTValidationRule], ...] = tuple(specified_rules)
 
     def set_validation_rules(self, *, max_string_length: int, introspection: bool) -> None:
         self.max_string_length = max_string_length
         hidden = () if introspection else (NoSchemaIntrospectionCustomRule,)
-        self._validation_rules = (
+        self.validation_rules = (
             *specified_rules,
             string_literal_rule(max_string_length),
             *hidden,
         )
 
+    # Queries and mutations run by the one-pass runner (gateway/execution.py); set by
+    # build_schema. strawberry's own paths (subscriptions) keep the extensions.
+    runner: OperationRunner
+
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        return await self.runner.execute(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            allowed_operation_types,
+            operation_extensions,
+        )
+
     def _create_execution_context(self, *args: Any, **kwargs: Any) -> ExecutionContext:
         context = super()._create_execution_context(*args, **kwargs)
-        context.validation_rules = self._validation_rules
+        context.validation_rules = self.validation_rules
         return context
 
     def process_errors(
@@ -84,11 +111,8 @@ def build_schema(
     # Suggestions ("Did you mean 'name'?") reveal the schema exactly when
     # introspection is meant to hide it.
     hide_suggestions = not settings.introspection_enabled
-    extensions.append(
-        partial(
-            ErrorCodeMapper, mask_internal=not settings.is_dev, hide_suggestions=hide_suggestions
-        )
-    )
+    errors = ErrorMapping(mask_internal=not settings.is_dev, hide_suggestions=hide_suggestions)
+    extensions.append(partial(ErrorCodeMapper, mapping=errors))
     guard = GuardState(
         DocumentLimits(
             max_tokens=settings.max_tokens,
@@ -116,6 +140,9 @@ def build_schema(
         schema._schema, composition.cost_hints, max_page_size=settings.max_page_size
     )
     schema.guard = guard
+    schema.runner = OperationRunner(
+        schema, errors=errors, metrics=metrics, expose_db_commands=settings.is_dev
+    )
     unknown_hints = [c for c in composition.cost_hints if not _has_coordinate(schema, c)]
     unknown_hints += [
         c

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import redis.exceptions
@@ -15,7 +15,13 @@ from strawberry.extensions import SchemaExtension
 from gateway.errors import ErrorCode, OneStopError, Unavailable
 from gateway.observability import current_request_id
 
-__all__ = ["ErrorCodeMapper", "classify", "dependency_unavailable"]
+__all__ = [
+    "ErrorCodeMapper",
+    "ErrorMapping",
+    "classify",
+    "dependency_unavailable",
+    "error_codes",
+]
 
 log = logging.getLogger("onestop.errors")
 
@@ -82,8 +88,13 @@ def classify(error: GraphQLError) -> tuple[ErrorCode, OneStopError | None]:
     return ErrorCode.INTERNAL, None
 
 
-class ErrorCodeMapper(SchemaExtension):
-    """Set ``extensions.code`` on every error; hide unexpected ones in production.
+def error_codes(errors: Iterable[GraphQLError] | None) -> list[str]:
+    """Each error's ``extensions.code`` (set by :class:`ErrorMapping`), for the metrics."""
+    return [(e.extensions or {}).get("code") or classify(e)[0].value for e in errors or ()]
+
+
+class ErrorMapping:
+    """Sets ``extensions.code`` on every error; hides unexpected ones in production.
 
     Unexpected exceptions are logged with the request id and replaced by a
     generic message naming that id, so a user can quote it to support.
@@ -93,14 +104,7 @@ class ErrorCodeMapper(SchemaExtension):
         self.mask_internal = mask_internal
         self.hide_suggestions = hide_suggestions
 
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        errors = getattr(result, "errors", None)
-        if result is not None and errors:
-            result.errors = [self._process(error) for error in errors]
-
-    def _process(self, error: GraphQLError) -> GraphQLError:
+    def process(self, error: GraphQLError) -> GraphQLError:
         extensions: dict[str, Any] = dict(error.extensions or {})
         if error.original_error is None and extensions.get("code") in ErrorCode.__members__:
             # Raised by the gateway itself with its code already set (document limits).
@@ -143,3 +147,18 @@ class ErrorCodeMapper(SchemaExtension):
             original_error=error.original_error,
             extensions=extensions,
         )
+
+
+class ErrorCodeMapper(SchemaExtension):
+    """:class:`ErrorMapping` for operations strawberry runs itself (over WebSocket);
+    the HTTP path applies it in :mod:`gateway.execution`."""
+
+    def __init__(self, *, mapping: ErrorMapping) -> None:
+        self.mapping = mapping
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        errors = getattr(result, "errors", None)
+        if result is not None and errors:
+            result.errors = [self.mapping.process(error) for error in errors]

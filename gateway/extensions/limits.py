@@ -141,20 +141,15 @@ class DocumentGuard(SchemaExtension):
         if self._refusal is not None:
             context.pre_execution_errors = [self._refusal]
         elif document is not None and context.query is not None:
-            state = self.state
-            shape = state.shape(context.query, document, context.operation_name, context.variables)
-            # A trusted client's budget for its manifest document (graphql_view).
-            budget = getattr(context.context, "max_cost", None)
-            refusal = state.admit(shape, context.operation_name, budget)
-            if refusal is not None:
-                if state.metrics is not None:
-                    limit = (refusal.extensions or {})["limit"]
-                    state.metrics.document_refusals.labels(limit).inc()
-                context.pre_execution_errors = [refusal]
-            else:
-                context.pre_execution_errors = state.validate(
-                    context.query, document, context.validation_rules
-                )
+            context.pre_execution_errors = self.state.check(
+                context.query,
+                document,
+                context.operation_name,
+                context.variables,
+                context.validation_rules,
+                # A trusted client's budget for its manifest document (graphql_view).
+                getattr(context.context, "max_cost", None),
+            )
         yield
 
 
@@ -263,6 +258,24 @@ class GuardState:
                 self.metrics.cost_limit_warnings.inc()
             return None
         return refusal
+
+    def check(
+        self,
+        query: str,
+        document: DocumentNode,
+        operation: str | None,
+        variables: Any,
+        rules: tuple[Any, ...],
+        max_cost: int | None = None,
+    ) -> list[GraphQLError]:
+        """A parsed document's refusal by the limits, else its validation errors (cached)."""
+        shape = self.shape(query, document, operation, variables)
+        refusal = self.admit(shape, operation, max_cost)
+        if refusal is not None:
+            if self.metrics is not None:
+                self.metrics.document_refusals.labels((refusal.extensions or {})["limit"]).inc()
+            return [refusal]
+        return self.validate(query, document, rules)
 
     def refuses(
         self, query: str, operation: str | None, variables: Any, max_cost: int | None = None

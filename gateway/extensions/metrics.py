@@ -8,11 +8,22 @@ from typing import Any
 
 from strawberry.extensions import SchemaExtension
 
-from gateway.extensions.errors import classify
+from gateway.extensions.errors import error_codes
 from gateway.mongo import CommandCounter, command_counter
 from gateway.observability import Metrics
 
-__all__ = ["OperationMetricsRecorder"]
+__all__ = ["DB_COMMANDS_DEBUG", "DEBUG_HEADER", "OperationMetricsRecorder", "db_commands_extension"]
+
+DEBUG_HEADER = "x-onestop-debug"  # asks for execution details (never a cached answer)
+DB_COMMANDS_DEBUG = "db-commands"  # X-OneStop-Debug value asking for extensions.dbCommands
+
+
+def db_commands_extension(expose: bool, context: Any, count: int) -> dict[str, Any]:
+    """``{"dbCommands": n}`` when exposed (development) and the request asks for it."""
+    if not expose:
+        return {}
+    headers = getattr(getattr(context, "request", None), "headers", None) or {}
+    return {"dbCommands": count} if headers.get(DEBUG_HEADER) == DB_COMMANDS_DEBUG else {}
 
 
 class OperationMetricsRecorder(SchemaExtension):
@@ -36,23 +47,19 @@ class OperationMetricsRecorder(SchemaExtension):
         finally:
             command_counter.reset(token)
         context = self.execution_context
-        label = self.metrics.operation_label(context.operation_name)
         try:
             operation_type = context.operation_type.value
         except Exception:  # no parsable document: nothing to name
             operation_type = "unknown"
-        self.metrics.operations.labels(label, operation_type).inc()
-        self.metrics.operation_latency.labels(label).observe(time.perf_counter() - started)
-        self.metrics.db_commands.observe(self._counter.count)
-        for error in getattr(context.result, "errors", None) or ():
-            code = (error.extensions or {}).get("code") or classify(error)[0].value
-            self.metrics.errors.labels(label, code).inc()
+        self.metrics.record_operation(
+            context.operation_name,
+            operation_type,
+            time.perf_counter() - started,
+            self._counter.count,
+            error_codes(getattr(context.result, "errors", None)),
+        )
 
     def get_results(self) -> dict[str, Any]:
-        if not self.expose_db_commands:
-            return {}
-        request = getattr(self.execution_context.context, "request", None)
-        headers = getattr(request, "headers", {})
-        if headers.get("x-onestop-debug") == "db-commands":
-            return {"dbCommands": self._counter.count}
-        return {}
+        return db_commands_extension(
+            self.expose_db_commands, self.execution_context.context, self._counter.count
+        )

@@ -314,7 +314,7 @@ class PersistedQueries:
             # The schema's own rule tuple: the validations cached here are hits later.
             # A document may cost up to the largest budget: the client it is for may have it.
             ceiling = max([settings.max_query_cost, *settings.trusted_client_max_cost.values()])
-            manifest.check(schema.guard, schema._validation_rules, ceiling)
+            manifest.check(schema.guard, schema.validation_rules, ceiling)
             trusted = manifest.documents
         return cls(
             schema.guard,

@@ -567,7 +567,7 @@ def test_apollo_s_manifest_format_is_read_too(tmp_path: Path, core_schema: Any) 
     )
     documents = TrustedDocuments.load(manifest)
     assert documents.documents == {sha256(MODULES): MODULES}
-    documents.check(core_schema.guard, core_schema._validation_rules)
+    documents.check(core_schema.guard, core_schema.validation_rules)
 
     manifest.write_text(json.dumps({"format": "apollo-persisted-query-manifest", "version": 2}))
     with pytest.raises(ManifestError, match="version 1"):
