@@ -8,6 +8,7 @@ would send as plain text — is JSON in the GraphQL error shape with a stable co
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from cross_web import HTTPException
@@ -21,6 +22,7 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLRequestData
 from strawberry.http.base import BaseRequestProtocol
 from strawberry.http.types import QueryParams
+from strawberry.types.unset import UNSET
 
 from gateway.auth import ANONYMOUS
 from gateway.cache_policy import CachePolicy
@@ -108,8 +110,56 @@ class GraphQLView(GraphQL[Context, None]):
             return None
         return await responses.learn(cacheable, document)
 
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        """The plain request — one operation as a JSON body or as GET parameters — by
+        the short path (:meth:`_run_plain`); anything else (GraphiQL, streaming, other
+        content types, sockets) by strawberry's generic one."""
+        if isinstance(request, Request) and context is UNSET and root_value is UNSET:
+            payload = await self._plain_payload(request)
+            if payload is not None:
+                return await self._run_plain(request, payload)
+        return await super().run(request, context, root_value)
+
+    async def _plain_payload(self, request: Request) -> dict[str, Any] | None:
+        headers = request.headers
+        accept = headers.get("accept", "")
+        if "text/event-stream" in accept or "multipart/mixed" in accept:
+            return None  # a streaming transport: strawberry's
+        if request.method == "POST":
+            media_type = headers.get("content-type", "").partition(";")[0].strip().lower()
+            if media_type != "application/json":
+                return None
+            return decode_json_object(await request.body())
+        if request.method == "GET":
+            params = request.query_params
+            if "query" not in params and "extensions" not in params:
+                return None  # GraphiQL, or strawberry's "no query" answer
+            return self.parse_query_params(params)
+        return None
+
+    async def _run_plain(self, request: Request, payload: dict[str, Any]) -> Response:
+        """What strawberry's ``run`` does for such a request, without its per-request
+        generality (content-type parsing, transports, batches, protocol checks):
+        measured at ~12% of the CPU of a `{ __typename }` request."""
+        data = await self._checked(_request_data(payload), request.headers)
+        sub_response = await self.get_sub_response(request)
+        context = await self.get_context(request, response=sub_response)
+        result = await self.execute_single(
+            request,
+            request_adapter=self.request_adapter_class(request),
+            sub_response=sub_response,
+            context=context,
+            root_value=None,
+            request_data=data,
+        )
+        response_data = await self.process_result(request, result)
+        if result.errors:
+            self._handle_errors(result.errors, response_data)
+        return self.create_response(response_data=response_data, sub_response=sub_response)
+
     async def _answer(self, request: Request) -> Response:
         """Run the request through strawberry; every failure becomes a JSON answer."""
+        response: Response
         try:
             response = await self.run(request)
         except _ServedFromCache as hit:  # nothing was executed
@@ -195,19 +245,29 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
         data = await super().parse_http_body(request)
-        for item in data if isinstance(data, list) else [data]:
-            check_request(
-                item.query,
-                item.variables,
-                item.operation_name,
-                item.extensions,
-                max_string_length=getattr(
-                    self.schema, "max_string_length", DEFAULT_MAX_STRING_LENGTH
-                ),
-            )
-        if self.persisted_queries is not None and not isinstance(data, list):
-            data = await self.persisted_queries.resolve(data, request.headers)
+        if isinstance(data, list):
+            for item in data:
+                self._check(item)
+            return data
+        return await self._checked(data, request.headers)
+
+    async def _checked(
+        self, data: GraphQLRequestData, headers: Mapping[str, str]
+    ) -> GraphQLRequestData:
+        """The request's members checked (gateway.http_body), its persisted query resolved."""
+        self._check(data)
+        if self.persisted_queries is not None:
+            data = await self.persisted_queries.resolve(data, headers)
         return data
+
+    def _check(self, data: GraphQLRequestData) -> None:
+        check_request(
+            data.query,
+            data.variables,
+            data.operation_name,
+            data.extensions,
+            max_string_length=getattr(self.schema, "max_string_length", DEFAULT_MAX_STRING_LENGTH),
+        )
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -220,6 +280,27 @@ class GraphQLView(GraphQL[Context, None]):
             request=request,
             response=response,
         )
+
+
+def _request_data(payload: Mapping[str, Any]) -> GraphQLRequestData:
+    """The operation in a decoded body, refused as strawberry refuses it."""
+    query, variables, extensions = (payload.get(k) for k in ("query", "variables", "extensions"))
+    for name, value, kind in (
+        ("query", query, "a string"),
+        ("variables", variables, "an object"),
+        ("extensions", extensions, "an object"),
+    ):
+        if value is not None and not isinstance(value, str if name == "query" else dict):
+            raise HTTPException(
+                400, f"The GraphQL operation's `{name}` must be {kind} or null, if provided."
+            )
+    return GraphQLRequestData(
+        query=query,
+        variables=variables,
+        operation_name=payload.get("operationName"),
+        extensions=extensions,
+        protocol="http",
+    )
 
 
 def _json_response(status: int, body: bytes, headers: dict[str, str] | None = None) -> Response:

@@ -86,6 +86,10 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+# One decoder: json.loads with any option builds a new JSONDecoder on every call.
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+
+
 def decode_json_object(raw: str | bytes, what: str = "request body") -> dict[str, Any]:
     """Decode ``raw`` as one JSON object or raise :class:`RequestRejected` (BAD_REQUEST)."""
     if isinstance(raw, bytes):
@@ -98,7 +102,7 @@ def decode_json_object(raw: str | bytes, what: str = "request body") -> dict[str
     else:
         text = raw
     try:
-        value = json.loads(text, parse_constant=_refuse_constant)
+        value = _DECODER.decode(text)
     except RecursionError:
         value = _TOO_DEEP
     except ValueError as exc:  # JSONDecodeError, NaN, an integer of 5,000 digits…

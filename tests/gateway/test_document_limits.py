@@ -225,9 +225,7 @@ def test_a_document_is_validated_once_in_production(
     (strawberry's DisableIntrospection extension made a new rule tuple per request)."""
     token = "scrape-validations"
     gateway: GatewayProcess = start_gateway(
-        prod_env(
-            external_module_path, ONESTOP_METRICS_TOKEN=token, ONESTOP_RESPONSE_CACHE="false"
-        )
+        prod_env(external_module_path, ONESTOP_METRICS_TOKEN=token, ONESTOP_RESPONSE_CACHE="false")
     )
     try:
         query = "query ValidatedOnceInProd { affairsCatalogStats { totalItems } }"
