@@ -4,16 +4,20 @@ Not a test: it measures and prints, it never asserts a timing. In one run, on on
 embedded nx-27017 database seeded by OneStop as ``make run`` seeds it, three servers
 answer the same requests (see bench/gateway_reference.py for the two references):
 
-* **OneStop** — ``python -m gateway.cli serve`` (``ONESTOP_LOG_LEVEL=WARNING``);
+* **OneStop** — ``python -m gateway.cli serve`` as in production (limits, metrics, the
+  INFO access log) in three variants: response cache off (the comparisons with the
+  references), response cache on, and limits, metrics and logging off
+  (bench/gateway_bare.py: what those three cost);
 * **hand-written** — Starlette, the same MongoDB commands, the same JSON bytes;
 * **stock strawberry** — ``strawberry.asgi.GraphQL`` on the same types and resolvers.
 
 For each operation it first checks the answers — byte-identical for the hand-written
-endpoint (else no ratio, and the first difference is printed), the same JSON for stock
-strawberry — then loads the servers with ``wrk`` in alternating rounds (A B C A B C …;
-the first round warms up and is not counted) and reports requests/s (median of the
-rounds, and their range), latency p50/p95/p99 (median of the rounds) and the ratios
-OneStop / hand-written and OneStop / stock strawberry. ``--profile`` then records
+endpoint and the variants (else no ratio, and the first difference is printed), the
+same JSON for stock strawberry — then loads the servers with ``wrk`` in alternating
+rounds (A B C A B C …; the first round warms up and is not counted) and reports
+requests/s (median of the rounds, and their range), latency p50/p95/p99 (median of the
+rounds) and the ratios of ``RATIOS``, each against the issue's target where it applies.
+``--profile`` then records
 OneStop under load with py-spy and summarises where its CPU time goes.
 
     .venv/bin/python bench/gateway.py [--quick] [--operations typename,item,list,search,me]
@@ -100,34 +104,70 @@ class Round:
     p99_ms: float
     max_ms: float
     errors: int  # connect, read, write, timeout and non-2xx responses
+    cpu_s: float  # the server process's CPU time (user + system) during the round
 
     @property
     def rps(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
 
+    @property
+    def cpu_us(self) -> float:
+        """CPU per request: on two cores the servers, the database and wrk compete, so
+        a profile's wall-clock samples swell with descheduled time; this does not."""
+        return self.cpu_s / self.requests * 1e6 if self.requests else 0.0
+
 
 # -- servers -----------------------------------------------------------------------------
 
 
+# OneStop as the benchmark runs it: key, title, settings, command (None: ``onestop serve``).
+# The first is the one every other server is compared with; all share its data directory
+# (its seeds, its development signing key).
+ONESTOP_VARIANTS: tuple[tuple[str, str, dict[str, str], tuple[str, ...] | None], ...] = (
+    # As in production (limits, metrics, the INFO access log), the response cache off.
+    ("onestop", "OneStop", {"ONESTOP_RESPONSE_CACHE": "false"}, None),
+    # The same with the response cache (in-process, or Redis with --redis).
+    ("cached", "OneStop + response cache", {}, None),
+    # Limits, metrics and logging off (bench/gateway_bare.py): the overhead ratio's base.
+    (
+        "bare",
+        "OneStop − limits, metrics, logging",
+        {"ONESTOP_RESPONSE_CACHE": "false", "ONESTOP_LOG_LEVEL": "WARNING"},
+        (str(BENCH / "gateway_bare.py"), "serve"),
+    ),
+)
+REFERENCES = (("hand", "hand-written"), ("stock", "stock strawberry"))
+TITLES = {key: title for key, title, *_ in ONESTOP_VARIANTS} | dict(REFERENCES)
+
+
 @contextmanager
 def running_servers(workdir: Path, redis: bool) -> Iterator[list[Server]]:
-    """nx-27017 (and Redis with ``--redis``), then OneStop, which seeds, then the references.
+    """nx-27017 (and Redis with ``--redis``), then OneStop, which seeds, its variants, then
+    the references.
 
-    The references read OneStop's data directory, so that they verify tokens with the
-    same (development) signing key.
+    The others read the first OneStop's data directory, so that they verify tokens with
+    the same (development) signing key.
     """
     with ExitStack() as stack:
         database = stack.enter_context(EmbeddedMongo(workdir / "db"))
-        env = {"ONESTOP_MONGODB_URL": database.url, "ONESTOP_LOG_LEVEL": "WARNING"}
+        env = {"ONESTOP_MONGODB_URL": database.url, "ONESTOP_LOG_LEVEL": "INFO"}
         if redis:
             redis_server = RedisServer(workdir / "redis")
             stack.callback(redis_server.stop)
             env["ONESTOP_REDIS_URL"] = redis_server.url
-        onestop = _started(stack, GatewayProcess(workdir / "onestop", env, startup_timeout=600))
-        shared = {**env, "ONESTOP_DATA_DIR": str(onestop.data_dir)}
+        servers: list[Server] = []
+        shared = dict(env)
+        for key, title, settings, command in ONESTOP_VARIANTS:
+            process = GatewayProcess(
+                workdir / key,
+                {**shared, **settings},
+                startup_timeout=600,
+                **({"command": command} if command else {}),
+            )
+            servers.append(Server(key, title, _started(stack, process)))
+            shared["ONESTOP_DATA_DIR"] = str(servers[0].process.data_dir)
         script = str(BENCH / "gateway_reference.py")
-        servers = [Server("onestop", "OneStop", onestop)]
-        for key, title in (("hand", "hand-written"), ("stock", "stock strawberry")):
+        for key, title in REFERENCES:
             process = GatewayProcess(workdir / key, shared, 120, command=(script, key))
             servers.append(Server(key, title, _started(stack, process)))
         yield servers
@@ -199,7 +239,8 @@ def first_difference(expected: bytes, actual: bytes) -> str:
 def compare(servers: Sequence[Server], request: Prepared) -> dict[str, str | None]:
     """Which servers may be compared with OneStop on this operation (None) and why not.
 
-    The hand-written endpoint must return OneStop's bytes exactly. Stock strawberry must
+    The hand-written endpoint and OneStop's variants must return OneStop's bytes exactly
+    (the cached variant is asked twice, so its kept answer is checked). Stock strawberry must
     return the same JSON; its bytes differ only because its encoder escapes non-ASCII
     (``\\u8425`` for 营), which is strawberry's default and part of what is measured.
     """
@@ -210,9 +251,11 @@ def compare(servers: Sequence[Server], request: Prepared) -> dict[str, str | Non
     verdicts: dict[str, str | None] = {}
     for server in servers[1:]:
         status, actual = answer(server, request)
+        if server.key == "cached":
+            status, actual = answer(server, request)
         if status != 200:
             verdicts[server.key] = f"HTTP {status}: {actual[:300]!r}"
-        elif server.key == "hand":
+        elif server.key != "stock":
             same = actual == expected
             verdicts[server.key] = None if same else first_difference(expected, actual)
         else:
@@ -286,16 +329,25 @@ def wrk_command(server: Server, script: Path, load: Load, seconds: int) -> list[
     ]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_wrk(server: Server, script: Path, load: Load) -> Round:
     command = wrk_command(server, script, load, load.seconds)
+    pid = server.process.process.pid
+    cpu_before = cpu_seconds(pid)
     done = subprocess.run(
         command, capture_output=True, text=True, timeout=load.seconds + 60, check=True
     )
+    cpu = cpu_seconds(pid) - cpu_before
     line = next((ln for ln in done.stdout.splitlines() if ln.startswith("BENCH ")), None)
     if line is None:
         raise RuntimeError(f"wrk printed no result:\n{done.stdout}\n{done.stderr}")
     requests, micros, p50, p95, p99, worst, errors = (int(v) for v in line.split()[1:])
-    return Round(requests, micros / 1e6, p50 / 1e3, p95 / 1e3, p99 / 1e3, worst / 1e3, errors)
+    return Round(requests, micros / 1e6, p50 / 1e3, p95 / 1e3, p99 / 1e3, worst / 1e3, errors, cpu)
 
 
 def measure(
@@ -313,6 +365,7 @@ def measure(
                 print(
                     f"  {name:<9} {label:<8} {server.title:<17} {result.rps:8.0f} req/s"
                     f"  p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms"
+                    f"  CPU {result.cpu_us:6.0f} µs/req"
                     + (f"  ERRORS {result.errors}" if result.errors else ""),
                     flush=True,
                 )
@@ -379,39 +432,78 @@ def summarize(rounds: list[Round]) -> dict[str, Any]:
         "p50_ms": round(median([r.p50_ms for r in rounds]), 2),
         "p95_ms": round(median([r.p95_ms for r in rounds]), 2),
         "p99_ms": round(median([r.p99_ms for r in rounds]), 2),
+        "cpu_us": round(median([r.cpu_us for r in rounds])),
         "errors": sum(r.errors for r in rounds),
         "rounds": [{**asdict(r), "rps": round(r.rps, 1)} for r in rounds],
     }
 
 
-def ratio(results: dict[str, Any], other: str) -> float | None:
-    mine, theirs = results.get("onestop"), results.get(other)
-    if not mine or not theirs or not theirs["rps"]:
+@dataclass(frozen=True)
+class Ratio:
+    """One column of the ratio table: ``mine``'s req/s over ``theirs``', and the issue's
+    target for it on the operations it applies to."""
+
+    mine: str
+    theirs: str
+    title: str
+    target: float
+    applies_to: frozenset[str]
+
+    @property
+    def key(self) -> str:
+        return f"{self.mine}/{self.theirs}"
+
+
+CATALOG = frozenset({"item", "list", "search"})  # the public catalog operations
+ALL = frozenset(OPERATIONS)
+RATIOS = (
+    Ratio("onestop", "hand", "OneStop / hand-written", 0.9, CATALOG),
+    Ratio("onestop", "stock", "OneStop / stock strawberry", 1.0, frozenset({"typename"})),
+    Ratio("cached", "hand", "OneStop + response cache / hand-written", 1.5, CATALOG),
+    # Limits, metrics and logging together cost at most 10%.
+    Ratio("onestop", "bare", "OneStop / without limits, metrics, logging", 0.9, ALL),
+)
+
+
+def ratio(results: dict[str, Any], mine: str, theirs: str) -> float | None:
+    a, b = results.get(mine), results.get(theirs)
+    if not a or not b or not b["rps"]:
         return None
-    return round(float(mine["rps"]) / float(theirs["rps"]), 3)
+    return round(float(a["rps"]) / float(b["rps"]), 3)
 
 
-def fmt_ratio(value: float | None) -> str:
-    return "—" if value is None else f"{value:.2f}×"
+def fmt_ratio(value: float | None, target: float | None = None) -> str:
+    if value is None:
+        return "—"
+    if target is None:
+        return f"{value:.2f}×"
+    return f"{value:.2f}× {'✓' if value >= target else '✗'} (≥ {target})"
 
 
 def tables(report: dict[str, Any], titles: dict[str, str]) -> str:
-    """The Markdown of docs/PERFORMANCE.md: ratios first, then each server's numbers."""
+    """The Markdown of docs/PERFORMANCE.md: ratios first (✓/✗ against the issue's target
+    where one applies), then each server's numbers."""
     out = [
-        "| operation | DB commands (OneStop / hand) | OneStop / hand-written "
-        "| OneStop / stock strawberry |",
-        "|---|---|---|---|",
+        "| operation | DB commands (OneStop / hand) | "
+        + " | ".join(r.title for r in RATIOS)
+        + " |",
+        "|---|---|" + "---|" * len(RATIOS),
     ]
-    for op in report.values():
+    for name, op in report.items():
         commands = op["db_commands"]
+        cells = [
+            fmt_ratio(op["ratios"].get(r.key), r.target if name in r.applies_to else None)
+            for r in RATIOS
+        ]
         out.append(
-            f"| {op['title']} | {commands.get('onestop')} / {commands.get('hand', '—')} "
-            f"| {fmt_ratio(op['ratios'].get('hand'))} | {fmt_ratio(op['ratios'].get('stock'))} |"
+            f"| {op['title']} | {commands.get('onestop')} / {commands.get('hand', '—')} | "
+            + " | ".join(cells)
+            + " |"
         )
     out += [
         "",
-        "| operation | server | req/s median (range) | p50 ms | p95 ms | p99 ms |",
-        "|---|---|---|---|---|---|",
+        "| operation | server | req/s median (range) | p50 ms | p95 ms | p99 ms | CPU µs/request |",
+        "|---|---|---|---|---|---|---|",
     ]
     for op in report.values():
         for key, numbers in op["servers"].items():
@@ -419,7 +511,8 @@ def tables(report: dict[str, Any], titles: dict[str, str]) -> str:
             out.append(
                 f"| {op['title']} | {titles[key]} | {numbers['rps']:,.0f} "
                 f"({numbers['rps_min']:,.0f}–{numbers['rps_max']:,.0f}){errors} "
-                f"| {numbers['p50_ms']} | {numbers['p95_ms']} | {numbers['p99_ms']} |"
+                f"| {numbers['p50_ms']} | {numbers['p95_ms']} | {numbers['p99_ms']} "
+                f"| {numbers['cpu_us']:,} |"
             )
     return "\n".join(out)
 
@@ -504,8 +597,7 @@ def main() -> None:
         "quick": args.quick,
         "elapsed_s": round(time.monotonic() - started),
     }
-    titles = {"onestop": "OneStop", "hand": "hand-written", "stock": "stock strawberry"}
-    print("\n" + tables(report, titles))
+    print("\n" + tables(report, TITLES))
     for name, profile in profiles.items():
         print(f"\nOneStop under `{OPERATIONS[name].title}`: " + render(profile))
     output.parent.mkdir(exist_ok=True)
@@ -549,7 +641,7 @@ def run(
     for name, by_server in measure(plan, scripts, load).items():
         results = {key: summarize(rounds) for key, rounds in by_server.items()}
         report[name]["servers"] = results
-        report[name]["ratios"] = {key: ratio(results, key) for key in ("hand", "stock")}
+        report[name]["ratios"] = {r.key: ratio(results, r.mine, r.theirs) for r in RATIOS}
     profiles = {}
     for name in filter(None, args.profile.split(",")):
         PROFILES.mkdir(parents=True, exist_ok=True)

@@ -242,9 +242,8 @@ class GuardState:
         """
         refusal = self.refusal(shape, max_cost)
         if self.metrics is not None:
-            self.metrics.operation_cost.labels(self.metrics.operation_label(operation)).observe(
-                shape.cost
-            )
+            label = self.metrics.operation_label(operation)
+            self.metrics.child(self.metrics.operation_cost, label).observe(shape.cost)
         if refusal is not None and self._only_warned(refusal):
             log.warning(
                 "operation over the cost limit (warn mode: run anyway)",
