@@ -9,6 +9,7 @@ modules' published interfaces and seeds an empty database.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -144,6 +145,13 @@ def create_app(
                 metrics,
                 max_bytes=settings.response_cache_max_bytes,
             )
+        # What start-up built (schema, modules' reference data, the search lexicons) lives
+        # as long as the process: frozen, the collector stops walking it in every full
+        # collection. Measured under wrk -c8: p99 of an item 110 ms → 17 ms, of a 20-item
+        # list 170 ms → 77 ms, and 10–20% less CPU per request (docs/PERFORMANCE.md).
+        gc.collect()
+        gc.freeze()
+        metrics.gc_frozen_objects.set(gc.get_freeze_count())
         log.info(
             "gateway ready",
             extra={"modules": composition.module_names(), "env": settings.env.value},

@@ -178,6 +178,12 @@ class Metrics:
         self.modules_loaded = Gauge(
             "onestop_modules_loaded", "Modules composed into the schema", registry=self.registry
         )
+        self.gc_frozen_objects = Gauge(
+            "onestop_gc_frozen_objects",
+            "Objects built at start-up and frozen out of the garbage collector's full "
+            "collections (gc.freeze); 0 means every full collection walks them again",
+            registry=self.registry,
+        )
         self._seen_operations: set[str] = set()
         # Labelled children by (series, label values): labels() takes a lock and builds a
         # key on every call (~0.8 µs), several times per request. Bounded with the labels.

@@ -51,6 +51,15 @@ def test_metrics_show_the_operation_just_run(gateway: GatewayProcess) -> None:
     assert 'onestop_http_requests_total{method="POST",route="/graphql",status="200"}' in text
 
 
+def test_start_up_objects_are_frozen_out_of_full_collections(gateway: GatewayProcess) -> None:
+    # Without gc.freeze every full collection walks the schema, the seeds and the search
+    # lexicons again: ~100 ms pauses under load (docs/PERFORMANCE.md).
+    text = gateway.client.get("/metrics").text
+    frozen = re.search(r"^onestop_gc_frozen_objects (\S+)$", text, re.MULTILINE)
+    assert frozen is not None
+    assert float(frozen.group(1)) > 100_000
+
+
 def test_modules_query_lists_modules_with_their_fields(gateway: GatewayProcess) -> None:
     modules = gateway.data("{ modules { name version queryFields mutationFields collections } }")
     by_name = {m["name"]: m for m in modules["modules"]}
