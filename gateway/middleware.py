@@ -15,11 +15,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from gateway.auth import ANONYMOUS, TokenError
 from gateway.errors import ErrorCode
 from gateway.extensions.errors import dependency_unavailable
-from gateway.observability import request_id_var
+from gateway.observability import AccessLog, request_id_var
 
 __all__ = ["AuthMiddleware", "BodySizeLimit", "RequestContextMiddleware"]
 
-access_log = logging.getLogger("onestop.access")
+access_log = AccessLog()
 auth_log = logging.getLogger("onestop.auth")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 _KNOWN_ROUTES = ("/graphql", "/healthz", "/readyz", "/metrics", "/.well-known/jwks.json")
@@ -71,12 +71,11 @@ class RequestContextMiddleware:
                 method = scope.get("method", "")
                 metrics.child(metrics.http_requests, route, method, str(status)).inc()
             if route not in ("/healthz", "/metrics"):  # probes would drown the log
-                access_log.info(
-                    "%s %s %s",
-                    scope.get("method", "WS"),
-                    path,
-                    status,
-                    extra={"status": status, "durationMs": duration_ms, "route": route},
+                access_log.write(
+                    f"{scope.get('method', 'WS')} {path} {status}",
+                    status=status,
+                    durationMs=duration_ms,
+                    route=route,
                 )
             request_id_var.reset(token)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from pathlib import Path
@@ -49,6 +50,39 @@ def test_metrics_show_the_operation_just_run(gateway: GatewayProcess) -> None:
         in text
     )
     assert 'onestop_http_requests_total{method="POST",route="/graphql",status="200"}' in text
+
+
+def _access_line(gateway: GatewayProcess, request_id: str) -> dict[str, object]:
+    """The access line of one request (written once its answer has gone out)."""
+    deadline = time.monotonic() + 5
+    while True:
+        for line in gateway.log().splitlines():
+            if request_id in line and '"onestop.access"' in line:
+                entry: dict[str, object] = json.loads(line)
+                return entry
+        assert time.monotonic() < deadline, f"no access line for {request_id}"
+        time.sleep(0.05)
+
+
+def test_one_access_line_per_request_without_personal_data(gateway: GatewayProcess) -> None:
+    request_id = f"access-{time.time_ns()}"
+    gateway.client.post(
+        "/graphql", json={"query": "{ __typename }"}, headers={"X-Request-ID": request_id}
+    )
+    line = _access_line(gateway, request_id)
+    assert line["level"] == "info"
+    assert line["message"] == "POST /graphql 200"
+    assert (line["requestId"], line["status"], line["route"]) == (request_id, 200, "/graphql")
+    assert isinstance(line["durationMs"], float | int)
+    assert gateway.log().count(request_id) == 1
+    # A path the router does not know may carry anything: scrubbed like every line.
+    gateway.client.get(
+        "/u/13800138000/110101199003078515", headers={"X-Request-ID": request_id + "p"}
+    )
+    line = _access_line(gateway, request_id + "p")
+    assert line["route"] == "other"
+    assert line["message"] == "GET /u/138****8000/110101********8515 404"
+    assert "13800138000" not in gateway.log()
 
 
 def test_start_up_objects_are_frozen_out_of_full_collections(gateway: GatewayProcess) -> None:
