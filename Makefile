@@ -55,7 +55,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/catalog.py
 
 # OneStop against a hand-written endpoint and stock strawberry, then a py-spy profile of
-# OneStop (~13 minutes; docs/PERFORMANCE.md). ARGS="--quick" for a smoke run.
+# OneStop (~18 minutes; docs/PERFORMANCE.md). ARGS="--quick" for a smoke run.
 bench-gateway: $(STAMP)
 	$(BIN)/python bench/gateway.py --profile typename,item $(ARGS)
 
