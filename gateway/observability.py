@@ -34,8 +34,14 @@ _ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![0-9A-Za-z
 _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
 
 
+# Both need a run of at least 11 digits: one search rules most lines out at once.
+_LONG_DIGITS = re.compile(r"\d{11}")
+
+
 def scrub(text: str) -> str:
     """Mask resident ID numbers and mobile numbers in free text."""
+    if not _LONG_DIGITS.search(text):
+        return text
     text = _ID_NUMBER.sub(lambda m: f"{m.group(1)}********{m.group(2)}", text)
     return _MOBILE.sub(lambda m: f"{m.group(1)}****{m.group(2)}", text)
 
