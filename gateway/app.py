@@ -25,6 +25,7 @@ from gateway.auth import SigningKeys, TokenService
 from gateway.bus import Bus
 from gateway.cache import connect_cache
 from gateway.config import Settings, load_settings
+from gateway.cors import OneStopCORS
 from gateway.embedded import EmbeddedMongo
 from gateway.extensions.persisted_queries import PersistedQueries
 from gateway.graphql_view import GraphQLView
@@ -169,6 +170,11 @@ def create_app(
         ],
         middleware=[
             Middleware(RequestContextMiddleware),
+            # Before the body limit and the token check, so that their refusals carry
+            # the CORS headers a page needs to read them.
+            Middleware(
+                OneStopCORS, origins=settings.allowed_origins, max_age=settings.cors_max_age
+            ),
             Middleware(BodySizeLimit, limit=settings.max_body_bytes),
             Middleware(AuthMiddleware),
         ],

@@ -6,6 +6,8 @@ defaults that are only acceptable on a developer's machine into errors.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -23,6 +25,37 @@ class Environment(StrEnum):
 
 class ConfigError(Exception):
     """Settings could not be loaded; the message lists every bad variable."""
+
+
+_ORIGIN = re.compile(r"(https?)://([A-Za-z0-9*.-]+)(?::(\d{1,5}|\*))?")
+_LABEL = re.compile(r"\*|[A-Za-z0-9-]+")
+
+
+def origin_regex(patterns: Iterable[str]) -> str | None:
+    """One regular expression for a CORS allow-list, or None for an empty one.
+
+    An entry is an origin (``https://h5.luohu.gov.cn``, ``http://localhost:5173``) in which
+    a whole host label or the port may be ``*``; ``*`` alone allows every origin. Hosts
+    compare in lower case, as browsers send them.
+    """
+    alternatives = []
+    for pattern in patterns:
+        if pattern == "*":
+            return ".*"
+        match = _ORIGIN.fullmatch(pattern)
+        labels = match.group(2).split(".") if match else []
+        if match is None or not all(_LABEL.fullmatch(label) for label in labels):
+            raise ValueError(
+                f"{pattern!r} is not an origin: scheme://host[:port], where a whole host "
+                "label or the port may be '*'"
+            )
+        scheme, _, port = match.groups()
+        host = r"\.".join(
+            "[a-z0-9-]+" if label == "*" else re.escape(label.lower()) for label in labels
+        )
+        port_part = "" if port is None else ":" + (r"\d{1,5}" if port == "*" else port)
+        alternatives.append(f"{scheme}://{host}{port_part}")
+    return "|".join(f"(?:{a})" for a in alternatives) or None
 
 
 class Settings(BaseSettings):
@@ -110,12 +143,29 @@ class Settings(BaseSettings):
     response_cache_max_bytes: int = Field(
         default=262_144, ge=1024, description="larger responses are not kept in the cache"
     )
+    # Browsers on other origins (H5 pages, the WeChat web view, admin consoles): gateway/cors.py.
+    cors_origins: Annotated[tuple[str, ...] | None, NoDecode] = Field(
+        default=None,
+        description="comma-separated origins allowed to call the API from a browser; '*' in "
+        "a host label or the port matches any (https://*.luohu.gov.cn, http://localhost:*); "
+        "unset = localhost on any port in dev, none in prod",
+    )
+    cors_max_age: int = Field(
+        default=600, ge=0, le=86_400, description="seconds a browser may cache a preflight answer"
+    )
 
-    @field_validator("modules", "trusted_clients", mode="before")
+    @field_validator("modules", "trusted_clients", "cors_origins", mode="before")
     @classmethod
     def _split_names(cls, value: Any) -> Any:
         if isinstance(value, str):
             return tuple(name.strip() for name in value.split(",") if name.strip())
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if value is not None:
+            origin_regex(value)  # raises on an entry that is not an origin pattern
         return value
 
     @field_validator("jwt_algorithm")
@@ -170,6 +220,13 @@ class Settings(BaseSettings):
     @property
     def introspection_enabled(self) -> bool:
         return self.is_dev if self.introspection is None else self.introspection
+
+    @property
+    def allowed_origins(self) -> tuple[str, ...]:
+        """The CORS allow-list in force (``cors_origins``, else the environment's default)."""
+        if self.cors_origins is not None:
+            return self.cors_origins
+        return ("http://localhost:*", "http://127.0.0.1:*") if self.is_dev else ()
 
     # Persisted queries: Apollo's automatic persisted queries (APQ) and trusted documents
     # (gateway/extensions/persisted_queries.py, README "Persisted queries").
