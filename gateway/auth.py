@@ -120,6 +120,13 @@ class TokenError(Exception):
         self.reason = reason
 
 
+class TokenExpired(TokenError):
+    """A token that was valid and has expired (past the leeway)."""
+
+    def __init__(self) -> None:
+        super().__init__("token expired")
+
+
 class RefreshTokenReused(TokenError):
     """A used refresh token came back: a replay or a stolen copy. The session is revoked."""
 
@@ -325,7 +332,7 @@ class TokenService:
                 options={"require": ["exp", "iat", "sub", "jti", "iss", "aud"]},
             )
         except jwt.ExpiredSignatureError:
-            raise TokenError("token expired") from None
+            raise TokenExpired() from None
         except jwt.PyJWTError:
             raise TokenError("invalid token") from None
         if claims.get("typ") != token_use:

@@ -30,6 +30,9 @@ class ErrorCode(StrEnum):
     # The HTTP request itself is malformed (not UTF-8, not JSON, not an object, too deep).
     BAD_REQUEST = "BAD_REQUEST"
     UNAUTHENTICATED = "UNAUTHENTICATED"
+    # The access token in Authorization has expired, and only that: the app refreshes it
+    # (refreshToken) and retries, silently. Any other bad token is UNAUTHENTICATED.
+    TOKEN_EXPIRED = "TOKEN_EXPIRED"  # noqa: S105 (an error code, not a secret)
     FORBIDDEN = "FORBIDDEN"
     BAD_USER_INPUT = "BAD_USER_INPUT"
     NOT_FOUND = "NOT_FOUND"

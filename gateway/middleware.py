@@ -12,7 +12,7 @@ from typing import Any
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.auth import ANONYMOUS, TokenError
+from gateway.auth import ANONYMOUS, TokenError, TokenExpired
 from gateway.errors import ErrorCode
 from gateway.extensions.errors import dependency_unavailable
 from gateway.observability import AccessLog, request_id_var
@@ -106,21 +106,25 @@ async def _send_error(
     await send({"type": "http.response.body", "body": body})
 
 
-async def _unauthorized(send: Send, reason: str) -> None:
+async def _unauthorized(
+    send: Send, reason: str, code: ErrorCode = ErrorCode.UNAUTHENTICATED
+) -> None:
+    challenge = b'Bearer error="invalid_token"'
+    if code is ErrorCode.TOKEN_EXPIRED:
+        challenge += b', error_description="token expired"'  # RFC 6750 §3
     await _send_error(
-        send,
-        401,
-        f"身份令牌无效 ({reason})",
-        ErrorCode.UNAUTHENTICATED,
-        ((b"www-authenticate", b'Bearer error="invalid_token"'),),
+        send, 401, f"身份令牌无效 ({reason})", code, ((b"www-authenticate", challenge),)
     )
 
 
 class AuthMiddleware:
     """Verify a bearer token on HTTP requests; a bad token is a 401, none is anonymous.
 
-    A token that is present but invalid is rejected outright rather than treated
-    as anonymous: silently downgrading would hide expired sessions from the app.
+    A token that is present but invalid is refused outright, for public operations too,
+    rather than treated as anonymous: a silent downgrade would show a signed-in citizen
+    the anonymous view (no 我的办件, no wallet) with no sign that the session ended. An
+    expired token is ``TOKEN_EXPIRED`` (refresh and retry); any other is
+    ``UNAUTHENTICATED`` (sign in again, or drop the token to browse anonymously).
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -142,6 +146,10 @@ class AuthMiddleware:
             tokens = scope["app"].state.runtime.tokens
             try:
                 state["principal"] = await tokens.verify_access_token(token.strip())
+            except TokenExpired as exc:
+                # Its own code, so that the app refreshes and retries without asking anyone.
+                await _unauthorized(send, exc.reason, ErrorCode.TOKEN_EXPIRED)
+                return
             except TokenError as exc:
                 await _unauthorized(send, exc.reason)
                 return

@@ -142,19 +142,44 @@ def test_valid_minted_token_carries_roles_department_and_level(gateway: GatewayP
     }
 
 
-def test_expired_token_is_401(gateway: GatewayProcess) -> None:
-    token = gateway.token("u-exp", ttl=30)
+def expired_copy(gateway: GatewayProcess, token: str) -> str:
+    """The same claims re-signed with the gateway's real key, expired beyond the leeway."""
     claims = jwt.decode(token, options={"verify_signature": False})
-    # Re-sign the same claims, expired beyond the leeway, with the real key.
     key = serialization.load_pem_private_key(
         (gateway.data_dir / "keys" / "jwt-es256.pem").read_bytes(), password=None
     )
     claims["exp"] = int(time.time()) - 120
     claims["iat"] = claims["nbf"] = int(time.time()) - 300
-    expired = jwt.encode(claims, key, algorithm="ES256", headers=jwt.get_unverified_header(token))
-    response = gateway.graphql("{ me { id } }", token=expired)
-    unauthenticated(response)
-    assert "expired" in response.json()["errors"][0]["message"]
+    return jwt.encode(claims, key, algorithm="ES256", headers=jwt.get_unverified_header(token))
+
+
+def test_an_expired_token_has_its_own_code_and_the_app_refreshes_and_retries(
+    gateway: GatewayProcess,
+) -> None:
+    login = sign_in(gateway)
+    expired = expired_copy(gateway, login["accessToken"])
+    # Refused for a public catalog query too: a present token must be a valid one.
+    for document in ("{ me { id } }", "{ affairItems(first: 1) { totalCount } }"):
+        response = gateway.graphql(document, token=expired)
+        assert response.status_code == 401
+        assert response.json()["errors"][0]["extensions"]["code"] == "TOKEN_EXPIRED"
+        assert "expired" in response.json()["errors"][0]["message"]
+        assert response.headers["www-authenticate"] == (
+            'Bearer error="invalid_token", error_description="token expired"'
+        )
+    # What Apollo Client's error link does on TOKEN_EXPIRED: refresh, then retry.
+    pair = gateway.data(REFRESH, {"t": login["refreshToken"]})["refreshToken"]
+    me = gateway.data("{ me { id } }", token=pair["accessToken"])["me"]
+    assert me is not None
+    # Any other bad token stays UNAUTHENTICATED (sign in again), so a refresh loop cannot start.
+    unauthenticated(gateway.graphql("{ me { id } }", token=login["accessToken"] + "x"))
+
+
+def test_an_expired_refresh_token_means_signing_in_again(gateway: GatewayProcess) -> None:
+    login = sign_in(gateway)
+    error = gateway.errors(REFRESH, {"t": expired_copy(gateway, login["refreshToken"])})[0]
+    # Not TOKEN_EXPIRED: that would send the app's error link to refresh again, forever.
+    assert error["extensions"]["code"] == "UNAUTHENTICATED"
 
 
 def test_wrong_kid_is_401(gateway: GatewayProcess) -> None:
