@@ -24,17 +24,18 @@ redis-server:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq redis-server >/dev/null; }
 
-# The Apollo Client e2e test's Node packages, pinned by package-lock.json. Without npm
-# nothing is installed and that test fails saying so (it is never skipped).
-E2E_APOLLO := tests/e2e/apollo
+# The e2e tests' Node packages (Apollo Client; graphql-http's audit), each pinned by its
+# package-lock.json. Without npm nothing is installed and those tests fail saying so (they
+# are never skipped).
+E2E_PACKAGES := tests/e2e/apollo tests/e2e/graphql_http
 
 e2e-deps:
 	@if command -v npm >/dev/null 2>&1; then \
-	  $(MAKE) --no-print-directory $(E2E_APOLLO)/node_modules/.package-lock.json; \
-	else echo "npm not found: tests/e2e/test_apollo_client_e2e.py needs Node.js >= 20 and npm"; fi
+	  $(MAKE) --no-print-directory $(E2E_PACKAGES:%=%/node_modules/.package-lock.json); \
+	else echo "npm not found: the tests in tests/e2e need Node.js >= 20 and npm"; fi
 
-$(E2E_APOLLO)/node_modules/.package-lock.json: $(E2E_APOLLO)/package.json $(E2E_APOLLO)/package-lock.json
-	cd $(E2E_APOLLO) && npm ci --no-audit --no-fund
+%/node_modules/.package-lock.json: %/package.json %/package-lock.json
+	cd $* && npm ci --no-audit --no-fund
 
 test: $(STAMP) redis-server e2e-deps
 	$(BIN)/pytest -q
@@ -60,4 +61,4 @@ bench-gateway: $(STAMP)
 	$(BIN)/python bench/gateway.py --profile typename,item $(ARGS)
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache $(E2E_APOLLO)/node_modules
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache $(E2E_PACKAGES:%=%/node_modules)

@@ -22,6 +22,7 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLRequestData
 from strawberry.http.base import BaseRequestProtocol
 from strawberry.http.types import QueryParams
+from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
 from gateway.auth import ANONYMOUS
@@ -64,6 +65,10 @@ class _ServedFromCache(Exception):
         self.body = body
 
 
+# GraphQL over HTTP's own media type, for clients that ask for it (accepts_graphql_response).
+GRAPHQL_RESPONSE_MEDIA_TYPE = "application/graphql-response+json; charset=utf-8"
+
+
 class GraphQLView(GraphQL[Context, None]):
     # Set by create_app: turns `extensions.persistedQuery` into the document.
     persisted_queries: PersistedQueries | None = None
@@ -81,6 +86,9 @@ class GraphQLView(GraphQL[Context, None]):
             return
         request = Request(scope=scope, receive=receive)
         response = await self._answer(request)
+        if response.media_type and response.media_type.startswith("application/json"):
+            if accepts_graphql_response(request.headers):  # not GraphiQL, not a stream
+                response.headers["content-type"] = GRAPHQL_RESPONSE_MEDIA_TYPE
         state = request.scope.get("state", {})
         cached: CacheableRequest | None = state.get(CACHEABLE)
         responses = self._responses(request)
@@ -155,6 +163,11 @@ class GraphQLView(GraphQL[Context, None]):
         response_data = await self.process_result(request, result)
         if result.errors:
             self._handle_errors(result.errors, response_data)
+            if accepts_graphql_response(request.headers) and _never_executed(result):
+                # GraphQL over HTTP: a request error (parse, validation, limits, variables)
+                # has no `data` and a 4xx status with the newer media type.
+                response_data.pop("data", None)
+                sub_response.status_code = 400
         return self.create_response(response_data=response_data, sub_response=sub_response)
 
     async def _answer(self, request: Request) -> Response:
@@ -280,6 +293,19 @@ class GraphQLView(GraphQL[Context, None]):
             request=request,
             response=response,
         )
+
+
+def accepts_graphql_response(headers: Headers) -> bool:
+    """Whether the client takes ``application/graphql-response+json`` (GraphQL over HTTP):
+    then a request error is a 400 without ``data``. A client that accepts only
+    ``application/json`` gets the legacy answer: 200 and ``data: null``."""
+    return "application/graphql-response+json" in headers.get("accept", "")
+
+
+def _never_executed(result: ExecutionResult) -> bool:
+    """A request error: no data, and no error located in a response path (a field error
+    always is; parse, validation, limit and variable errors never are)."""
+    return result.data is None and all(error.path is None for error in result.errors or ())
 
 
 def _request_data(payload: Mapping[str, Any]) -> GraphQLRequestData:

@@ -12,33 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import subprocess
 import uuid
-from pathlib import Path
 from typing import Any
 
-import pytest
 from harness import GatewayProcess
+from node_packages import E2E, node
 
-APOLLO = Path(__file__).parent / "apollo"
-
-
-def node() -> str:
-    binary = shutil.which("node")
-    if binary is None:
-        pytest.fail(
-            "node not found: this test runs Apollo Client under Node.js >= 20; install Node.js "
-            "and npm, then `make test` (or `make e2e-deps`) installs tests/e2e/apollo's packages",
-            pytrace=False,
-        )
-    if not (APOLLO / "node_modules" / ".package-lock.json").exists():
-        pytest.fail(
-            "tests/e2e/apollo/node_modules is missing: run `make e2e-deps` "
-            "(npm ci in tests/e2e/apollo; `make test` does it)",
-            pytrace=False,
-        )
-    return binary
+APOLLO = E2E / "apollo"
 
 
 def shape(exchanges: list[dict[str, Any]]) -> list[tuple[str, bool, list[str | None]]]:
@@ -49,7 +30,7 @@ def shape(exchanges: list[dict[str, Any]]) -> list[tuple[str, bool, list[str | N
 def test_apollo_client_persisted_query_link_round_trips(gateway: GatewayProcess) -> None:
     nonce = f"n{uuid.uuid4().hex[:12]}"
     run = subprocess.run(
-        [node(), "apq.mjs", f"{gateway.url}/graphql", nonce],
+        [node(APOLLO), "apq.mjs", f"{gateway.url}/graphql", nonce],
         cwd=APOLLO,
         capture_output=True,
         text=True,
