@@ -26,6 +26,11 @@ __all__ = [
 ]
 
 
+# Seconds a client is asked to wait (Retry-After) when a dependency is unavailable: about
+# what a stalled database or cache takes to come back or fail over.
+UNAVAILABLE_RETRY_AFTER = 5
+
+
 class ErrorCode(StrEnum):
     # The HTTP request itself is malformed (not UTF-8, not JSON, not an object, too deep).
     BAD_REQUEST = "BAD_REQUEST"

@@ -28,7 +28,8 @@ from strawberry.types.unset import UNSET
 from gateway.auth import ANONYMOUS
 from gateway.cache_policy import CachePolicy
 from gateway.context import Context
-from gateway.errors import ErrorCode
+from gateway.errors import UNAVAILABLE_RETRY_AFTER, ErrorCode
+from gateway.extensions.errors import error_codes
 from gateway.extensions.metrics import DEBUG_HEADER
 from gateway.extensions.persisted_queries import PersistedQueries
 from gateway.http_body import (
@@ -86,9 +87,9 @@ class GraphQLView(GraphQL[Context, None]):
             return
         request = Request(scope=scope, receive=receive)
         response = await self._answer(request)
-        if response.media_type and response.media_type.startswith("application/json"):
-            if accepts_graphql_response(request.headers):  # not GraphiQL, not a stream
-                response.headers["content-type"] = GRAPHQL_RESPONSE_MEDIA_TYPE
+        json_answer = (response.media_type or "").startswith("application/json")
+        if json_answer and accepts_graphql_response(request.headers):  # not GraphiQL, a stream
+            response.headers["content-type"] = GRAPHQL_RESPONSE_MEDIA_TYPE
         state = request.scope.get("state", {})
         cached: CacheableRequest | None = state.get(CACHEABLE)
         responses = self._responses(request)
@@ -163,7 +164,12 @@ class GraphQLView(GraphQL[Context, None]):
         response_data = await self.process_result(request, result)
         if result.errors:
             self._handle_errors(result.errors, response_data)
-            if accepts_graphql_response(request.headers) and _never_executed(result):
+            if _nothing_for_an_unavailable_dependency(result):
+                # "Retry later", not a bug: the status and header every HTTP client and
+                # proxy understands, for both media types.
+                sub_response.status_code = 503
+                sub_response.headers["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER)
+            elif accepts_graphql_response(request.headers) and _never_executed(result):
                 # GraphQL over HTTP: a request error (parse, validation, limits, variables)
                 # has no `data` and a 4xx status with the newer media type.
                 response_data.pop("data", None)
@@ -300,6 +306,16 @@ def accepts_graphql_response(headers: Headers) -> bool:
     then a request error is a 400 without ``data``. A client that accepts only
     ``application/json`` gets the legacy answer: 200 and ``data: null``."""
     return "application/graphql-response+json" in headers.get("accept", "")
+
+
+def _nothing_for_an_unavailable_dependency(result: ExecutionResult) -> bool:
+    """No root field has a value and a dependency (database, cache) was unavailable: the
+    whole answer is "retry later". With partial data it stays a 200 and the failed fields'
+    errors say UNAVAILABLE."""
+    data = result.data
+    return (data is None or all(value is None for value in data.values())) and (
+        ErrorCode.UNAVAILABLE.value in error_codes(result.errors)
+    )
 
 
 def _never_executed(result: ExecutionResult) -> bool:

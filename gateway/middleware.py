@@ -13,7 +13,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.auth import ANONYMOUS, TokenError, TokenExpired
-from gateway.errors import ErrorCode
+from gateway.errors import UNAVAILABLE_RETRY_AFTER, ErrorCode
 from gateway.extensions.errors import dependency_unavailable
 from gateway.observability import AccessLog, request_id_var
 
@@ -169,7 +169,7 @@ class AuthMiddleware:
                     503,
                     unavailable.message,
                     ErrorCode.UNAVAILABLE,
-                    ((b"retry-after", b"5"),),
+                    ((b"retry-after", str(UNAVAILABLE_RETRY_AFTER).encode()),),
                 )
                 return
         await self.app(scope, receive, send)
