@@ -29,6 +29,7 @@ from gateway.cors import OneStopCORS
 from gateway.embedded import EmbeddedMongo
 from gateway.extensions.persisted_queries import PersistedQueries
 from gateway.graphql_view import GraphQLView
+from gateway.idempotency import Idempotency
 from gateway.middleware import AuthMiddleware, BodySizeLimit, RequestContextMiddleware
 from gateway.mongo import connect_mongo, database_name, ensure_indexes, startup_timeout
 from gateway.observability import Metrics, configure_logging
@@ -138,6 +139,7 @@ def create_app(
         runtime = await open_runtime(settings, composition, metrics)
         persisted_queries.attach(runtime.cache)
         app.state.runtime = runtime
+        app.state.idempotency = Idempotency(runtime.cache)
         if settings.response_cache:
             app.state.responses = ResponseCache(
                 runtime.cache,

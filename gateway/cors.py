@@ -24,13 +24,15 @@ from gateway.config import origin_regex
 from gateway.errors import ErrorCode
 from gateway.extensions.metrics import DEBUG_HEADER
 from gateway.extensions.persisted_queries import CLIENT_NAME_HEADER
+from gateway.idempotency import IDEMPOTENCY_HEADER, REPLAYED_HEADER
 from gateway.response_cache import CACHE_HEADER
 
 __all__ = ["OneStopCORS"]
 
 # Request headers a page may send besides the CORS-safelisted ones: the token, JSON, what
 # Apollo Client adds (client awareness; the CSRF-prevention header of its upload link and
-# persisted-query GETs), the caller's request id, and the debug header (ignored in prod).
+# persisted-query GETs), the caller's request id, a mutation's idempotency key, and the
+# debug header (ignored in prod).
 REQUEST_HEADERS = (
     "authorization",
     "content-type",
@@ -39,11 +41,18 @@ REQUEST_HEADERS = (
     "apollo-require-preflight",
     "x-apollo-operation-name",
     "x-request-id",
+    IDEMPOTENCY_HEADER,
     DEBUG_HEADER,
 )
 # Response headers a page's script may read: its request id (for support), whether the
 # answer came from the cache, how long to wait before retrying, why a token was refused.
-EXPOSED_HEADERS = ("x-request-id", CACHE_HEADER, "retry-after", "www-authenticate")
+EXPOSED_HEADERS = (
+    "x-request-id",
+    CACHE_HEADER,
+    REPLAYED_HEADER,
+    "retry-after",
+    "www-authenticate",
+)
 _VARY_ORIGIN = (b"vary", b"Origin")
 
 

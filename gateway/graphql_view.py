@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from cross_web import HTTPException
-from graphql import DocumentNode
+from graphql import DocumentNode, OperationType
 from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
@@ -29,7 +29,8 @@ from gateway.auth import ANONYMOUS
 from gateway.cache_policy import CachePolicy
 from gateway.context import Context
 from gateway.errors import UNAVAILABLE_RETRY_AFTER, ErrorCode
-from gateway.extensions.errors import error_codes
+from gateway.execution import operation_definition
+from gateway.extensions.errors import dependency_unavailable, error_codes
 from gateway.extensions.metrics import DEBUG_HEADER
 from gateway.extensions.persisted_queries import PersistedQueries
 from gateway.http_body import (
@@ -39,6 +40,7 @@ from gateway.http_body import (
     encode_json,
     error_body,
 )
+from gateway.idempotency import IDEMPOTENCY_HEADER, REPLAYED_HEADER, Claim, Idempotency, Replay
 from gateway.observability import current_request_id
 from gateway.response_cache import CacheableRequest, ResponseCache, cache_headers
 from gateway.schema import OneStopSchema
@@ -151,6 +153,61 @@ class GraphQLView(GraphQL[Context, None]):
         generality (content-type parsing, transports, batches, protocol checks):
         measured at ~12% of the CPU of a `{ __typename }` request."""
         data = await self._checked(_request_data(payload), request.headers)
+        claim = await self._idempotency_claim(request, data)
+        if isinstance(claim, Replay):
+            return _json_response(claim.status, claim.body, {REPLAYED_HEADER: "true"})
+        try:
+            response = await self._execute_plain(request, data)
+        except BaseException:
+            if claim is not None:  # it failed before an answer: the retry runs again
+                await request.app.state.idempotency.release(claim)
+            raise
+        if claim is not None:
+            try:
+                await request.app.state.idempotency.keep(
+                    claim, response.status_code, bytes(response.body)
+                )
+            except Exception:  # it ran: answer; a retry within a minute gets 409
+                log.warning("idempotency: could not keep an answer", exc_info=True)
+        return response
+
+    async def _idempotency_claim(
+        self, request: Request, data: GraphQLRequestData
+    ) -> Claim | Replay | None:
+        """A mutation sent with an Idempotency-Key: run it (a claim) or replay its answer
+        (gateway/idempotency.py). Anything else: None."""
+        key = request.headers.get(IDEMPOTENCY_HEADER)
+        if key is None or data.query is None:
+            return None
+        document = cast("OneStopSchema", self.schema).guard.parse(data.query)
+        if not isinstance(document, DocumentNode):
+            return None
+        definition = operation_definition(document, data.operation_name)
+        if definition is None or definition.operation is not OperationType.MUTATION:
+            return None  # queries are safe to repeat
+        principal = request.scope.get("state", {}).get("principal", ANONYMOUS)
+        idempotency: Idempotency = request.app.state.idempotency
+        try:
+            return await idempotency.claim(
+                key,
+                principal.subject or "anonymous",
+                data.query,
+                data.variables,
+                data.operation_name,
+            )
+        except Exception as exc:
+            unavailable = dependency_unavailable(exc)
+            if unavailable is None:
+                raise
+            # Without the shared cache a retry cannot be recognised: refuse, never run twice.
+            raise RequestRejected(
+                503,
+                ErrorCode.UNAVAILABLE,
+                unavailable.message,
+                headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER)},
+            ) from exc
+
+    async def _execute_plain(self, request: Request, data: GraphQLRequestData) -> Response:
         sub_response = await self.get_sub_response(request)
         context = await self.get_context(request, response=sub_response)
         result = await self.execute_single(
