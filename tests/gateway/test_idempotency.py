@@ -88,3 +88,15 @@ def test_malformed_keys_are_refused_and_queries_ignore_the_header(
         query = gateway.graphql("{ __typename }", headers={"Idempotency-Key": key})
         assert query.status_code == 200
         assert "idempotent-replayed" not in query.headers
+
+
+def test_a_retry_reaching_another_replica_is_recognised(
+    gateway: GatewayProcess, start_gateway: Any
+) -> None:
+    """Two gateway processes on one Redis: the retry lands on the other one."""
+    other: GatewayProcess = start_gateway({"ONESTOP_SEED_ON_START": "false"})
+    phone, key = fresh_phone(), str(uuid.uuid4())
+    first = request_code(gateway, phone, key)
+    retry = request_code(other, phone, key)
+    assert retry.headers["idempotent-replayed"] == "true"
+    assert retry.content == first.content
