@@ -25,6 +25,7 @@ from gateway.errors import ErrorCode
 from gateway.extensions.metrics import DEBUG_HEADER
 from gateway.extensions.persisted_queries import CLIENT_NAME_HEADER
 from gateway.idempotency import IDEMPOTENCY_HEADER, REPLAYED_HEADER
+from gateway.middleware import header
 from gateway.response_cache import CACHE_HEADER
 
 __all__ = ["OneStopCORS"]
@@ -81,7 +82,7 @@ class OneStopCORS(CORSMiddleware):
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not any(k == b"origin" for k, _ in scope["headers"]):
+        if scope["type"] == "http" and header(scope, b"origin") is None:
             # Not a page's cross-origin call (a server, the mini-program, the same origin):
             # all CORS adds is "Vary: Origin", so that a shared cache keeps such an answer
             # apart from a page's, and nothing when no origin is allowed. Starlette's own

@@ -25,7 +25,8 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 _KNOWN_ROUTES = ("/graphql", "/healthz", "/readyz", "/metrics", "/.well-known/jwks.json")
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
+def header(scope: Scope, name: bytes) -> str | None:
+    """One request header from the ASGI scope, without building a Headers object."""
     for key, value in scope.get("headers", ()):
         if key == name:
             decoded: str = value.decode("latin-1")
@@ -43,7 +44,7 @@ class RequestContextMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        incoming = _header(scope, b"x-request-id")
+        incoming = header(scope, b"x-request-id")
         # 128 random bits like uuid4().hex, at a fifth of its cost (0.4 µs against 1.9 µs).
         request_id = incoming if incoming and _REQUEST_ID.match(incoming) else os.urandom(16).hex()
         scope.setdefault("state", {})["request_id"] = request_id
@@ -136,7 +137,7 @@ class AuthMiddleware:
             return
         state: dict[str, Any] = scope.setdefault("state", {})
         state["principal"] = ANONYMOUS
-        authorization = _header(scope, b"authorization")
+        authorization = header(scope, b"authorization")
         # /metrics has its own bearer token (ONESTOP_METRICS_TOKEN), not a session.
         if authorization and scope.get("path") != "/metrics":
             scheme, _, token = authorization.partition(" ")
@@ -190,7 +191,7 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = _header(scope, b"content-length")
+        declared = header(scope, b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
             await _too_large(send, self.limit)
             return

@@ -3,8 +3,11 @@ package-lock.json and installed by ``make test`` with ``npm ci``)."""
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,3 +31,17 @@ def node(package: Path) -> str:
             pytrace=False,
         )
     return binary
+
+
+def run_script(package: Path, script: str, *args: str, timeout: float = 60) -> Any:
+    """Run ``script`` of ``package`` under Node; its stdout is one JSON document."""
+    run = subprocess.run(
+        [node(package), script, *args],
+        cwd=package,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout)

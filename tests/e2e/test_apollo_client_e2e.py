@@ -11,13 +11,11 @@ this test fails saying what is missing: it is never skipped.
 from __future__ import annotations
 
 import hashlib
-import json
-import subprocess
 import uuid
 from typing import Any
 
 from harness import GatewayProcess
-from node_packages import E2E, node
+from node_packages import E2E, run_script
 
 APOLLO = E2E / "apollo"
 
@@ -29,16 +27,7 @@ def shape(exchanges: list[dict[str, Any]]) -> list[tuple[str, bool, list[str | N
 
 def test_apollo_client_persisted_query_link_round_trips(gateway: GatewayProcess) -> None:
     nonce = f"n{uuid.uuid4().hex[:12]}"
-    run = subprocess.run(
-        [node(APOLLO), "apq.mjs", f"{gateway.url}/graphql", nonce],
-        cwd=APOLLO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert run.returncode == 0, run.stderr
-    report = json.loads(run.stdout)
+    report = run_script(APOLLO, "apq.mjs", f"{gateway.url}/graphql", nonce)
     not_found = ["PERSISTED_QUERY_NOT_FOUND"]
 
     post = report["post"]

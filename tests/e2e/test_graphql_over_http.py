@@ -5,28 +5,18 @@ sees, checked directly."""
 from __future__ import annotations
 
 import json
-import subprocess
 from typing import Any
 
 import pytest
 from harness import GatewayProcess
-from node_packages import E2E, node
+from node_packages import E2E, run_script
 
 AUDIT = E2E / "graphql_http"
 NEW = "application/graphql-response+json"
 
 
 def test_graphql_http_audit_passes_in_full(gateway: GatewayProcess) -> None:
-    run = subprocess.run(
-        [node(AUDIT), "audit.mjs", f"{gateway.url}/graphql"],
-        cwd=AUDIT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert run.returncode == 0, run.stderr
-    report = json.loads(run.stdout)
+    report = run_script(AUDIT, "audit.mjs", f"{gateway.url}/graphql", timeout=120)
     failed = [r for r in report["results"] if r["status"] != "ok"]
     assert failed == [], json.dumps(failed, ensure_ascii=False, indent=1)
     assert report["total"] >= 61  # the audit's size when this was written
