@@ -128,11 +128,16 @@ ONESTOP_VARIANTS: tuple[tuple[str, str, dict[str, str], tuple[str, ...] | None],
     ("onestop", "OneStop", {"ONESTOP_RESPONSE_CACHE": "false"}, None),
     # The same with the response cache (in-process, or Redis with --redis).
     ("cached", "OneStop + response cache", {}, None),
-    # Limits, metrics and logging off (bench/gateway_bare.py): the overhead ratio's base.
+    # Limits (the rate limit too), metrics and logging off (bench/gateway_bare.py): the
+    # overhead ratio's base.
     (
         "bare",
         "OneStop − limits, metrics, logging",
-        {"ONESTOP_RESPONSE_CACHE": "false", "ONESTOP_LOG_LEVEL": "WARNING"},
+        {
+            "ONESTOP_RESPONSE_CACHE": "false",
+            "ONESTOP_LOG_LEVEL": "WARNING",
+            "ONESTOP_RATE_LIMIT": "false",
+        },
         (str(BENCH / "gateway_bare.py"), "serve"),
     ),
 )

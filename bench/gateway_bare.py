@@ -6,9 +6,10 @@ most 10%). Everything else is OneStop's own code path: the view, the middleware,
 lean runner, validation (GraphQL itself, not a limit; cached per document either way),
 error codes. Only for measuring, never for serving:
 
-* limits — the HTTP checks of each request's members (``check_request``) and the guard's
-  admission (token, depth, alias, field, cost limits of the document's shape) are
-  skipped; the document is still validated (from the validation cache);
+* limits — the request rate limit (``ONESTOP_RATE_LIMIT=false``, set by the benchmark),
+  the HTTP checks of each request's members (``check_request``) and the guard's admission
+  (token, depth, alias, field, cost limits of the document's shape) are skipped; the
+  document is still validated (from the validation cache);
 * metrics — every series is a no-op (the HTTP and operation counters, histograms);
 * logging — ``ONESTOP_LOG_LEVEL=WARNING`` (set by the benchmark), so no access line.
 

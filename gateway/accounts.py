@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import importlib
-import ipaddress
 import json
 import logging
 import re
@@ -33,6 +32,7 @@ from gateway.auth import IdentityLevel, Role
 from gateway.cache import Cache
 from gateway.config import Settings
 from gateway.errors import BadUserInput, FieldError, RateLimited, Unauthenticated
+from gateway.kit.ratelimit import client_key
 from gateway.registry import IndexSpec
 
 __all__ = [
@@ -107,20 +107,6 @@ def mask_phone(phone: str | None) -> str | None:
 
 def _phone_key(phone: str) -> str:
     return hashlib.sha256(b"onestop-phone:" + phone.encode()).hexdigest()[:32]
-
-
-def _client_key(client_ip: str | None) -> str:
-    """Hash of the client address; IPv6 clients by their /64 (one subscriber's block)."""
-    text = client_ip or "unknown"
-    try:
-        address = ipaddress.ip_address(text)
-    except ValueError:
-        pass
-    else:
-        if isinstance(address, ipaddress.IPv6Address):
-            mapped = address.ipv4_mapped
-            text = str(mapped) if mapped else str(ipaddress.IPv6Network((address, 64), False))
-    return hashlib.sha256(b"onestop-client:" + text.encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -199,7 +185,7 @@ class LoginCodes:
         A refused request therefore never touches the phone's cooldown or daily
         quota: nobody can use up someone else's codes from one address.
         """
-        client = _client_key(client_ip)
+        client = client_key(client_ip)
         limits = self.limits
         await self._count(
             f"auth:code-ip:{client}",
@@ -241,7 +227,7 @@ class LoginCodes:
 
     async def verify(self, phone: str, code: str, client_ip: str | None = None) -> None:
         """Check a code; wrong codes also count against the client's address."""
-        failures = f"auth:login-fail-ip:{_client_key(client_ip)}"
+        failures = f"auth:login-fail-ip:{client_key(client_ip)}"
         count = await self.cache.get(failures)
         if count is not None and int(count) >= self.limits.failures_per_ip:
             wait = max(1, await self.cache.ttl(failures))

@@ -28,6 +28,7 @@ from gateway.config import Settings, load_settings
 from gateway.cors import OneStopCORS
 from gateway.embedded import EmbeddedMongo
 from gateway.extensions.persisted_queries import PersistedQueries
+from gateway.extensions.rate_limit import RateLimit, RateLimitMiddleware
 from gateway.graphql_view import GraphQLView
 from gateway.idempotency import Idempotency
 from gateway.middleware import AuthMiddleware, BodySizeLimit, RequestContextMiddleware
@@ -133,6 +134,7 @@ def create_app(
         allow_queries_via_get=True,
     )
     graphql.persisted_queries = persisted_queries
+    graphql.deadline_seconds = settings.request_deadline_ms / 1000
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -179,6 +181,7 @@ def create_app(
             ),
             Middleware(BodySizeLimit, limit=settings.max_body_bytes),
             Middleware(AuthMiddleware),
+            *_rate_limit(settings),
         ],
         lifespan=lifespan,
     )
@@ -186,6 +189,17 @@ def create_app(
     app.state.metrics = metrics
     app.state.schema = schema
     return app
+
+
+def _rate_limit(settings: Settings) -> list[Middleware]:
+    """The request rate limit, after the token check so that callers count as themselves."""
+    if not settings.rate_limit:
+        return []
+    principal = RateLimit(
+        settings.rate_limit_principal_burst, settings.rate_limit_principal_per_minute
+    )
+    address = RateLimit(settings.rate_limit_address_burst, settings.rate_limit_address_per_minute)
+    return [Middleware(RateLimitMiddleware, principal=principal, address=address)]
 
 
 def app_from_env() -> Starlette:

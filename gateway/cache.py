@@ -7,12 +7,14 @@ validation refuses several workers without Redis.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
-from typing import Protocol
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 import redis.asyncio as redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 __all__ = ["Cache", "MemoryCache", "RedisCache", "connect_cache"]
 
@@ -183,26 +185,65 @@ return {allowed, string.format('%.17g', retry_after), string.format('%.17g', lev
 """
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# Seconds every call fails at once after Redis failed, before one is tried again.
+OPEN_AFTER_FAILURE = 1.0
+
+
+def _breaker(
+    method: Callable[Concatenate[RedisCache, P], Coroutine[Any, Any, R]],
+) -> Callable[Concatenate[RedisCache, P], Coroutine[Any, Any, R]]:
+    """A circuit breaker: once Redis failed, calls fail at once for ``OPEN_AFTER_FAILURE``.
+
+    A stalled Redis makes each call wait for the socket timeout (and its one retry). A
+    request makes several calls (token check, rate limit, response cache), so without the
+    breaker a catalog read that does not need Redis would still take seconds; with it
+    only the first call after each pause pays the timeout.
+    """
+
+    async def guarded(self: RedisCache, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        if self.open_until and time.monotonic() < self.open_until:
+            raise RedisConnectionError("cache circuit open after a recent failure")
+        try:
+            result = await method(self, *args, **kwargs)
+        except (RedisConnectionError, RedisTimeoutError):
+            self.open_until = time.monotonic() + OPEN_AFTER_FAILURE
+            raise
+        self.open_until = 0.0
+        return result
+
+    guarded.__name__ = guarded.__qualname__ = method.__name__
+    return guarded
+
+
 class RedisCache:
     backend = "redis"
 
     def __init__(self, client: redis.Redis) -> None:
         self.client = client
         self._take_tokens = client.register_script(TAKE_TOKENS_LUA)
+        #: monotonic time until which calls fail at once (0: closed, calls go through)
+        self.open_until = 0.0
 
+    @_breaker
     async def get(self, key: str) -> bytes | None:
         value = await self.client.get(PREFIX + key)
         return value.encode() if isinstance(value, str) else value
 
+    @_breaker
     async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
         if not keys:
             return []
         values = await self.client.mget([PREFIX + key for key in keys])
         return [value.encode() if isinstance(value, str) else value for value in values]
 
+    @_breaker
     async def set(self, key: str, value: bytes | str, ttl: int | None = None) -> None:
         await self.client.set(PREFIX + key, value, ex=ttl or None)
 
+    @_breaker
     async def set_many(self, entries: Mapping[str, tuple[bytes | str, int]]) -> None:
         if not entries:
             return
@@ -211,14 +252,17 @@ class RedisCache:
                 pipe.set(PREFIX + key, value, ex=ttl)
             await pipe.execute()
 
+    @_breaker
     async def add(self, key: str, value: bytes | str, ttl: int) -> bool:
         return bool(await self.client.set(PREFIX + key, value, ex=ttl, nx=True))
 
+    @_breaker
     async def delete(self, *keys: str) -> int:
         if not keys:
             return 0
         return int(await self.client.delete(*(PREFIX + key for key in keys)))
 
+    @_breaker
     async def incr(self, key: str, ttl: int) -> int:
         async with self.client.pipeline(transaction=True) as pipe:
             pipe.incr(PREFIX + key)
@@ -226,9 +270,11 @@ class RedisCache:
             count, _ = await pipe.execute()
         return int(count)
 
+    @_breaker
     async def ttl(self, key: str) -> int:
         return int(await self.client.ttl(PREFIX + key))
 
+    @_breaker
     async def take_tokens(
         self, key: str, capacity: float, refill_per_second: float, tokens: float
     ) -> tuple[bool, float, float]:
@@ -237,6 +283,7 @@ class RedisCache:
         )
         return bool(int(allowed)), float(retry_after), float(level)
 
+    @_breaker
     async def ping(self) -> None:
         await self.client.ping()
 

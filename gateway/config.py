@@ -108,6 +108,21 @@ class Settings(BaseSettings):
     login_failures_per_ip: int = Field(
         default=50, ge=1, description="wrong login codes per IP per window"
     )
+    # Request rate limits for the whole API (gateway/extensions/rate_limit.py): a burst, then a
+    # sustained rate per minute. Addresses get more: carriers put many phones behind one.
+    rate_limit: bool = Field(default=True, description="limit requests per principal and address")
+    rate_limit_principal_burst: int = Field(
+        default=120, ge=1, description="requests a signed-in caller may make at once"
+    )
+    rate_limit_principal_per_minute: int = Field(
+        default=600, ge=1, description="sustained requests per minute per signed-in caller"
+    )
+    rate_limit_address_burst: int = Field(
+        default=600, ge=1, description="requests an anonymous client address may make at once"
+    )
+    rate_limit_address_per_minute: int = Field(
+        default=3000, ge=1, description="sustained requests per minute per client address"
+    )
     metrics_token: str | None = Field(
         default=None, description="bearer token for /metrics; prod without one: no /metrics"
     )
@@ -115,7 +130,14 @@ class Settings(BaseSettings):
         default=2500, ge=100, le=600_000, description="client-side MongoDB operation timeout"
     )
     redis_timeout_ms: int = Field(
-        default=1000, ge=50, le=60_000, description="Redis connect and socket timeout"
+        default=500, ge=50, le=60_000, description="Redis connect and socket timeout"
+    )
+    request_deadline_ms: int = Field(
+        default=1500,
+        ge=100,
+        le=600_000,
+        description="time all MongoDB calls of one HTTP request may take together; past it "
+        "the request answers UNAVAILABLE (503)",
     )
 
     graphiql: bool | None = None

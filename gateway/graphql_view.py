@@ -11,6 +11,7 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
+import pymongo
 from cross_web import HTTPException
 from graphql import DocumentNode, OperationType
 from starlette.datastructures import Headers
@@ -75,6 +76,9 @@ GRAPHQL_RESPONSE_MEDIA_TYPE = "application/graphql-response+json; charset=utf-8"
 class GraphQLView(GraphQL[Context, None]):
     # Set by create_app: turns `extensions.persistedQuery` into the document.
     persisted_queries: PersistedQueries | None = None
+    # Set by create_app (ONESTOP_REQUEST_DEADLINE_MS): what one request's database calls
+    # may take together, so a stalled database is a 503 within it, whatever the resolvers do.
+    deadline_seconds: float | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -237,7 +241,8 @@ class GraphQLView(GraphQL[Context, None]):
         """Run the request through strawberry; every failure becomes a JSON answer."""
         response: Response
         try:
-            response = await self.run(request)
+            with pymongo.timeout(self.deadline_seconds):
+                response = await self.run(request)
         except _ServedFromCache as hit:  # nothing was executed
             response = _json_response(200, hit.body)
         except RequestRejected as exc:

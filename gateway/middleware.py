@@ -17,7 +17,7 @@ from gateway.errors import UNAVAILABLE_RETRY_AFTER, ErrorCode
 from gateway.extensions.errors import dependency_unavailable
 from gateway.observability import AccessLog, request_id_var
 
-__all__ = ["AuthMiddleware", "BodySizeLimit", "RequestContextMiddleware"]
+__all__ = ["AuthMiddleware", "BodySizeLimit", "RequestContextMiddleware", "header", "send_error"]
 
 access_log = AccessLog()
 auth_log = logging.getLogger("onestop.auth")
@@ -81,18 +81,17 @@ class RequestContextMiddleware:
             request_id_var.reset(token)
 
 
-async def _send_error(
+async def send_error(
     send: Send,
     status: int,
     message: str,
     code: ErrorCode,
     headers: tuple[tuple[bytes, bytes], ...] = (),
+    extensions: dict[str, Any] | None = None,
 ) -> None:
     """Answer before the GraphQL layer, in the same error shape it uses."""
-    body = json.dumps(
-        {"data": None, "errors": [{"message": message, "extensions": {"code": code.value}}]},
-        ensure_ascii=False,
-    ).encode()
+    error = {"message": message, "extensions": {"code": code.value, **(extensions or {})}}
+    body = json.dumps({"data": None, "errors": [error]}, ensure_ascii=False).encode()
     await send(
         {
             "type": "http.response.start",
@@ -113,7 +112,7 @@ async def _unauthorized(
     challenge = b'Bearer error="invalid_token"'
     if code is ErrorCode.TOKEN_EXPIRED:
         challenge += b', error_description="token expired"'  # RFC 6750 §3
-    await _send_error(
+    await send_error(
         send, 401, f"身份令牌无效 ({reason})", code, ((b"www-authenticate", challenge),)
     )
 
@@ -165,7 +164,7 @@ class AuthMiddleware:
                     unavailable.extra.get("dependency"),
                     type(exc).__name__,
                 )
-                await _send_error(
+                await send_error(
                     send,
                     503,
                     unavailable.message,
@@ -221,6 +220,6 @@ class BodySizeLimit:
 
 
 async def _too_large(send: Send, limit: int) -> None:
-    await _send_error(
+    await send_error(
         send, 413, f"请求体超过 {limit} 字节 (request body too large)", ErrorCode.BAD_REQUEST
     )

@@ -235,6 +235,12 @@ class Metrics:
             ["result"],
             registry=self.registry,
         )
+        self.rate_limited = Counter(
+            "onestop_rate_limited_total",
+            "Requests refused by the request rate limit, by bucket kind (principal, address)",
+            ["kind"],
+            registry=self.registry,
+        )
         self.persisted_queries = Counter(
             "onestop_graphql_persisted_queries_total",
             "Requests naming a persisted query, by outcome: trusted (manifest), hit, miss, "

@@ -34,6 +34,14 @@ from gateway.embedded import free_port
 ROOT = Path(__file__).resolve().parents[1]
 
 
+UNTHROTTLED = {
+    "ONESTOP_RATE_LIMIT_PRINCIPAL_BURST": "1000000",
+    "ONESTOP_RATE_LIMIT_PRINCIPAL_PER_MINUTE": "1000000",
+    "ONESTOP_RATE_LIMIT_ADDRESS_BURST": "1000000",
+    "ONESTOP_RATE_LIMIT_ADDRESS_PER_MINUTE": "1000000",
+}
+
+
 class RedisServer:
     """A throw-away redis-server on a free loopback port (or ``port``: a restart), no persistence."""
 
@@ -112,6 +120,10 @@ class GatewayProcess:
             "ONESTOP_DATA_DIR": str(self.data_dir),
             "ONESTOP_SEEDS_DIR": str(ROOT / "seeds"),
             "ONESTOP_LOG_LEVEL": "INFO",
+            # Every test gateway shares one Redis, and the suite's requests all come from
+            # 127.0.0.1: with production limits the suite would throttle itself. The rate
+            # limit tests set their own (tests/gateway/test_rate_limit.py).
+            **UNTHROTTLED,
             **env,
         }
         with self.log_path.open("ab") as log:

@@ -9,7 +9,8 @@ Pieces (each documented in docs/kit.md):
   on adjusted working weekends (``opening_state``, ``describe_hours``).
 - ``generations`` — derived data cached per data generation, bumped on every write
   (``Generations``).
-- ``ratelimit`` — token buckets over the shared cache, atomic in Redis (``TokenBucket``).
+- ``ratelimit`` — token buckets over the shared cache, atomic in Redis (``TokenBucket``),
+  leased to a process a few tokens at a time (``LeasedBuckets``); ``client_key`` for addresses.
 - ``textsearch`` — Chinese normalisation, segmentation, pinyin, inverted index and ranking.
 - ``connections`` — Relay connections with opaque keyset cursors.
 - ``nodes`` — Relay global object identification: the ``Node`` interface, global ids

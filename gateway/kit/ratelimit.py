@@ -15,12 +15,16 @@ Example:
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import ipaddress
 import math
+import time
 from dataclasses import dataclass
 
 from gateway.cache import Cache
 
-__all__ = ["Decision", "TokenBucket"]
+__all__ = ["Decision", "LeasedBuckets", "TokenBucket", "client_key"]
 
 
 @dataclass(frozen=True)
@@ -83,3 +87,94 @@ class TokenBucket:
     async def reset(self, key: str) -> None:
         """Forget ``key``'s bucket (it is full again), e.g. after a successful login."""
         await self.cache.delete(self.key(key))
+
+
+def client_key(client_ip: str | None) -> str:
+    """A bucket key for a client address: hashed, so the cache never holds addresses.
+
+    IPv6 clients count by their /64 (one subscriber's block: a phone rotates through
+    addresses inside it); IPv4-mapped IPv6 addresses count as the IPv4 address.
+    """
+    text = client_ip or "unknown"
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        pass
+    else:
+        if isinstance(address, ipaddress.IPv6Address):
+            mapped = address.ipv4_mapped
+            text = str(mapped) if mapped else str(ipaddress.IPv6Network((address, 64), False))
+    return hashlib.sha256(b"onestop-client:" + text.encode()).hexdigest()[:32]
+
+
+class LeasedBuckets:
+    """A :class:`TokenBucket` whose tokens one process takes a few at a time (a lease).
+
+    Each take from Redis is a round trip and ~150 µs of the gateway's CPU (measured on
+    ``{ __typename }``: 366 against 230 µs a request), more than everything else on a cheap
+    request. So a process takes ``lease`` tokens at once and spends them locally, and once
+    refused it refuses locally until the bucket could pass again. The shared bucket stays
+    exact about the rate — every token spent was taken from it first — while a process may
+    hold up to ``lease - 1`` tokens that others cannot use (unused ones lapse after
+    ``LEASE_SECONDS``). Near the limit a lease is not available and a single token is taken.
+
+    Args:
+        bucket: the shared bucket.
+        lease: tokens taken per round trip; 1 takes every token from the shared bucket.
+        max_keys: keys remembered locally; past it forgotten leases cost a round trip.
+    """
+
+    LEASE_SECONDS = 5.0
+
+    def __init__(self, bucket: TokenBucket, lease: int, max_keys: int = 100_000) -> None:
+        if lease < 1 or lease > bucket.capacity:
+            raise ValueError("lease must be between 1 and the bucket's capacity")
+        self.bucket = bucket
+        self.lease = lease
+        self.max_keys = max_keys
+        # key -> [tokens held, lease lapses at, refused until] (monotonic seconds)
+        self._held: dict[str, list[float]] = {}
+        self._leasing: dict[str, asyncio.Event] = {}
+
+    async def take(self, key: str) -> Decision:
+        while True:
+            now = time.monotonic()
+            held = self._held.get(key)
+            if held is not None:
+                if held[2] > now:
+                    return Decision(False, held[2] - now)
+                if held[0] >= 1 and held[1] > now:
+                    held[0] -= 1
+                    return Decision(True, 0.0, held[0])
+            leasing = self._leasing.get(key)
+            if leasing is None:
+                break
+            # Another request is fetching this key's lease: share it rather than take a
+            # lease each (concurrent misses would otherwise take one per request).
+            await leasing.wait()
+        self._leasing[key] = leasing = asyncio.Event()
+        try:
+            return await self._lease(key, now)
+        finally:
+            del self._leasing[key]
+            leasing.set()
+
+    async def _lease(self, key: str, now: float) -> Decision:
+        taken = self.lease
+        decision = await self.bucket.take(key, taken)
+        if not decision.allowed and taken > 1:
+            taken = 1
+            decision = await self.bucket.take(key, taken)
+        if len(self._held) >= self.max_keys:
+            self._forget(now)
+        if decision.allowed:
+            self._held[key] = [taken - 1, now + self.LEASE_SECONDS, 0.0]
+        else:
+            self._held[key] = [0, 0.0, now + decision.retry_after]
+        return decision
+
+    def _forget(self, now: float) -> None:
+        """Drop lapsed entries; if that is not enough, all (their tokens lapse early)."""
+        self._held = {k: v for k, v in self._held.items() if v[1] > now or v[2] > now}
+        if len(self._held) >= self.max_keys:
+            self._held.clear()

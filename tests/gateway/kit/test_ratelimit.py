@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from gateway.cache import Cache, MemoryCache, connect_cache
-from gateway.kit.ratelimit import Decision, TokenBucket
+from gateway.kit.ratelimit import Decision, LeasedBuckets, TokenBucket
 
 
 async def test_a_full_bucket_allows_a_burst_of_capacity_then_refuses(
@@ -107,3 +107,47 @@ async def test_bad_token_counts_are_refused() -> None:
 def test_decision_defaults() -> None:
     assert Decision(True, 0.0) == Decision(allowed=True, retry_after=0.0, remaining=0.0)
     assert Decision(False, 0.2).retry_after_header == "1"
+
+
+async def test_leases_serve_the_burst_exactly_and_share_a_round_trip(
+    cache: Cache, namespace: str
+) -> None:
+    """Two processes' leases (two LeasedBuckets on one cache) spend exactly the burst,
+    and concurrent misses share one lease instead of taking one each."""
+    bucket = TokenBucket(cache, namespace, capacity=20, refill_per_second=0.001)
+    first, second = LeasedBuckets(bucket, lease=4), LeasedBuckets(bucket, lease=4)
+    takes = 0
+    original = bucket.take
+
+    async def counted(key: str, tokens: float = 1) -> Decision:
+        nonlocal takes
+        takes += 1
+        return await original(key, tokens)
+
+    bucket.take = counted  # type: ignore[method-assign]
+    # Eight at once on one process: one lease of 4 serves four, a second lease the rest.
+    decisions = await asyncio.gather(*(first.take("k") for _ in range(8)))
+    assert all(d.allowed for d in decisions)
+    assert takes == 2
+    # Through both processes: exactly the other 12 tokens are served, none lost or added
+    # (a process may hold tokens the other cannot use, but spends them itself).
+    served = [(await (first, second)[n % 2].take("k")).allowed for n in range(30)]
+    assert sum(served) == 12
+    assert not (await first.take("k")).allowed
+    assert not (await second.take("k")).allowed
+    # A refusal is remembered until the bucket could pass: no round trip for it.
+    before = takes
+    refused = await first.take("k")
+    assert not refused.allowed and refused.retry_after > 100
+    assert takes == before
+
+
+async def test_near_the_limit_a_lease_shrinks_to_one_token(cache: Cache, namespace: str) -> None:
+    bucket = TokenBucket(cache, namespace, capacity=5, refill_per_second=0.001)
+    leased = LeasedBuckets(bucket, lease=4)
+    assert (await bucket.take("k", tokens=3)).allowed  # 2 left: a lease of 4 cannot pass
+    assert (await leased.take("k")).allowed
+    assert (await leased.take("k")).allowed
+    assert not (await leased.take("k")).allowed
+    with pytest.raises(ValueError, match="lease"):
+        LeasedBuckets(bucket, lease=6)
