@@ -30,6 +30,7 @@ from gateway.embedded import EmbeddedMongo
 from gateway.extensions.persisted_queries import PersistedQueries
 from gateway.extensions.rate_limit import RateLimit, RateLimitMiddleware
 from gateway.graphql_view import GraphQLView
+from gateway.ide import GraphiQLPage
 from gateway.idempotency import Idempotency
 from gateway.middleware import AuthMiddleware, BodySizeLimit, RequestContextMiddleware
 from gateway.mongo import connect_mongo, database_name, ensure_indexes, startup_timeout
@@ -135,6 +136,7 @@ def create_app(
     )
     graphql.persisted_queries = persisted_queries
     graphql.deadline_seconds = settings.request_deadline_ms / 1000
+    graphql.graphiql = GraphiQLPage() if settings.graphiql_enabled else None
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -171,6 +173,7 @@ def create_app(
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             *ops_routes(),
+            *(graphql.graphiql.routes() if graphql.graphiql else []),
         ],
         middleware=[
             Middleware(RequestContextMiddleware),

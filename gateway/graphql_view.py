@@ -41,6 +41,7 @@ from gateway.http_body import (
     encode_json,
     error_body,
 )
+from gateway.ide import GraphiQLPage
 from gateway.idempotency import IDEMPOTENCY_HEADER, REPLAYED_HEADER, Claim, Idempotency, Replay
 from gateway.observability import current_request_id
 from gateway.response_cache import CacheableRequest, ResponseCache, cache_headers
@@ -79,6 +80,9 @@ class GraphQLView(GraphQL[Context, None]):
     # Set by create_app (ONESTOP_REQUEST_DEADLINE_MS): what one request's database calls
     # may take together, so a stalled database is a 503 within it, whatever the resolvers do.
     deadline_seconds: float | None = None
+    # Set by create_app when GraphiQL is on: our self-contained page instead of
+    # strawberry's, which loads everything from a CDN.
+    graphiql: GraphiQLPage | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -307,6 +311,11 @@ class GraphQLView(GraphQL[Context, None]):
         return "extensions" not in request.query_params and super().should_render_graphql_ide(
             request
         )
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        if self.graphiql is None:
+            raise HTTPException(404, "Not Found")
+        return self.graphiql.response()
 
     def encode_json(self, data: object) -> bytes:
         return encode_json(data)
