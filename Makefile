@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck schema check bench bench-gateway clean redis-server e2e-deps
+.PHONY: run test lint typecheck schema check bench bench-gateway clean redis-server chromium e2e-deps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,12 +17,21 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/onestop serve
 
-# Installs Debian's redis-server when missing (the suite starts it on a free port).
+# Debian packages the suite runs, installed when their command is missing (as root, or via
+# sudo): redis-server (started on a free port) and chromium (GraphiQL opened in it, headless
+# and offline: tests/e2e/test_graphiql_browser.py). The package is named as its command.
+define apt-install
+@command -v $(1) >/dev/null 2>&1 || { \
+  echo "installing $(1) (Debian)"; \
+  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(1) >/dev/null; }
+endef
+
 redis-server:
-	@command -v redis-server >/dev/null 2>&1 || { \
-	  echo "installing redis-server (Debian)"; \
-	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq redis-server >/dev/null; }
+	$(call apt-install,redis-server)
+
+chromium:
+	$(call apt-install,chromium)
 
 # The e2e tests' Node packages (Apollo Client; graphql-http's audit), each pinned by its
 # package-lock.json. Without npm nothing is installed and those tests fail saying so (they
@@ -37,7 +46,7 @@ e2e-deps:
 %/node_modules/.package-lock.json: %/package.json %/package-lock.json
 	cd $* && npm ci --no-audit --no-fund
 
-test: $(STAMP) redis-server e2e-deps
+test: $(STAMP) redis-server chromium e2e-deps
 	$(BIN)/pytest -q
 
 lint: $(STAMP)

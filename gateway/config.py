@@ -140,7 +140,13 @@ class Settings(BaseSettings):
         "the request answers UNAVAILABLE (503)",
     )
 
-    graphiql: bool | None = None
+    graphiql: bool | None = Field(
+        default=None,
+        description=(
+            "serve GraphiQL to browsers at GET /graphql, every file from the gateway itself "
+            "(gateway/ide.py); unset: on in dev, off in prod"
+        ),
+    )
     introspection: bool | None = None
     max_query_depth: int = Field(default=12, ge=2, le=64)
     max_aliases: int = Field(default=30, ge=1, le=1000)
