@@ -60,6 +60,10 @@ def test_graphiql_runs_offline_in_chromium(gateway: GatewayProcess, tmp_path: Pa
     with offline_chromium(tmp_path) as page:
         for domain in ("Page", "Network", "Runtime", "Log"):
             page.send(f"{domain}.enable")
+        # The browser really is offline: the CDN strawberry's own page loads from is out of reach.
+        cdn = "fetch('https://unpkg.com/react@18.3.1/umd/react.production.min.js')"
+        assert page.evaluate(f"{cdn}.then(() => 'reached', () => 'unreachable')") == "unreachable"
+        page.events.clear()  # that attempt is not the page's
         page.send("Page.addScriptToEvaluateOnNewDocument", {"source": RECORD_VIOLATIONS})
         page.send("Page.navigate", {"url": f"{gateway.url}/graphql"})
 
