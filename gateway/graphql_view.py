@@ -313,7 +313,7 @@ class GraphQLView(GraphQL[Context, None]):
         )
 
     async def render_graphql_ide(self, request: Request) -> Response:
-        if self.graphiql is None:
+        if self.graphiql is None:  # strawberry asks only when GraphiQL is on
             raise HTTPException(404, "Not Found")
         return self.graphiql.response()
 

@@ -92,8 +92,8 @@ class Asset:
             url=f"{ASSET_PREFIX}{digest.hexdigest()[:16]}/{path.name}",
             body=body,
             media_type=MEDIA_TYPES[path.suffix],
-            # Same origin needs no subresource integrity; it is free here and turns a file
-            # altered on disk after start into a refusal instead of a script that runs.
+            # Same origin needs no subresource integrity; it is free here (the digest is at
+            # hand) and a browser then refuses a file changed between the gateway and it.
             integrity="sha256-" + base64.b64encode(digest.digest()).decode(),
         )
 
