@@ -163,6 +163,10 @@ def configure_logging(level: str = "INFO") -> None:
     logging.getLogger("uvicorn.access").disabled = True
     # jieba prints its dictionary loading at DEBUG/INFO to stderr by default.
     logging.getLogger("jieba").setLevel(logging.WARNING)
+    # httpx logs every request's URL at INFO: jscode2session's carries the mini-program's
+    # AppSecret and the user's wx.login code (gateway/wechat.py).
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 class Metrics:
