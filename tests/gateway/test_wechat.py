@@ -2,8 +2,8 @@
 concurrent first sign-ins, and the real jscode2session provider against a local fake.
 
 The fake WeChat answers by the code it is sent (``ok-…``, ``invalid``, ``used``,
-``throttled``, ``busy``, ``stall``, ``broken``), like the real one would for such a
-code, and records what it was asked.
+``throttled``, ``busy``, ``blocked``, ``misconfigured``, ``stall``, ``broken``), as the
+real one would answer such a code, and records what it was asked.
 """
 
 from __future__ import annotations
@@ -350,7 +350,14 @@ class _FakeWeChatHandler(BaseHTTPRequestHandler):
         elif code == "broken":
             self._answer(502, b"<html>bad gateway</html>")
         else:
-            errcode = {"invalid": 40029, "used": 40163, "throttled": 45011, "busy": -1}[code]
+            errcode = {
+                "invalid": 40029,
+                "used": 40163,
+                "throttled": 45011,
+                "busy": -1,
+                "blocked": 40226,
+                "misconfigured": 40013,
+            }[code]
             self._answer(200, json.dumps({"errcode": errcode, "errmsg": "x, rid: 1"}).encode())
 
     def _answer(self, status: int, body: bytes) -> None:
@@ -435,7 +442,12 @@ def test_wechat_throttling_is_rate_limited(prod: GatewayProcess) -> None:
     assert code_of(error) == "RATE_LIMITED" and error["extensions"]["retryAfter"] == 60
 
 
-@pytest.mark.parametrize("code", ["busy", "broken"])
+def test_a_user_blocked_by_wechat_risk_control_is_forbidden(prod: GatewayProcess) -> None:
+    error = prod.errors(SIGN_IN, {"c": "blocked"}, headers=client())[0]
+    assert code_of(error) == "FORBIDDEN" and "risk control" in error["message"]
+
+
+@pytest.mark.parametrize("code", ["busy", "broken", "misconfigured"])
 def test_wechat_busy_or_broken_is_unavailable(prod: GatewayProcess, code: str) -> None:
     response = prod.graphql(SIGN_IN, {"c": code}, headers=client())
     assert response.status_code == 503 and response.headers["retry-after"] == "5"
@@ -487,7 +499,9 @@ def test_the_secret_codes_and_openids_never_reach_the_log(
     sign_in(prod, f"ok-{name}")
     prod.errors(SIGN_IN, {"c": "invalid"}, headers=client())
     prod.graphql(SIGN_IN, {"c": "busy"}, headers=client())
+    prod.graphql(SIGN_IN, {"c": "misconfigured"}, headers=client())
     log = prod.log()
-    assert "jscode2session" in log  # the failures are logged…
+    # The failures are logged, a wrong AppID or secret by WeChat's errcode, for ops…
+    assert '"errcode": 40013' in log and '"errcode": -1' in log
     for secret in (SECRET, f"ok-{name}", f"oFake{name}", f"uFake{name}", f"sk-{name}"):
-        assert secret not in log  # …without the secret, the code or who it was
+        assert secret not in log  # …never the secret, a code or who it was
