@@ -135,9 +135,8 @@ class JsCode2SessionProvider:
         self.appid = appid
         self._secret = secret
         self.timeout = timeout
-        self.client = httpx.AsyncClient(
-            base_url=base_url, timeout=timeout, follow_redirects=False, trust_env=False
-        )
+        # trust_env: an egress proxy (HTTPS_PROXY, NO_PROXY) is honoured, as ops set it.
+        self.client = httpx.AsyncClient(base_url=base_url, timeout=timeout, follow_redirects=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> JsCode2SessionProvider:

@@ -188,6 +188,15 @@ def test_linking_and_binding_need_a_signed_in_caller(dev: OwnGateway) -> None:
     assert code_of(error) == "UNAUTHENTICATED"
 
 
+def test_a_token_without_an_account_cannot_link_or_bind(dev: OwnGateway) -> None:
+    """A token minted for ops (`onestop token`) names no stored account: nothing to bind to."""
+    subject = f"ops-{uuid.uuid4().hex[:6]}"
+    token = dev.gateway.token(sub=subject)
+    error = dev.gateway.errors(LINK, {"c": dev_code()}, token=token, headers=client())[0]
+    assert code_of(error) == "NOT_FOUND"
+    assert dev.db.gateway_wechat_bindings.count_documents({"user_id": subject}) == 0
+
+
 def test_a_wechat_only_account_adds_a_phone_proven_by_a_login_code(dev: OwnGateway) -> None:
     gateway, phone, headers = dev.gateway, fresh_phone(), client()
     session = sign_in(gateway, dev_code())
