@@ -31,7 +31,7 @@ from pymongo.errors import DuplicateKeyError
 from gateway.auth import IdentityLevel, Role
 from gateway.cache import Cache
 from gateway.config import Settings
-from gateway.errors import BadUserInput, FieldError, RateLimited, Unauthenticated
+from gateway.errors import BadUserInput, Conflict, FieldError, RateLimited, Unauthenticated
 from gateway.kit.ratelimit import client_key
 from gateway.registry import IndexSpec
 
@@ -42,6 +42,7 @@ __all__ = [
     "LoginCodeSender",
     "LoginCodes",
     "LoginLimits",
+    "count_in_window",
     "load_sender",
     "mask_phone",
     "normalize_phone",
@@ -159,6 +160,14 @@ def load_sender(settings: Settings) -> LoginCodeSender:
     return sender
 
 
+async def count_in_window(cache: Cache, key: str, ttl: int, limit: int, message: str) -> None:
+    """Count one event in a fixed window; RATE_LIMITED (with retryAfter) past ``limit``."""
+    if await cache.incr(key, ttl) > limit:
+        wait = await cache.ttl(key)
+        wait = wait if wait > 0 else ttl
+        raise RateLimited(f"{message} (retry in {wait}s)", retry_after=wait)
+
+
 class LoginCodes:
     TTL = 300
     RESEND_AFTER = 60
@@ -172,13 +181,6 @@ class LoginCodes:
         self.sender = sender
         self.limits = LoginLimits.from_settings(settings)
 
-    async def _count(self, key: str, ttl: int, limit: int, message: str) -> None:
-        """Count one event in a fixed window; RATE_LIMITED (with retryAfter) past ``limit``."""
-        if await self.cache.incr(key, ttl) > limit:
-            wait = await self.cache.ttl(key)
-            wait = wait if wait > 0 else ttl
-            raise RateLimited(f"{message} (retry in {wait}s)", retry_after=wait)
-
     async def _check_client(self, client_ip: str | None) -> None:
         """Per-IP and global limits, counted before anything is spent on the phone.
 
@@ -187,14 +189,16 @@ class LoginCodes:
         """
         client = client_key(client_ip)
         limits = self.limits
-        await self._count(
+        await count_in_window(
+            self.cache,
             f"auth:code-ip:{client}",
             limits.ip_window,
             limits.per_ip,
             "此网络获取验证码过于频繁，请稍后再试 (too many codes from this address)",
         )
         day = datetime.now(UTC).strftime("%Y%m%d")
-        await self._count(
+        await count_in_window(
+            self.cache,
             f"auth:code-ip-daily:{client}:{day}",
             86_400,
             limits.per_ip_daily,
@@ -303,6 +307,79 @@ class AccountRepository:
         if user is None:  # pragma: no cover - the upsert above guarantees it
             raise RuntimeError("account upsert did not persist")
         return user
+
+    async def login_by_id(self, user_id: str) -> dict[str, Any]:
+        """Sign in the account ``user_id`` (a WeChat binding's), creating it on first use.
+
+        A new account is a citizen at the lowest identity level with no ``phone`` field at
+        all (the phone index is sparse: a missing field is not indexed, a null would be one
+        shared value). Upserting by id makes a binding whose account was never written (a
+        crash between the two writes) sign in normally the next time.
+        """
+        try:
+            return await self._upsert_by_id(user_id)
+        except DuplicateKeyError:
+            # Two first sign-ins of one binding raced; the other one created the account.
+            return await self._upsert_by_id(user_id)
+
+    async def _upsert_by_id(self, user_id: str) -> dict[str, Any]:
+        await self.users.update_one(
+            {"_id": user_id},
+            {
+                "$setOnInsert": {
+                    "roles": [Role.CITIZEN.value],
+                    "department": None,
+                    "identity_level": int(IdentityLevel.NONE),
+                    "display_name": None,
+                    "created_at": datetime.now(UTC),
+                },
+                "$currentDate": {"last_login_at": True},
+            },
+            upsert=True,
+        )
+        user: dict[str, Any] | None = await self.users.find_one({"_id": user_id})
+        if user is None:  # pragma: no cover - the upsert above guarantees it
+            raise RuntimeError("account upsert did not persist")
+        return user
+
+    async def add_phone(self, user_id: str, phone: str) -> dict[str, Any]:
+        """Give an account without a phone this (already proven) phone.
+
+        Never merges accounts: a phone that belongs to another account is CONFLICT, and so
+        is an account that already has another phone (changing numbers is another flow).
+        Proving the phone raises the identity level to at least PHONE.
+
+        Raises:
+            Conflict: the phone is another account's, or this account has another phone.
+            LookupError: no account ``user_id``.
+        """
+        user = await self.get(user_id)
+        if user is None:
+            raise LookupError(user_id)
+        if user.get("phone") == phone:
+            return user  # a retry: nothing to do
+        if user.get("phone"):
+            raise Conflict(
+                "此账号已绑定其他手机号 (this account already has another phone)",
+                extensions={"reason": "account_has_phone"},
+            )
+        level = max(int(user.get("identity_level", 0)), int(IdentityLevel.PHONE))
+        try:
+            # The filter makes two concurrent bindings of different phones end with one.
+            result = await self.users.update_one(
+                {"_id": user_id, "phone": {"$exists": False}},
+                {"$set": {"phone": phone, "identity_level": level}},
+            )
+        except DuplicateKeyError:
+            raise Conflict(
+                "该手机号已是另一个账号的登录手机号，不能绑定；请用该手机号登录 (the phone "
+                "belongs to another account; sign in with it instead — accounts are never "
+                "merged)",
+                extensions={"reason": "phone_taken"},
+            ) from None
+        if result.matched_count == 0:
+            return await self.add_phone(user_id, phone)  # someone bound a phone meanwhile
+        return await self.get(user_id) or user
 
     async def get(self, user_id: str) -> dict[str, Any] | None:
         user: dict[str, Any] | None = await self.users.find_one({"_id": user_id})

@@ -41,6 +41,7 @@ from gateway.response_cache import ResponseCache
 from gateway.runtime import Runtime
 from gateway.schema import build_schema, compose_with_core
 from gateway.seeding import run_seeds
+from gateway.wechat import WeChatBindings, WeChatSignIn, load_session_provider
 
 __all__ = ["app_from_env", "create_app", "open_runtime"]
 
@@ -72,6 +73,7 @@ async def open_runtime(settings: Settings, composition: Composition, metrics: Me
         accounts=AccountRepository(db),
         login_codes=LoginCodes(cache, load_sender(settings), settings),
         audit=AuditTrail(db),
+        wechat=WeChatSignIn(load_session_provider(settings), WeChatBindings(db), cache, settings),
         embedded=embedded,
     )
     try:
@@ -111,6 +113,7 @@ def _bind(handler: Any, runtime: Runtime) -> Any:
 
 
 async def close_runtime(runtime: Runtime) -> None:
+    await runtime.wechat.close()
     await runtime.bus.close()
     await runtime.cache.close()
     await runtime.mongo.close()

@@ -123,6 +123,30 @@ class Settings(BaseSettings):
     rate_limit_address_per_minute: int = Field(
         default=3000, ge=1, description="sustained requests per minute per client address"
     )
+    # Sign-in from the WeChat mini-program (gateway/wechat.py, README "WeChat").
+    wechat_provider: str | None = Field(
+        default=None,
+        description="'dev' (development only), 'wechat' (jscode2session over HTTPS) or "
+        "'package.module:factory'; unset = 'dev' in dev, WeChat sign-in off in prod",
+    )
+    wechat_appid: str | None = Field(
+        default=None, description="the mini-program's AppID (bindings are kept per AppID)"
+    )
+    wechat_secret_file: FilePath | None = Field(
+        default=None, description="file holding the mini-program's AppSecret (never logged)"
+    )
+    wechat_api_base: str = Field(
+        default="https://api.weixin.qq.com",
+        description="base URL of WeChat's API (a local fake in tests)",
+    )
+    wechat_timeout_ms: int = Field(
+        default=1500, ge=100, le=30_000, description="whole jscode2session call, milliseconds"
+    )
+    wechat_sign_in_per_ip: int = Field(
+        default=60,
+        ge=1,
+        description="WeChat sign-in and link attempts per IP per ONESTOP_LOGIN_CODE_IP_WINDOW",
+    )
     metrics_token: str | None = Field(
         default=None, description="bearer token for /metrics; prod without one: no /metrics"
     )
@@ -223,8 +247,18 @@ class Settings(BaseSettings):
                 missing.append("ONESTOP_JWT_KID")
             if not self.login_code_sender or self.login_code_sender == "log":
                 missing.append("ONESTOP_LOGIN_CODE_SENDER (an SMS sender, not 'log')")
+            if self.wechat_provider == "dev":
+                missing.append(
+                    "ONESTOP_WECHAT_PROVIDER other than 'dev' (ONESTOP_WECHAT_PROVIDER=dev is "
+                    "for development only: with it anyone signs in as anyone)"
+                )
             if missing:
                 raise ValueError("ONESTOP_ENV=prod requires " + "; ".join(missing))
+        if self.wechat_provider == "wechat" and not (self.wechat_appid and self.wechat_secret_file):
+            raise ValueError(
+                "ONESTOP_WECHAT_PROVIDER=wechat needs ONESTOP_WECHAT_APPID and "
+                "ONESTOP_WECHAT_SECRET_FILE"
+            )
         if self.workers > 1 and not self.mongodb_url:
             raise ValueError(
                 "ONESTOP_WORKERS > 1 needs ONESTOP_MONGODB_URL: each worker would otherwise "
@@ -240,6 +274,13 @@ class Settings(BaseSettings):
     @property
     def is_dev(self) -> bool:
         return self.env is Environment.DEV
+
+    @property
+    def wechat_provider_in_force(self) -> str | None:
+        """The WeChat session provider to load: the setting, else ``dev`` in dev, else none."""
+        if self.wechat_provider:
+            return self.wechat_provider
+        return "dev" if self.is_dev else None
 
     @property
     def graphiql_enabled(self) -> bool:

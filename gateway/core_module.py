@@ -20,12 +20,21 @@ from gateway.accounts import ACCOUNT_INDEXES, mask_phone, normalize_phone
 from gateway.audit import AUDIT_INDEXES, AUDIT_ORDER, AuditOutcome
 from gateway.auth import REVOCATION_INDEXES, IdentityLevel, RefreshTokenReused, Role, TokenError
 from gateway.context import Context
-from gateway.errors import BadUserInput, FieldError, Forbidden, OneStopError, Unauthenticated
+from gateway.errors import (
+    BadUserInput,
+    Conflict,
+    FieldError,
+    Forbidden,
+    NotFound,
+    OneStopError,
+    Unauthenticated,
+)
 from gateway.kit.connections import After, Connection, First, Key, Listing, keyset_page
 from gateway.kit.enums import graphql_enum
 from gateway.kit.nodes import Node, parse_global_id, resolve_nodes
-from gateway.permissions import requires
+from gateway.permissions import requires, signed_in
 from gateway.registry import CostHint, Module, Permission
+from gateway.wechat import WECHAT_INDEXES
 
 __all__ = ["core_module"]
 
@@ -81,6 +90,15 @@ class Viewer(Node):
     masked_phone: str | None = strawberry.field(description="Phone with the middle masked.")
     display_name: str | None = strawberry.field(description="Name shown in the app.")
     permissions: list[str] = strawberry.field(description="Permissions currently granted.")
+
+    @strawberry.field(
+        description="Whether a WeChat user of this server's mini-program is bound to the "
+        "account (signInWithWeChat signs in to it); the openid itself is never shown."
+    )
+    async def we_chat_bound(self, info: GatewayInfo) -> bool:
+        wechat = info.context.runtime.wechat
+        appid = wechat.appid
+        return appid is not None and await wechat.bindings.is_bound(self.subject_id, appid)
 
     def node_key(self) -> str:
         return self.subject_id
@@ -173,6 +191,14 @@ class AuthPayload:
     viewer: Viewer = strawberry.field(description="Who signed in.")
 
 
+def _account_id(ctx: Context) -> str:
+    """The signed-in caller's account id (the field's ``signed_in()`` guaranteed one)."""
+    subject = ctx.principal.subject
+    if subject is None:  # pragma: no cover - signed_in() ran first
+        raise Unauthenticated()
+    return subject
+
+
 def _client_ip(ctx: Context) -> str | None:
     """The caller's address as uvicorn resolved it.
 
@@ -196,6 +222,26 @@ async def _viewer(ctx: Context, subject: str, claims: dict[str, Any]) -> Viewer:
         display_name=user.get("display_name") if user else None,
         permissions=sorted(ctx.runtime.composition.grants(claims.get("roles", []))),
     )
+
+
+async def _new_session(ctx: Context, user_id: str) -> AuthPayload:
+    """A fresh token pair for an account that just proved who it is."""
+    claims = await ctx.runtime.accounts.claims_for(user_id) or {}
+    pair = ctx.runtime.tokens.issue_pair(user_id, claims)
+    return AuthPayload(
+        access_token=pair.access_token,
+        refresh_token=pair.refresh_token,
+        token_type=pair.token_type,
+        expires_in=pair.expires_in,
+        refresh_expires_in=pair.refresh_expires_in,
+        viewer=await _viewer(ctx, user_id, dict(claims)),
+    )
+
+
+async def _account_viewer(ctx: Context, user_id: str) -> Viewer:
+    """The account as it is stored now (not as the caller's token still says)."""
+    claims = await ctx.runtime.accounts.claims_for(user_id) or {}
+    return await _viewer(ctx, user_id, dict(claims))
 
 
 async def _signed_in_viewer(ctx: Context) -> Viewer | None:
@@ -390,16 +436,119 @@ class GatewayMutation:
             raise
         user = await ctx.runtime.accounts.login_by_phone(number)
         await ctx.runtime.audit.record("auth.login", actor=user["_id"], subject=user["_id"])
-        claims = await ctx.runtime.accounts.claims_for(user["_id"]) or {}
-        pair = ctx.runtime.tokens.issue_pair(user["_id"], claims)
-        return AuthPayload(
-            access_token=pair.access_token,
-            refresh_token=pair.refresh_token,
-            token_type=pair.token_type,
-            expires_in=pair.expires_in,
-            refresh_expires_in=pair.refresh_expires_in,
-            viewer=await _viewer(ctx, user["_id"], dict(claims)),
+        return await _new_session(ctx, user["_id"])
+
+    @strawberry.mutation(
+        description=(
+            "Sign in from the WeChat mini-program with the code wx.login() gave it. The "
+            "first sign-in of a WeChat user registers an account bound to it (a citizen, no "
+            "phone, identity level NONE; bindPhone adds one). Limited per client address."
         )
+    )
+    async def sign_in_with_we_chat(
+        self,
+        info: GatewayInfo,
+        code: Annotated[
+            str,
+            strawberry.argument(description="The code from wx.login() (single use, 5 minutes)."),
+        ],
+    ) -> AuthPayload:
+        ctx = info.context
+        wechat = ctx.runtime.wechat
+        try:
+            appid, session = await wechat.session(code, _client_ip(ctx))
+        except (Unauthenticated, Forbidden) as exc:
+            await ctx.runtime.audit.record(
+                "auth.login",
+                actor=None,
+                subject=None,
+                outcome=AuditOutcome.DENIED,
+                detail={"method": "wechat", "reason": exc.message},
+            )
+            raise
+        user = await ctx.runtime.accounts.login_by_id(
+            await wechat.bindings.account_for(appid, session)
+        )
+        await ctx.runtime.audit.record(
+            "auth.login", actor=user["_id"], subject=user["_id"], detail={"method": "wechat"}
+        )
+        return await _new_session(ctx, user["_id"])
+
+    @strawberry.mutation(
+        description=(
+            "Bind the WeChat user of this wx.login() code to the signed-in account, so "
+            "signInWithWeChat signs in to it. CONFLICT when that WeChat user already has "
+            "another account or this account another WeChat user: accounts are never merged."
+        ),
+        extensions=[signed_in()],
+    )
+    async def link_we_chat(
+        self,
+        info: GatewayInfo,
+        code: Annotated[
+            str,
+            strawberry.argument(description="The code from wx.login() (single use, 5 minutes)."),
+        ],
+    ) -> Viewer:
+        ctx = info.context
+        user_id = _account_id(ctx)
+        if await ctx.runtime.accounts.get(user_id) is None:
+            raise NotFound("账号不存在 (no such account)")
+        wechat = ctx.runtime.wechat
+        appid, session = await wechat.session(code, _client_ip(ctx))
+        try:
+            await wechat.bindings.link(appid, session, user_id)
+        except Conflict as exc:
+            await ctx.runtime.audit.record(
+                "auth.link_wechat",
+                actor=user_id,
+                subject=user_id,
+                outcome=AuditOutcome.DENIED,
+                detail={"reason": exc.extra.get("reason", exc.message)},
+            )
+            raise
+        await ctx.runtime.audit.record("auth.link_wechat", actor=user_id, subject=user_id)
+        return await _account_viewer(ctx, user_id)
+
+    @strawberry.mutation(
+        description=(
+            "Add a phone to the signed-in account (one that signed in with WeChat), proven "
+            "with a login code from requestLoginCode; raises the identity level to PHONE "
+            "(refresh the token to carry it). CONFLICT when the phone is another account's "
+            "login phone (sign in with it instead; accounts are never merged) or this account "
+            "has another phone."
+        ),
+        extensions=[signed_in()],
+    )
+    async def bind_phone(
+        self,
+        info: GatewayInfo,
+        phone: Annotated[
+            str, strawberry.argument(description="Mobile number (11 digits; +86 allowed).")
+        ],
+        code: Annotated[str, strawberry.argument(description="The six-digit code sent by SMS.")],
+    ) -> Viewer:
+        ctx = info.context
+        user_id = _account_id(ctx)
+        number = normalize_phone(phone)
+        await ctx.runtime.login_codes.verify(number, code, _client_ip(ctx))
+        try:
+            await ctx.runtime.accounts.add_phone(user_id, number)
+        except LookupError:
+            raise NotFound("账号不存在 (no such account)") from None
+        except Conflict as exc:
+            await ctx.runtime.audit.record(
+                "auth.bind_phone",
+                actor=user_id,
+                subject=user_id,
+                outcome=AuditOutcome.DENIED,
+                detail={"phone": mask_phone(number), "reason": exc.extra.get("reason", "")},
+            )
+            raise
+        await ctx.runtime.audit.record(
+            "auth.bind_phone", actor=user_id, subject=user_id, detail={"phone": mask_phone(number)}
+        )
+        return await _account_viewer(ctx, user_id)
 
     @strawberry.mutation(
         description="Exchange a refresh token for a new pair. Each refresh token works once."
@@ -457,7 +606,7 @@ core_module = Module(
     description="Sign-in, the current principal and ops introspection (built into the gateway).",
     query=GatewayQuery,
     mutation=GatewayMutation,
-    indexes=(*ACCOUNT_INDEXES, *AUDIT_INDEXES, *REVOCATION_INDEXES),
+    indexes=(*ACCOUNT_INDEXES, *AUDIT_INDEXES, *REVOCATION_INDEXES, *WECHAT_INDEXES),
     nodes={"Viewer": viewers_by_subject, "AuditEvent": audit_events_by_id},
     # A node is a lookup by key; nodes(ids:) multiplies what is selected inside it by
     # the number of ids, not by a guessed list length.

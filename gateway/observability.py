@@ -2,7 +2,8 @@
 
 Personal data must never reach a log line. Besides not logging variables, the
 formatter scrubs anything shaped like a mainland mobile number or a resident ID
-number, so an exception message quoting a document cannot leak one either.
+number, and the value of an ``openid``/``unionid`` key, so an exception message
+quoting a document cannot leak one either.
 """
 
 from __future__ import annotations
@@ -36,10 +37,18 @@ _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
 
 # Both need a run of at least 11 digits: one search rules most lines out at once.
 _LONG_DIGITS = re.compile(r"\d{11}")
+# WeChat ids have no shape of their own (letters, digits, - and _), so they are masked by
+# the key in front of them, as a duplicate-key error or a document's repr quotes them:
+# `openid: "oAbc…"`, `'unionid': 'uAbc…'`. Both keys contain "nid", a cheap first test.
+_WECHAT_ID = re.compile(
+    r"""((?:open|union)id['"]?\s*[:=]\s*['"]?)([A-Za-z0-9_-]{1,4})[A-Za-z0-9_-]*"""
+)
 
 
 def scrub(text: str) -> str:
-    """Mask resident ID numbers and mobile numbers in free text."""
+    """Mask resident ID numbers, mobile numbers and WeChat openids/unionids in free text."""
+    if "nid" in text:
+        text = _WECHAT_ID.sub(lambda m: f"{m.group(1)}{m.group(2)}****", text)
     if not _LONG_DIGITS.search(text):
         return text
     text = _ID_NUMBER.sub(lambda m: f"{m.group(1)}********{m.group(2)}", text)
@@ -163,6 +172,10 @@ def configure_logging(level: str = "INFO") -> None:
     logging.getLogger("uvicorn.access").disabled = True
     # jieba prints its dictionary loading at DEBUG/INFO to stderr by default.
     logging.getLogger("jieba").setLevel(logging.WARNING)
+    # httpx logs every request's URL at INFO: jscode2session's carries the mini-program's
+    # AppSecret and the user's wx.login code (gateway/wechat.py).
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 class Metrics:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from harness import ROOT
@@ -55,6 +56,42 @@ def test_prod_refuses_dev_only_defaults(monkeypatch: pytest.MonkeyPatch) -> None
         "ONESTOP_LOGIN_CODE_SENDER",
     ):
         assert variable in message
+
+
+def test_prod_refuses_the_dev_wechat_provider(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ONESTOP_ENV", "prod")
+    monkeypatch.setenv("ONESTOP_WECHAT_PROVIDER", "dev")
+    with pytest.raises(ConfigError, match="ONESTOP_WECHAT_PROVIDER=dev is for development only"):
+        load_settings()
+
+
+def test_wechat_sign_in_defaults_to_the_dev_provider_in_dev_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert load_settings().wechat_provider_in_force == "dev"
+    prod = load_settings(
+        env="prod",
+        mongodb_url="mongodb://db/onestop",
+        jwt_private_key="pem",
+        jwt_kid="k",
+        login_code_sender="sms:factory",
+    )
+    assert prod.wechat_provider_in_force is None
+
+
+def test_the_wechat_provider_needs_an_appid_and_a_secret_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("ONESTOP_WECHAT_PROVIDER", "wechat")
+    with pytest.raises(ConfigError, match="ONESTOP_WECHAT_APPID and ONESTOP_WECHAT_SECRET_FILE"):
+        load_settings()
+    monkeypatch.setenv("ONESTOP_WECHAT_APPID", "wx0123456789abcdef")
+    monkeypatch.setenv("ONESTOP_WECHAT_SECRET_FILE", str(tmp_path / "missing"))
+    with pytest.raises(ConfigError, match="ONESTOP_WECHAT_SECRET_FILE"):
+        load_settings()
+    (tmp_path / "secret").write_text("s")
+    monkeypatch.setenv("ONESTOP_WECHAT_SECRET_FILE", str(tmp_path / "secret"))
+    assert load_settings().wechat_provider_in_force == "wechat"
 
 
 def test_several_workers_need_shared_state(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -66,6 +66,27 @@ async def test_unique_index_rejects_duplicates_on_insert_and_update(db: AsyncDat
     assert await db.users.count_documents({}) == 2
 
 
+async def test_sparse_unique_index_skips_documents_without_the_field(
+    db: AsyncDatabase[Any],
+) -> None:
+    """Accounts from WeChat sign-in have no phone: many of them under the unique phone
+    index, which still refuses a second holder of one phone; `$exists: false` finds them."""
+    await db.users.create_index("phone", unique=True, sparse=True)
+    await db.users.insert_many([{"_id": "w1"}, {"_id": "w2"}, {"_id": "p1", "phone": "1"}])
+    with pytest.raises(DuplicateKeyError):
+        await db.users.update_one({"_id": "w1"}, {"$set": {"phone": "1"}})
+    result = await db.users.update_one(
+        {"_id": "w2", "phone": {"$exists": False}}, {"$set": {"phone": "2"}}
+    )
+    assert result.matched_count == 1
+    again = await db.users.update_one(
+        {"_id": "w2", "phone": {"$exists": False}}, {"$set": {"phone": "3"}}
+    )
+    assert again.matched_count == 0
+    assert await db.users.find_one({"_id": "w1"}) == {"_id": "w1"}
+    assert (await db.users.find_one({"_id": "w2"}) or {}).get("phone") == "2"
+
+
 async def test_compound_unique_index(db: AsyncDatabase[Any]) -> None:
     """One booking per person per item per day."""
     await db.bookings.create_index([("person", 1), ("item", 1), ("day", 1)], unique=True)

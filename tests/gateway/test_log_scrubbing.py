@@ -28,6 +28,17 @@ from gateway.observability import AccessLog, JsonFormatter, scrub
         ("订单 12345678901", "订单 12345678901"),  # 11 digits, not a mobile prefix
         ("1380013800", "1380013800"),  # 10 digits
         ("138001380001", "138001380001"),  # 12 digits: part of a longer number
+        # WeChat ids, by their key (a duplicate-key error, a document's repr).
+        (
+            'E11000 dup key: { appid: "wx01", openid: "oGZUI0egBJY1zhBYw2KhdUfwVJJE" }',
+            'E11000 dup key: { appid: "wx01", openid: "oGZU****" }',
+        ),
+        (
+            "{'openid': 'oGZUI0egBJY1zhBYw2KhdUfwVJJE', 'unionid': 'o6_bmasdasdsad6_2sgVt7hMZOPfL'}",
+            "{'openid': 'oGZU****', 'unionid': 'o6_b****'}",
+        ),
+        ("openid=oGZUI0egBJY1zhBYw2KhdUfwVJJE&x=1", "openid=oGZU****&x=1"),
+        ("unionid 用户 13800138000", "unionid 用户 138****8000"),  # no value after the key
     ],
 )
 def test_scrub_masks_mobiles_and_resident_ids_only(text: str, expected: str) -> None:
