@@ -13,11 +13,13 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from gateway.accounts import AccountRepository, LoginCodes, load_sender
 from gateway.audit import AuditTrail
@@ -136,7 +138,11 @@ def create_app(
         schema,
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
         allow_queries_via_get=True,
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
     )
+    graphql.max_subscriptions_per_connection = settings.subscriptions_per_connection
+    graphql.keepalive_seconds = settings.ws_keepalive_seconds
     graphql.persisted_queries = persisted_queries
     graphql.deadline_seconds = settings.request_deadline_ms / 1000
     graphql.graphiql = GraphiQLPage() if settings.graphiql_enabled else None

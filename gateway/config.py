@@ -147,6 +147,16 @@ class Settings(BaseSettings):
         ge=1,
         description="WeChat sign-in and link attempts per IP per ONESTOP_LOGIN_CODE_IP_WINDOW",
     )
+    # Subscriptions over graphql-transport-ws (gateway/subscriptions.py).
+    subscriptions_per_connection: int = Field(
+        default=20, ge=1, le=1000, description="operations one socket may run at once"
+    )
+    ws_keepalive_seconds: float = Field(
+        default=15, gt=0, le=300, description="seconds between the server's pings on a socket"
+    )
+    ws_init_timeout_seconds: float = Field(
+        default=10, gt=0, le=300, description="seconds a socket may take to send connection_init"
+    )
     metrics_token: str | None = Field(
         default=None, description="bearer token for /metrics; prod without one: no /metrics"
     )

@@ -70,6 +70,17 @@ class Context:
         loader: L = existing
         return loader
 
+    def forget_loaders(self) -> None:
+        """Start over with empty loaders: a long-lived context (a subscription's socket)
+        calls this before each event, so that nothing read earlier answers for it."""
+        self._loaders.clear()
+
+    def sign_in(self, principal: Principal) -> None:
+        """Act for ``principal`` from now on (a socket signs in after it opened)."""
+        self.principal = principal
+        self._permissions = None
+        self._loaders.clear()
+
     def interface(self, name: str, kind: type[T]) -> T:
         """Another module's published interface (see ``Module(interfaces=…)``)."""
         return self.runtime.interface(name, kind)

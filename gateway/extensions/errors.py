@@ -27,7 +27,7 @@ log = logging.getLogger("onestop.errors")
 
 # graphql-core's messages for variables whose *values* are wrong (not the document).
 _VARIABLE_COERCION = re.compile(
-    r"^Variable '\$\w+' (got invalid value|of required type .* was not provided|"
+    r"^Variable '\$\w+' (got invalid value|has invalid value|of required type .* was not provided|"
     r"of non-null type .* must not be null)"
 )
 

@@ -8,7 +8,7 @@ from modules.affairs.caching import catalog_generations
 from modules.affairs.interface import CATALOG, ITEM_CHANGED
 from modules.affairs.permissions import PERMISSIONS
 from modules.affairs.repository import INDEX, INDEXES
-from modules.affairs.schema import AffairsMutation, AffairsQuery
+from modules.affairs.schema import AffairsMutation, AffairsQuery, AffairsSubscription
 from modules.affairs.seeds import index_items, load_catalog
 from modules.affairs.state import CatalogState
 from modules.affairs.types.nodes import NODE_RESOLVERS
@@ -75,6 +75,7 @@ module = Module(
     description="政务服务: the service catalog — items, departments, themes, service network, FAQ.",
     query=AffairsQuery,
     mutation=AffairsMutation,
+    subscription=AffairsSubscription,
     indexes=INDEXES,
     collections=INDEX.names,
     seeds=(load_catalog,),

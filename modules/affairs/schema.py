@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from typing import Annotated
 
 import strawberry
 
+from gateway.errors import BadUserInput, FieldError
 from gateway.kit.connections import After, First, keyset_page
 from gateway.permissions import requires
+from gateway.subscriptions import events
+from modules.affairs.interface import ITEM_CHANGED
 from modules.affairs.permissions import ITEM_WRITE
 from modules.affairs.services import aggregates, editing, faq, items, network, suggestions
 from modules.affairs.state import reference
 from modules.affairs.types.enums import AffairItemSort, DepartmentKind, ItemStatus, ThemeAudience
+from modules.affairs.types.events import AffairItemChange
 from modules.affairs.types.inputs import (
     AffairItemFilter,
     AffairItemInput,
@@ -30,9 +35,11 @@ from modules.affairs.types.results import (
     AffairSuggestion,
 )
 
-__all__ = ["AffairsMutation", "AffairsQuery"]
+__all__ = ["AffairsMutation", "AffairsQuery", "AffairsSubscription"]
 
 DEFAULT_PAGE = 20
+# Items one subscription may watch by code (more: subscribe to all and filter).
+MAX_WATCHED_CODES = 100
 
 
 @strawberry.type
@@ -263,3 +270,32 @@ class AffairsMutation:
     ) -> AffairItemPayload:
         stored = await editing.set_item_status(info.context, code, status, reason)
         return AffairItemPayload(item=AffairItem.from_doc(stored))
+
+
+@strawberry.type
+class AffairsSubscription:
+    @strawberry.subscription(
+        description="Items getting new versions (新增 / 变更 / 暂停 / 取消 / 恢复), as they are "
+        "stored, from every gateway replica. Public: the catalog is."
+    )
+    async def catalog_item_changed(
+        self,
+        info: CatalogInfo,
+        codes: Annotated[
+            list[str] | None,
+            strawberry.argument(
+                description=f"Only these items (实施编码, at most {MAX_WATCHED_CODES}); "
+                "default: every item."
+            ),
+        ] = None,
+    ) -> AsyncGenerator[AffairItemChange, None]:
+        if codes is not None and not 1 <= len(codes) <= MAX_WATCHED_CODES:
+            raise BadUserInput(
+                f"codes 须为 1–{MAX_WATCHED_CODES} 个 (1 to {MAX_WATCHED_CODES} codes)",
+                [FieldError("codes", f"1 to {MAX_WATCHED_CODES} codes", "count")],
+            )
+        watched = frozenset(codes) if codes is not None else None
+        async for change in events(
+            info.context, ITEM_CHANGED, lambda c: watched is None or c.code in watched
+        ):
+            yield AffairItemChange.of(change)
