@@ -36,7 +36,7 @@ chromium:
 # The e2e tests' Node packages (Apollo Client; graphql-http's audit), each pinned by its
 # package-lock.json. Without npm nothing is installed and those tests fail saying so (they
 # are never skipped).
-E2E_PACKAGES := tests/e2e/apollo tests/e2e/graphql_http
+E2E_PACKAGES := tests/e2e/apollo tests/e2e/graphql_http tests/e2e/graphql_ws
 
 e2e-deps:
 	@if command -v npm >/dev/null 2>&1; then \

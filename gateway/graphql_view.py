@@ -46,7 +46,7 @@ from gateway.idempotency import IDEMPOTENCY_HEADER, REPLAYED_HEADER, Claim, Idem
 from gateway.observability import current_request_id
 from gateway.response_cache import CacheableRequest, ResponseCache, cache_headers
 from gateway.schema import OneStopSchema
-from gateway.subscriptions import OneStopTransportWS
+from gateway.subscriptions import OneStopTransportWS, TextFrames
 
 if TYPE_CHECKING:
     from gateway.schema import OneStopSchema
@@ -77,6 +77,7 @@ GRAPHQL_RESPONSE_MEDIA_TYPE = "application/graphql-response+json; charset=utf-8"
 
 class GraphQLView(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = OneStopTransportWS
+    websocket_adapter_class = TextFrames
     # Seconds between the server's pings on a socket (ONESTOP_WS_KEEPALIVE_SECONDS).
     keepalive_seconds: float = 15.0
     # Set by create_app: turns `extensions.persistedQuery` into the document.

@@ -36,10 +36,13 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, TypeVar
 
 from graphql import DocumentNode, GraphQLError, OperationType
+from starlette.websockets import WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
@@ -55,7 +58,7 @@ from gateway.errors import ErrorCode
 from gateway.execution import operation_definition
 from gateway.extensions.errors import classify, dependency_unavailable
 
-__all__ = ["OneStopTransportWS", "events"]
+__all__ = ["OneStopTransportWS", "TextFrames", "events"]
 
 log = logging.getLogger("onestop.subscriptions")
 P = TypeVar("P")
@@ -79,6 +82,20 @@ async def events(
         if wanted is None or wanted(payload):
             context.forget_loaders()
             yield payload
+
+
+class TextFrames(ASGIWebSocketAdapter):
+    """Messages as text frames, as graphql-transport-ws requires. strawberry sends binary
+    frames when the view encodes JSON to bytes (ours does, for HTTP); the reference
+    graphql-ws client then fails with "Message is missing the 'type' property"."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        encoded = self.view.encode_json(message)
+        text = encoded.decode() if isinstance(encoded, bytes) else encoded
+        try:
+            await self.ws.send_text(text)
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
 
 
 class OneStopTransportWS(BaseGraphQLTransportWSHandler[Context, None]):

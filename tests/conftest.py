@@ -84,6 +84,30 @@ def own_gateway(
         client.close()
 
 
+# Subscription tests: a small cap per socket and fast pings, to see both in seconds.
+REPLICA_SETTINGS = {
+    "ONESTOP_SUBSCRIPTIONS_PER_CONNECTION": "3",
+    "ONESTOP_WS_KEEPALIVE_SECONDS": "1",
+}
+
+
+@pytest.fixture(scope="session")
+def replicas(start_gateway: StartGateway) -> tuple[GatewayProcess, GatewayProcess]:
+    """Two processes on one seeded database of their own (these tests edit items), one
+    Redis and one signing key."""
+    db = unique_db("subscriptions")
+    first = start_gateway(REPLICA_SETTINGS, db=db)
+    second = start_gateway(
+        {
+            **REPLICA_SETTINGS,
+            "ONESTOP_DATA_DIR": str(first.data_dir),
+            "ONESTOP_SEED_ON_START": "false",
+        },
+        db=db,
+    )
+    return first, second
+
+
 @pytest.fixture(scope="session")
 def external_module_path() -> Path:
     return Path(__file__).parent / "fixtures" / "external"

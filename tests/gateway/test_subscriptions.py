@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from harness import GatewayProcess, unique_db
+from harness import GatewayProcess
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
@@ -21,23 +21,6 @@ SUBSCRIBE = """subscription($codes: [String!]) {
 }"""
 UPDATE = """mutation($c: String!, $k: [String!]) {
   updateAffairItem(code: $c, patch: {keywords: $k}) { item { version } } }"""
-SETTINGS = {
-    "ONESTOP_SUBSCRIPTIONS_PER_CONNECTION": "3",
-    "ONESTOP_WS_KEEPALIVE_SECONDS": "1",
-}
-
-
-@pytest.fixture(scope="module")
-def replicas(start_gateway: Any) -> tuple[GatewayProcess, GatewayProcess]:
-    """Two processes on one seeded database of their own (these tests edit items), one
-    Redis and one signing key."""
-    db = unique_db("subscriptions")
-    first = start_gateway(SETTINGS, db=db)
-    second = start_gateway(
-        {**SETTINGS, "ONESTOP_DATA_DIR": str(first.data_dir), "ONESTOP_SEED_ON_START": "false"},
-        db=db,
-    )
-    return first, second
 
 
 @contextmanager
@@ -51,7 +34,9 @@ def socket(
 
 
 def acknowledged(ws: ClientConnection) -> None:
-    assert json.loads(ws.recv(timeout=5)) == {"type": "connection_ack"}
+    frame = ws.recv(timeout=5)
+    assert isinstance(frame, str), frame  # text frames, as the protocol requires
+    assert json.loads(frame) == {"type": "connection_ack"}
 
 
 def receive(ws: ClientConnection, wanted: str, timeout: float = 10) -> dict[str, Any]:
