@@ -19,7 +19,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
-from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from gateway.accounts import AccountRepository, LoginCodes, load_sender
 from gateway.audit import AuditTrail
@@ -138,7 +138,9 @@ def create_app(
         schema,
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
         allow_queries_via_get=True,
-        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        # graphql-transport-ws sockets, and GraphQL over SSE (distinct connections) for
+        # clients that cannot keep a socket; not the legacy graphql-ws protocol.
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_SSE_PROTOCOL),
         connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
     )
     graphql.max_subscriptions_per_connection = settings.subscriptions_per_connection

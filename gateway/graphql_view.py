@@ -46,7 +46,7 @@ from gateway.idempotency import IDEMPOTENCY_HEADER, REPLAYED_HEADER, Claim, Idem
 from gateway.observability import current_request_id
 from gateway.response_cache import CacheableRequest, ResponseCache, cache_headers
 from gateway.schema import OneStopSchema
-from gateway.subscriptions import OneStopTransportWS, TextFrames
+from gateway.subscriptions import OneStopTransportWS, TextFrames, not_a_subscription
 
 if TYPE_CHECKING:
     from gateway.schema import OneStopSchema
@@ -304,6 +304,18 @@ class GraphQLView(GraphQL[Context, None]):
                     raise _ServedFromCache(body)
         return await super().execute_single(request, *args, **kwargs)
 
+    def _subscription_only(self, data: GraphQLRequestData) -> None:
+        """GraphQL over SSE carries subscriptions; queries and mutations are sent as plain
+        requests, where idempotency keys and the response cache apply."""
+        guard = cast("OneStopSchema", self.schema).guard
+        if not_a_subscription(guard, data.query or "", data.operation_name):
+            raise RequestRejected(
+                400,
+                ErrorCode.BAD_REQUEST,
+                "事件流只用于订阅 (text/event-stream carries subscriptions; send queries and "
+                "mutations as application/json)",
+            )
+
     def _refuses(self, data: GraphQLRequestData, max_cost: int | None) -> bool:
         """A request over its limits is refused even when another client's (with a
         larger budget) answer is kept: the outcome never depends on the cache."""
@@ -344,7 +356,10 @@ class GraphQLView(GraphQL[Context, None]):
             for item in data:
                 self._check(item)
             return data
-        return await self._checked(data, request.headers)
+        data = await self._checked(data, request.headers)
+        if data.protocol == "sse":  # strawberry streams it without execute_single
+            self._subscription_only(data)
+        return data
 
     async def _checked(
         self, data: GraphQLRequestData, headers: Mapping[str, str]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterable, Sequence
+from contextlib import aclosing
 from functools import partial
 from typing import Any
 
@@ -77,6 +78,28 @@ class OneStopSchema(strawberry.Schema):
             operation_extensions,
         )
 
+    # Set by build_schema: the codes and masking every error gets.
+    error_mapping: ErrorMapping
+
+    async def stream(self, *args: Any, **kwargs: Any) -> Any:
+        """strawberry's streaming path (subscriptions over a socket or SSE), with codes on
+        the errors it makes before execution (validation, variables), which the error
+        mapping extension does not see there."""
+        results: Any = await super().stream(*args, **kwargs)
+
+        async def coded() -> AsyncGenerator[Any, None]:
+            async with aclosing(results):
+                async for result in results:
+                    errors = getattr(result, "errors", None)
+                    if errors and any("code" not in (e.extensions or {}) for e in errors):
+                        result.errors = [
+                            e if "code" in (e.extensions or {}) else self.error_mapping.process(e)
+                            for e in errors
+                        ]
+                    yield result
+
+        return coded()
+
     def _create_execution_context(self, *args: Any, **kwargs: Any) -> ExecutionContext:
         context = super()._create_execution_context(*args, **kwargs)
         context.validation_rules = self.validation_rules
@@ -136,6 +159,7 @@ def build_schema(
         # Not sort_schema=True: strawberry's sorted copy cannot print enum default values.
         config=StrawberryConfig(),
     )
+    schema.error_mapping = errors
     guard.analyzer = CostAnalyzer(
         schema._schema, composition.cost_hints, max_page_size=settings.max_page_size
     )

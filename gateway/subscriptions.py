@@ -56,9 +56,10 @@ from gateway.bus import Topic
 from gateway.context import Context
 from gateway.errors import ErrorCode
 from gateway.execution import operation_definition
-from gateway.extensions.errors import classify, dependency_unavailable
+from gateway.extensions.errors import dependency_unavailable
+from gateway.extensions.limits import GuardState
 
-__all__ = ["OneStopTransportWS", "TextFrames", "events"]
+__all__ = ["OneStopTransportWS", "TextFrames", "events", "not_a_subscription"]
 
 log = logging.getLogger("onestop.subscriptions")
 P = TypeVar("P")
@@ -82,6 +83,16 @@ async def events(
         if wanted is None or wanted(payload):
             context.forget_loaders()
             yield payload
+
+
+def not_a_subscription(guard: GuardState, query: str, operation_name: str | None) -> bool:
+    """Whether the document names a query or mutation (streams carry subscriptions only).
+    False for a document that does not parse: its error comes from execution, coded."""
+    document = guard.parse(query)
+    if not isinstance(document, DocumentNode):
+        return False
+    definition = operation_definition(document, operation_name)
+    return definition is not None and definition.operation is not OperationType.SUBSCRIPTION
 
 
 class TextFrames(ASGIWebSocketAdapter):
@@ -179,26 +190,13 @@ class OneStopTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
         query = payload.get("query") if isinstance(payload, dict) else None
         if not isinstance(query, str):
             return None  # strawberry answers a malformed message itself
-        document = self.schema.guard.parse(query)  # type: ignore[attr-defined]
-        if not isinstance(document, DocumentNode):
-            return None  # the guard's own error comes from execution, with its code
-        definition = operation_definition(document, payload.get("operationName"))
-        if definition is not None and definition.operation is not OperationType.SUBSCRIPTION:
+        guard = self.schema.guard  # type: ignore[attr-defined]
+        if not_a_subscription(guard, query, payload.get("operationName")):
             return GraphQLError(
                 "查询和变更请走 HTTP (queries and mutations go over HTTP, not the socket)",
                 extensions={"code": ErrorCode.BAD_REQUEST.value},
             )
         return None
-
-    async def send_message(self, message: Any) -> None:
-        if message.get("type") == "error":
-            # Errors before execution (validation, variables) come from strawberry's own
-            # path, which the error mapping does not see: give them their codes here.
-            for error in message.get("payload") or ():
-                extensions = error.setdefault("extensions", {})
-                if "code" not in extensions:
-                    extensions["code"] = classify(GraphQLError(error.get("message", "")))[0].value
-        await super().send_message(message)
 
     async def shutdown(self) -> None:
         if self._expiry is not None:

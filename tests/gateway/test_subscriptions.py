@@ -5,6 +5,7 @@ signed in by connection_init, capped, kept alive, closed when the token expires.
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -191,3 +192,66 @@ def test_the_legacy_protocol_is_not_offered(
         ws.recv(timeout=5)
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 4406
+
+
+def sse_events(response: Any, count: int) -> list[tuple[str, Any]]:
+    """The first ``count`` events of a GraphQL-over-SSE stream as (event, data)."""
+    events: list[tuple[str, Any]] = []
+    kind = None
+    for line in response.iter_lines():
+        if line.startswith("event: "):
+            kind = line.removeprefix("event: ")
+        elif line.startswith("data: ") and kind is not None:
+            data = line.removeprefix("data: ")
+            events.append((kind, json.loads(data) if data else None))
+            if len(events) == count:
+                break
+    return events
+
+
+SSE = {"Accept": "text/event-stream", "Content-Type": "application/json"}
+
+
+def test_graphql_over_sse_hears_an_edit_made_on_another_process(
+    replicas: tuple[GatewayProcess, GatewayProcess],
+) -> None:
+    first, second = replicas
+    code, token = editable(first)
+    keyword = f"事件流{uuid.uuid4().hex[:6]}"
+    body = {"query": SUBSCRIBE, "variables": {"codes": [code]}}
+
+    def edit_soon() -> None:
+        time.sleep(0.7)  # the stream is open and subscribed
+        second.data(UPDATE, {"c": code, "k": [keyword]}, token=token)
+
+    editor = threading.Thread(target=edit_soon)
+    with first.client.stream("POST", "/graphql", json=body, headers=SSE, timeout=15) as stream:
+        assert stream.status_code == 200
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        assert stream.headers["cache-control"] == "no-cache, no-transform"
+        editor.start()
+        ((kind, data),) = sse_events(stream, 1)
+    editor.join()
+    assert kind == "next"
+    change = data["data"]["catalogItemChanged"]
+    assert change["code"] == code and keyword in change["item"]["keywords"]
+
+
+def test_graphql_over_sse_errors_and_what_it_carries(
+    replicas: tuple[GatewayProcess, GatewayProcess],
+) -> None:
+    gateway = replicas[1]
+    body = {"query": "subscription { nope }"}
+    with gateway.client.stream("POST", "/graphql", json=body, headers=SSE, timeout=10) as stream:
+        (kind, data), (end, _) = sse_events(stream, 2)
+    assert (kind, end) == ("next", "complete")
+    assert data["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    # Queries and mutations are plain requests (idempotency keys, the response cache).
+    refused = gateway.client.post("/graphql", json={"query": "{ __typename }"}, headers=SSE)
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+    # A bad token is refused before any stream starts, as on every request.
+    bad = gateway.client.post(
+        "/graphql", json={"query": SUBSCRIBE}, headers={**SSE, "Authorization": "Bearer nope"}
+    )
+    assert bad.status_code == 401
