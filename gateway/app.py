@@ -147,6 +147,7 @@ def create_app(
     graphql.keepalive_seconds = settings.ws_keepalive_seconds
     graphql.persisted_queries = persisted_queries
     graphql.deadline_seconds = settings.request_deadline_ms / 1000
+    graphql.max_batch_operations = settings.max_batch_operations
     graphql.graphiql = GraphiQLPage() if settings.graphiql_enabled else None
 
     @asynccontextmanager

@@ -194,6 +194,9 @@ class Settings(BaseSettings):
     cost_limit_mode: Literal["enforce", "warn"] = Field(
         default="enforce", description="warn: log and count operations over the cost, run them"
     )
+    max_batch_operations: int = Field(
+        default=10, ge=1, le=100, description="operations one batched request (JSON array) may hold"
+    )
     max_page_size: int = Field(default=100, ge=1, le=1000)
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="largest request body")
     max_string_length: int = Field(

@@ -37,6 +37,7 @@ from gateway.extensions.persisted_queries import PersistedQueries
 from gateway.http_body import (
     RequestRejected,
     check_request,
+    decode_json_body,
     decode_json_object,
     encode_json,
     error_body,
@@ -61,6 +62,8 @@ DEFAULT_MAX_STRING_LENGTH = 10_000
 EXECUTED_QUERY = "graphql_query"
 CACHEABLE = "cacheable"
 CACHE_OUTCOME = "cache_outcome"
+# Set while the operations of a batch run (they bypass the response cache).
+IN_BATCH = "in_batch"
 
 
 class _ServedFromCache(Exception):
@@ -82,6 +85,8 @@ class GraphQLView(GraphQL[Context, None]):
     keepalive_seconds: float = 15.0
     # Set by create_app: turns `extensions.persistedQuery` into the document.
     persisted_queries: PersistedQueries | None = None
+    # Set by create_app (ONESTOP_MAX_BATCH_OPERATIONS): operations one batch may hold.
+    max_batch_operations: int = 10
     # Set by create_app (ONESTOP_REQUEST_DEADLINE_MS): what one request's database calls
     # may take together, so a stalled database is a 503 within it, whatever the resolvers do.
     deadline_seconds: float | None = None
@@ -140,11 +145,13 @@ class GraphQLView(GraphQL[Context, None]):
         content types, sockets) by strawberry's generic one."""
         if isinstance(request, Request) and context is UNSET and root_value is UNSET:
             payload = await self._plain_payload(request)
+            if isinstance(payload, list):
+                return await self._run_batch(request, payload)
             if payload is not None:
                 return await self._run_plain(request, payload)
         return await super().run(request, context, root_value)
 
-    async def _plain_payload(self, request: Request) -> dict[str, Any] | None:
+    async def _plain_payload(self, request: Request) -> dict[str, Any] | list[Any] | None:
         headers = request.headers
         accept = headers.get("accept", "")
         if "text/event-stream" in accept or "multipart/mixed" in accept:
@@ -153,7 +160,7 @@ class GraphQLView(GraphQL[Context, None]):
             media_type = headers.get("content-type", "").partition(";")[0].strip().lower()
             if media_type != "application/json":
                 return None
-            return decode_json_object(await request.body())
+            return decode_json_body(await request.body())
         if request.method == "GET":
             params = request.query_params
             if "query" not in params and "extensions" not in params:
@@ -183,6 +190,48 @@ class GraphQLView(GraphQL[Context, None]):
             except Exception:  # it ran: answer; a retry within a minute gets 409
                 log.warning("idempotency: could not keep an answer", exc_info=True)
         return response
+
+    async def _run_batch(self, request: Request, items: list[Any]) -> Response:
+        """Several operations in one request (a JSON array), each answered in turn as if
+        sent alone — checks, persisted queries, limits — into one array of answers. A
+        refused operation is its own error answer; it does not fail the others.
+
+        Batches bypass the response cache (its bookkeeping is per request) and cannot
+        carry an Idempotency-Key (a key names one operation). The rate limit counts the
+        request once; ``ONESTOP_MAX_BATCH_OPERATIONS`` bounds what one request can ask.
+        """
+        limit = self.max_batch_operations
+        if not 1 <= len(items) <= limit:
+            raise RequestRejected(
+                400,
+                ErrorCode.BAD_REQUEST,
+                f"批量请求须含 1–{limit} 个操作 (a batch holds 1 to {limit} operations; "
+                f"got {len(items)})",
+            )
+        if IDEMPOTENCY_HEADER in request.headers:
+            raise RequestRejected(
+                400,
+                ErrorCode.BAD_REQUEST,
+                "Idempotency-Key 只用于单个操作 (an Idempotency-Key names one operation: "
+                "send the mutation alone)",
+            )
+        request.scope.setdefault("state", {})[IN_BATCH] = True
+        answers: list[bytes] = []
+        for item in items:
+            try:
+                if not isinstance(item, dict):
+                    raise RequestRejected(
+                        400,
+                        ErrorCode.BAD_REQUEST,
+                        "批量请求的每项须为 JSON 对象 (each operation of a batch is a JSON object)",
+                    )
+                data = await self._checked(_request_data(item), request.headers)
+                answers.append(bytes((await self._execute_plain(request, data)).body))
+            except RequestRejected as exc:
+                answers.append(exc.body())
+            except HTTPException as exc:
+                answers.append(_refusal_body(exc))
+        return _json_response(200, b"[" + b",".join(answers) + b"]")
 
     async def _idempotency_claim(
         self, request: Request, data: GraphQLRequestData
@@ -257,9 +306,7 @@ class GraphQLView(GraphQL[Context, None]):
         except RequestRejected as exc:
             response = _json_response(exc.status, exc.body(), exc.headers)
         except HTTPException as exc:  # strawberry's refusals (no query, GET mutation…)
-            code = ErrorCode.NOT_FOUND if exc.status_code == 404 else ErrorCode.BAD_REQUEST
-            body = error_body(f"请求无效 ({exc.reason})", {"code": code.value})
-            response = _json_response(exc.status_code, body)
+            response = _json_response(exc.status_code, _refusal_body(exc))
         except ClientDisconnect:
             raise  # the body limit answered already, or the client is gone
         except Exception:
@@ -292,7 +339,11 @@ class GraphQLView(GraphQL[Context, None]):
             state = request.scope.setdefault("state", {})
             state[EXECUTED_QUERY] = request_data.query
             responses = self._responses(request)
-            if responses is not None and not request.headers.get(DEBUG_HEADER):
+            if (
+                responses is not None
+                and not request.headers.get(DEBUG_HEADER)
+                and not state.get(IN_BATCH)
+            ):
                 cached = CacheableRequest.of(request_data)
                 state[CACHEABLE] = cached
                 if (
@@ -413,6 +464,12 @@ def _never_executed(result: ExecutionResult) -> bool:
     """A request error: no data, and no error located in a response path (a field error
     always is; parse, validation, limit and variable errors never are)."""
     return result.data is None and all(error.path is None for error in result.errors or ())
+
+
+def _refusal_body(exc: HTTPException) -> bytes:
+    """strawberry's refusal (no query, a mutation by GET…) in the GraphQL error shape."""
+    code = ErrorCode.NOT_FOUND if exc.status_code == 404 else ErrorCode.BAD_REQUEST
+    return error_body(f"请求无效 ({exc.reason})", {"code": code.value})
 
 
 def _request_data(payload: Mapping[str, Any]) -> GraphQLRequestData:

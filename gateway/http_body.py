@@ -21,6 +21,7 @@ __all__ = [
     "MAX_JSON_DEPTH",
     "RequestRejected",
     "check_request",
+    "decode_json_body",
     "decode_json_object",
     "encode_json",
     "error_body",
@@ -92,6 +93,16 @@ _DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
 
 def decode_json_object(raw: str | bytes, what: str = "request body") -> dict[str, Any]:
     """Decode ``raw`` as one JSON object or raise :class:`RequestRejected` (BAD_REQUEST)."""
+    value = decode_json_body(raw, what, batch=False)
+    assert isinstance(value, dict)
+    return value
+
+
+def decode_json_body(
+    raw: str | bytes, what: str = "request body", *, batch: bool = True
+) -> dict[str, Any] | list[Any]:
+    """Decode ``raw`` as a JSON object, or with ``batch`` an array (a batch of operations);
+    anything else raises :class:`RequestRejected` (BAD_REQUEST)."""
     if isinstance(raw, bytes):
         try:
             text = raw.decode("utf-8")
@@ -113,12 +124,10 @@ def decode_json_object(raw: str | bytes, what: str = "request body") -> dict[str
         text.count("[") + text.count("{") > MAX_JSON_DEPTH and _deeper_than(value, MAX_JSON_DEPTH)
     ):
         raise _bad_request(f"JSON 嵌套过深 ({what} is nested deeper than {MAX_JSON_DEPTH} levels)")
-    if not isinstance(value, dict):
-        batch = " (batched requests are not supported)" if isinstance(value, list) else ""
-        raise _bad_request(
-            f"请求须为 JSON 对象 ({what} must be a JSON object, not {_json_kind(value)}{batch})"
-        )
-    return value
+    if isinstance(value, dict) or (batch and isinstance(value, list)):
+        return value
+    expected = "a JSON object or an array of them" if batch else "a JSON object"
+    raise _bad_request(f"请求须为 JSON 对象 ({what} must be {expected}, not {_json_kind(value)})")
 
 
 _TOO_DEEP = object()
