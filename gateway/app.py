@@ -61,7 +61,7 @@ async def open_runtime(settings: Settings, composition: Composition, metrics: Me
     mongo = connect_mongo(url, timeout_ms=settings.mongodb_timeout_ms)
     db = mongo[database_name(url, settings.mongodb_db)]
     cache = connect_cache(settings.redis_url, timeout=settings.redis_timeout_ms / 1000)
-    bus = Bus(settings.redis_url)
+    bus = Bus(settings.redis_url, timeout=settings.redis_timeout_ms / 1000)
     tokens = TokenService(SigningKeys.from_settings(settings), settings, cache, db)
     runtime = Runtime(
         settings=settings,

@@ -89,11 +89,18 @@ class Event:
 class Bus:
     """Publish/subscribe with optional Redis fan-out."""
 
-    def __init__(self, redis_url: str | None = None) -> None:
+    def __init__(self, redis_url: str | None = None, *, timeout: float = 1.0) -> None:
         self._topics: dict[str, Topic[Any]] = {}
         self._handlers: dict[str, list[Handler]] = defaultdict(list)
         self._subscribers: dict[str, set[asyncio.Queue[Event]]] = defaultdict(set)
-        self._redis = redis.Redis.from_url(redis_url) if redis_url else None
+        # Timeouts, so a stalled Redis cannot hang the request that publishes (after its
+        # write is stored) nor stop the listener for good.
+        self._wait = min(1.0, timeout / 2)
+        self._redis = (
+            redis.Redis.from_url(redis_url, socket_connect_timeout=timeout, socket_timeout=timeout)
+            if redis_url
+            else None
+        )
         self._listener: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self.backend = "redis" if redis_url else "memory"
@@ -141,9 +148,15 @@ class Bus:
             task = asyncio.create_task(self._run(handler, event))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-        if self._redis is not None:
+        if self._redis is None:
+            self._deliver(event)
+            return event
+        try:
             await self._redis.publish(CHANNEL_PREFIX + topic.name, event.encode())
-        else:
+        except (redis.ConnectionError, redis.TimeoutError):
+            # What happened is stored already; only the fan-out failed. Subscribers on
+            # this replica still hear it, other replicas' miss it (no durable outbox yet).
+            log.warning("bus: Redis unavailable, event delivered locally only: %s", topic.name)
             self._deliver(event)
         return event
 
@@ -171,9 +184,12 @@ class Bus:
             log.exception("event handler failed", extra={"topic": event.topic})
 
     async def _listen(self, pubsub: Any) -> None:
+        # Each wait stays below the socket timeout, so an idle channel is not an error.
         while True:
             try:
-                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                message = await pubsub.get_message(
+                    ignore_subscribe_messages=True, timeout=self._wait
+                )
                 if message is not None:
                     self._deliver(Event.decode(message["data"]))
             except asyncio.CancelledError:
