@@ -248,6 +248,12 @@ class Metrics:
             ["result"],
             registry=self.registry,
         )
+        self.subscriptions_active = Gauge(
+            "onestop_subscriptions_active",
+            "Subscriptions listening now (sockets and SSE streams), by event topic",
+            ["topic"],
+            registry=self.registry,
+        )
         self.rate_limited = Counter(
             "onestop_rate_limited_total",
             "Requests refused by the request rate limit, by bucket kind (principal, address)",
@@ -275,7 +281,7 @@ class Metrics:
         # key on every call (~0.8 µs), several times per request. Bounded with the labels.
         self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
 
-    def child(self, series: Counter | Histogram, *values: str) -> Any:
+    def child(self, series: Counter | Histogram | Gauge, *values: str) -> Any:
         """``series.labels(*values)``, remembered."""
         key = (id(series), values)
         found = self._children.get(key)

@@ -78,11 +78,17 @@ async def events(
 
     Each payload comes with fresh DataLoaders on ``context`` (see the module docstring).
     """
-    async for event in context.bus.subscribe(topic.name):
-        payload = topic.payload_of(event)
-        if wanted is None or wanted(payload):
-            context.forget_loaders()
-            yield payload
+    metrics = context.runtime.metrics
+    active = metrics.child(metrics.subscriptions_active, topic.name)
+    active.inc()
+    try:
+        async for event in context.bus.subscribe(topic.name):
+            payload = topic.payload_of(event)
+            if wanted is None or wanted(payload):
+                context.forget_loaders()
+                yield payload
+    finally:
+        active.dec()
 
 
 def not_a_subscription(guard: GuardState, query: str, operation_name: str | None) -> bool:

@@ -170,6 +170,8 @@ def test_subscriptions_per_socket_are_capped_and_the_server_pings(
             subscribe(ws, str(n), SUBSCRIBE)
         subscribe(ws, "3", SUBSCRIBE)
         refused = receive(ws, "error")
+        # Ops see them: three listening on this process (the refused one never started).
+        assert gateway.metric("onestop_subscriptions_active", '{topic="affairs.item.changed"}') == 3
         assert refused["id"] == "3"
         assert refused["payload"][0]["extensions"] == {"code": "RATE_LIMITED", "limit": 3}
         # Completing one frees its place.
