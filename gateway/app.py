@@ -58,7 +58,9 @@ async def open_runtime(settings: Settings, composition: Composition, metrics: Me
         embedded = await asyncio.to_thread(EmbeddedMongo(settings.data_dir).start)
         url = embedded.url
         log.info("embedded database nx-27017 listening", extra={"port": embedded.port})
-    mongo = connect_mongo(url, timeout_ms=settings.mongodb_timeout_ms)
+    mongo = connect_mongo(
+        url, timeout_ms=settings.mongodb_timeout_ms, selection_ms=settings.request_deadline_ms
+    )
     db = mongo[database_name(url, settings.mongodb_db)]
     cache = connect_cache(settings.redis_url, timeout=settings.redis_timeout_ms / 1000)
     bus = Bus(settings.redis_url, timeout=settings.redis_timeout_ms / 1000)

@@ -78,7 +78,11 @@ def database_name(url: str, override: str | None) -> str:
 
 
 def connect_mongo(
-    url: str, *, app_name: str = "onestop-gateway", timeout_ms: int = 2500
+    url: str,
+    *,
+    app_name: str = "onestop-gateway",
+    timeout_ms: int = 2500,
+    selection_ms: int = 2000,
 ) -> AsyncMongoClient[Any]:
     """A client that fails fast: a dead or frozen database is an error within ``timeout_ms``.
 
@@ -86,8 +90,13 @@ def connect_mongo(
     selection, connection checkout, the socket read and (as ``maxTimeMS``) the
     server's own work, so a request never hangs on the database; the error is
     mapped to UNAVAILABLE. Bulk work at start-up runs under :func:`startup_timeout`.
+
+    ``selection_ms`` bounds the wait for a server on its own: measured, a client that had
+    been connected to a database that then died waited the full serverSelectionTimeoutMS
+    (2.0 s) inside a ``pymongo.timeout(1.5)`` block, so the request deadline alone did not
+    hold; the gateway passes the request deadline here.
     """
-    selection_ms = min(timeout_ms, 2000)
+    selection_ms = min(timeout_ms, selection_ms)
     return AsyncMongoClient(
         url,
         appname=app_name,
