@@ -20,7 +20,7 @@ import json
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
@@ -160,7 +160,7 @@ class Bus:
             self._deliver(event)
         return event
 
-    async def subscribe(self, topic: str) -> AsyncIterator[Event]:
+    async def subscribe(self, topic: str) -> AsyncGenerator[Event, None]:
         """Yield events of ``topic`` published from now on, on any replica."""
         queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=1000)
         self._subscribers[topic].add(queue)

@@ -21,6 +21,7 @@ __all__ = [
     "NotFound",
     "OneStopError",
     "RateLimited",
+    "TokenExpiredError",
     "Unauthenticated",
     "Unavailable",
 ]
@@ -89,6 +90,18 @@ class Unauthenticated(OneStopError):
 
     def __init__(self, message: str = "请先登录 (authentication required)", **kw: Any) -> None:
         super().__init__(message, **kw)
+
+
+class TokenExpiredError(OneStopError):
+    """The access token a long-lived operation (a subscription) runs under has expired."""
+
+    code = ErrorCode.TOKEN_EXPIRED
+
+    def __init__(
+        self,
+        message: str = "登录已过期，请刷新后重新订阅 (token expired; refresh and subscribe again)",
+    ) -> None:
+        super().__init__(message)
 
 
 class Forbidden(OneStopError):

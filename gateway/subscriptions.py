@@ -54,7 +54,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 from gateway.auth import TokenError, TokenExpired
 from gateway.bus import Topic
 from gateway.context import Context
-from gateway.errors import ErrorCode
+from gateway.errors import ErrorCode, TokenExpiredError
 from gateway.execution import operation_definition
 from gateway.extensions.errors import dependency_unavailable
 from gateway.extensions.limits import GuardState
@@ -80,15 +80,26 @@ async def events(
     """
     metrics = context.runtime.metrics
     active = metrics.child(metrics.subscriptions_active, topic.name)
+    # Signed in, a subscription lasts as long as its token, then ends with TOKEN_EXPIRED
+    # (an SSE stream ends so; a socket is closed at that moment anyway, see _sign_in).
+    # Not asyncio.timeout: across a yield it would cancel whatever the consumer is doing.
+    expires_at = context.principal.expires_at
+    stream = context.bus.subscribe(topic.name)
     active.inc()
     try:
-        async for event in context.bus.subscribe(topic.name):
+        while True:
+            wait = None if expires_at is None else expires_at - time.time()
+            try:
+                event = await asyncio.wait_for(anext(stream), wait)
+            except TimeoutError:
+                raise TokenExpiredError() from None
             payload = topic.payload_of(event)
             if wanted is None or wanted(payload):
                 context.forget_loaders()
                 yield payload
     finally:
         active.dec()
+        await stream.aclose()
 
 
 def not_a_subscription(guard: GuardState, query: str, operation_name: str | None) -> bool:

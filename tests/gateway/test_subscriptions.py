@@ -257,3 +257,19 @@ def test_graphql_over_sse_errors_and_what_it_carries(
         "/graphql", json={"query": SUBSCRIBE}, headers={**SSE, "Authorization": "Bearer nope"}
     )
     assert bad.status_code == 401
+
+
+def test_a_signed_in_sse_stream_ends_when_its_token_expires(
+    replicas: tuple[GatewayProcess, GatewayProcess],
+) -> None:
+    gateway = replicas[0]
+    headers = {**SSE, "Authorization": f"Bearer {gateway.token('sse-short', ttl=2)}"}
+    started = time.monotonic()
+    body = {"query": SUBSCRIBE}
+    with gateway.client.stream(
+        "POST", "/graphql", json=body, headers=headers, timeout=10
+    ) as stream:
+        (kind, data), (end, _) = sse_events(stream, 2)
+    assert (kind, end) == ("next", "complete")
+    assert data["errors"][0]["extensions"]["code"] == "TOKEN_EXPIRED"
+    assert time.monotonic() - started < 5
