@@ -43,6 +43,9 @@ from gateway.response_cache import ResponseCache
 from gateway.runtime import Runtime
 from gateway.schema import build_schema, compose_with_core
 from gateway.seeding import run_seeds
+from gateway.uploads.routes import upload_routes
+from gateway.uploads.service import Uploads
+from gateway.uploads.store import FileStore
 from gateway.wechat import WeChatBindings, WeChatSignIn, load_session_provider
 
 __all__ = ["app_from_env", "create_app", "open_runtime"]
@@ -78,6 +81,7 @@ async def open_runtime(settings: Settings, composition: Composition, metrics: Me
         login_codes=LoginCodes(cache, load_sender(settings), settings),
         audit=AuditTrail(db),
         wechat=WeChatSignIn(load_session_provider(settings), WeChatBindings(db), cache, settings),
+        uploads=Uploads.from_settings(settings, FileStore(db)),
         embedded=embedded,
     )
     try:
@@ -144,6 +148,7 @@ def create_app(
         # clients that cannot keep a socket; not the legacy graphql-ws protocol.
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_SSE_PROTOCOL),
         connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
+        multipart_uploads_enabled=True,  # within the upload limits: gateway/uploads/
     )
     graphql.max_subscriptions_per_connection = settings.subscriptions_per_connection
     graphql.keepalive_seconds = settings.ws_keepalive_seconds
@@ -188,6 +193,7 @@ def create_app(
             WebSocketRoute("/graphql", graphql),
             *ops_routes(),
             *(graphql.graphiql.routes() if graphql.graphiql else []),
+            *upload_routes(),
         ],
         middleware=[
             Middleware(RequestContextMiddleware),
@@ -196,7 +202,11 @@ def create_app(
             Middleware(
                 OneStopCORS, origins=settings.allowed_origins, max_age=settings.cors_max_age
             ),
-            Middleware(BodySizeLimit, limit=settings.max_body_bytes),
+            Middleware(
+                BodySizeLimit,
+                limit=settings.max_body_bytes,
+                multipart_limit=settings.upload_body_bytes,
+            ),
             Middleware(AuthMiddleware),
             *_rate_limit(settings),
         ],

@@ -15,6 +15,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, FilePath, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from gateway.uploads.formats import FileKind
+
 __all__ = ["ConfigError", "Environment", "Settings", "load_settings"]
 
 
@@ -221,7 +223,34 @@ class Settings(BaseSettings):
         default=600, ge=0, le=86_400, description="seconds a browser may cache a preflight answer"
     )
 
-    @field_validator("modules", "trusted_clients", "cors_origins", mode="before")
+    # Uploads (gateway/uploads/): files in GraphQL multipart requests, kept in GridFS.
+    upload_max_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        ge=1024,
+        le=1024 * 1024 * 1024,
+        description="largest uploaded file, in bytes",
+    )
+    upload_max_files: int = Field(
+        default=4, ge=1, le=100, description="files one multipart request may carry"
+    )
+    upload_types: Annotated[tuple[FileKind, ...], NoDecode] = Field(
+        default=tuple(FileKind),
+        description="comma-separated kinds of file accepted: pdf, jpeg, png, ofd",
+    )
+    upload_quota_bytes: int = Field(
+        default=200 * 1024 * 1024, ge=1024, description="bytes of uploads one user may keep"
+    )
+    upload_url_ttl: int = Field(
+        default=300, ge=10, le=86_400, description="seconds a signed download URL stays valid"
+    )
+    upload_url_secret: str | None = Field(
+        default=None,
+        min_length=32,
+        description="HMAC key of download URLs, shared by every process; required in prod "
+        "(dev: generated once under the data dir)",
+    )
+
+    @field_validator("modules", "trusted_clients", "cors_origins", "upload_types", mode="before")
     @classmethod
     def _split_names(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -267,6 +296,8 @@ class Settings(BaseSettings):
                     "ONESTOP_WECHAT_PROVIDER other than 'dev' (ONESTOP_WECHAT_PROVIDER=dev is "
                     "for development only: with it anyone signs in as anyone)"
                 )
+            if not self.upload_url_secret:
+                missing.append("ONESTOP_UPLOAD_URL_SECRET (at least 32 characters)")
             if missing:
                 raise ValueError("ONESTOP_ENV=prod requires " + "; ".join(missing))
         if self.wechat_provider == "wechat" and not (self.wechat_appid and self.wechat_secret_file):
@@ -285,6 +316,11 @@ class Settings(BaseSettings):
                 "token revocation must be shared between worker processes"
             )
         return self
+
+    @property
+    def upload_body_bytes(self) -> int:
+        """Largest multipart request body: its files at their limit, plus the operations."""
+        return self.upload_max_files * self.upload_max_bytes + self.max_body_bytes
 
     @property
     def is_dev(self) -> bool:

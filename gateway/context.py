@@ -17,6 +17,7 @@ from gateway.cache import Cache
 from gateway.config import Settings
 from gateway.errors import Forbidden, Unauthenticated
 from gateway.runtime import Runtime
+from gateway.uploads.service import Uploads
 
 __all__ = ["Context"]
 
@@ -53,6 +54,11 @@ class Context:
     @property
     def bus(self) -> Bus:
         return self.runtime.bus
+
+    @property
+    def uploads(self) -> Uploads:
+        """The gateway's file service (uploaded files, download links)."""
+        return self.runtime.uploads
 
     @property
     def settings(self) -> Settings:

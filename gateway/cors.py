@@ -27,28 +27,30 @@ from gateway.extensions.persisted_queries import CLIENT_NAME_HEADER
 from gateway.idempotency import IDEMPOTENCY_HEADER, REPLAYED_HEADER
 from gateway.middleware import header
 from gateway.response_cache import CACHE_HEADER
+from gateway.uploads.multipart import PREFLIGHT_HEADERS
 
 __all__ = ["OneStopCORS"]
 
 # Request headers a page may send besides the CORS-safelisted ones: the token, JSON, what
-# Apollo Client adds (client awareness; the CSRF-prevention header of its upload link and
-# persisted-query GETs), the caller's request id, a mutation's idempotency key, and the
-# debug header (ignored in prod).
+# Apollo Client adds (client awareness; the CSRF-prevention headers of its upload link and
+# persisted-query GETs, gateway/uploads/multipart.py), the caller's request id, a
+# mutation's idempotency key, and the debug header (ignored in prod).
 REQUEST_HEADERS = (
     "authorization",
     "content-type",
     CLIENT_NAME_HEADER,
     "apollographql-client-version",
-    "apollo-require-preflight",
-    "x-apollo-operation-name",
+    *PREFLIGHT_HEADERS,
     "x-request-id",
     IDEMPOTENCY_HEADER,
     DEBUG_HEADER,
 )
 # Response headers a page's script may read: its request id (for support), whether the
-# answer came from the cache, how long to wait before retrying, why a token was refused.
+# answer came from the cache, how long to wait before retrying, why a token was refused,
+# a download's filename.
 EXPOSED_HEADERS = (
     "x-request-id",
+    "content-disposition",
     CACHE_HEADER,
     REPLAYED_HEADER,
     "retry-after",

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 import pymongo
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import DocumentNode, OperationType
 from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect, Request
@@ -20,6 +20,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.file_uploads.utils import replace_placeholders_with_files
 from strawberry.http import GraphQLRequestData
 from strawberry.http.base import BaseRequestProtocol
 from strawberry.http.types import QueryParams
@@ -48,6 +49,12 @@ from gateway.observability import current_request_id
 from gateway.response_cache import CacheableRequest, ResponseCache, cache_headers
 from gateway.schema import OneStopSchema
 from gateway.subscriptions import OneStopTransportWS, TextFrames, not_a_subscription
+from gateway.uploads.multipart import (
+    PREFLIGHT_HEADERS,
+    UPLOAD_FORM,
+    UploadRequestAdapter,
+    is_multipart,
+)
 
 if TYPE_CHECKING:
     from gateway.schema import OneStopSchema
@@ -93,6 +100,8 @@ class GraphQLView(GraphQL[Context, None]):
     # Set by create_app when GraphiQL is on: our self-contained page instead of
     # strawberry's, which loads everything from a CDN.
     graphiql: GraphiQLPage | None = None
+    # Multipart bodies (file uploads) read within the upload limits.
+    request_adapter_class = UploadRequestAdapter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -106,7 +115,12 @@ class GraphQLView(GraphQL[Context, None]):
             await super().__call__(scope, receive, send)
             return
         request = Request(scope=scope, receive=receive)
-        response = await self._answer(request)
+        try:
+            response = await self._answer(request)
+        finally:
+            form = scope.get("state", {}).pop(UPLOAD_FORM, None)
+            if form is not None:
+                await form.close()  # the spooled files
         json_answer = (response.media_type or "").startswith("application/json")
         if json_answer and accepts_graphql_response(request.headers):  # not GraphiQL, a stream
             response.headers["content-type"] = GRAPHQL_RESPONSE_MEDIA_TYPE
@@ -144,6 +158,8 @@ class GraphQLView(GraphQL[Context, None]):
         the short path (:meth:`_run_plain`); anything else (GraphiQL, streaming, other
         content types, sockets) by strawberry's generic one."""
         if isinstance(request, Request) and context is UNSET and root_value is UNSET:
+            if request.method == "POST" and is_multipart(request.headers):
+                _check_multipart(request)
             payload = await self._plain_payload(request)
             if isinstance(payload, list):
                 return await self._run_batch(request, payload)
@@ -343,6 +359,7 @@ class GraphQLView(GraphQL[Context, None]):
                 responses is not None
                 and not request.headers.get(DEBUG_HEADER)
                 and not state.get(IN_BATCH)
+                and not is_multipart(request.headers)  # files: a mutation, never cached
             ):
                 cached = CacheableRequest.of(request_data)
                 state[CACHEABLE] = cached
@@ -407,10 +424,32 @@ class GraphQLView(GraphQL[Context, None]):
             for item in data:
                 self._check(item)
             return data
+        if is_multipart(request.headers):  # checked before its files were put in
+            if self.persisted_queries is not None:
+                data = await self.persisted_queries.resolve(data, request.headers)
+            return data
         data = await self._checked(data, request.headers)
         if data.protocol == "sse":  # strawberry streams it without execute_single
             self._subscription_only(data)
         return data
+
+    async def parse_multipart(self, request: AsyncHTTPRequestAdapter) -> dict[str, Any]:
+        """The operation of a GraphQL multipart request with its files in place.
+
+        Its members are checked like a JSON body's first, while the variables still
+        hold the spec's null placeholders (the files are not JSON)."""
+        form = (await request.get_form_data()).form
+        operations, files_map = form.get("operations"), form.get("map")
+        if not isinstance(operations, str) or not isinstance(files_map, str):
+            raise HTTPException(400, "a multipart request needs `operations` and `map` fields")
+        operations = decode_json_object(operations, "`operations` field")
+        files_map = decode_json_object(files_map, "`map` field")
+        self._check(_request_data(operations))
+        try:
+            replaced: dict[str, Any] = replace_placeholders_with_files(operations, files_map, form)
+        except (KeyError, IndexError, TypeError, ValueError):
+            raise HTTPException(400, "The `map` names a missing file or variable") from None
+        return replaced
 
     async def _checked(
         self, data: GraphQLRequestData, headers: Mapping[str, str]
@@ -440,6 +479,27 @@ class GraphQLView(GraphQL[Context, None]):
             request_id=state.get("request_id", ""),
             request=request,
             response=response,
+        )
+
+
+def _check_multipart(request: Request) -> None:
+    """A multipart request must prove it is no cross-site form (CSRF) and come from a
+    signed-in user (only uploads use it) — both before a byte of its body is read."""
+    if not any(request.headers.get(name) for name in PREFLIGHT_HEADERS):
+        raise RequestRejected(
+            400,
+            ErrorCode.BAD_REQUEST,
+            "multipart 请求须带 Apollo-Require-Preflight 头 (CSRF prevention: send a "
+            "non-empty Apollo-Require-Preflight, X-Apollo-Operation-Name or "
+            "GraphQL-Require-Preflight header)",
+        )
+    principal = request.scope.get("state", {}).get("principal", ANONYMOUS)
+    if not principal.is_authenticated:
+        raise RequestRejected(
+            401,
+            ErrorCode.UNAUTHENTICATED,
+            "请先登录再上传文件 (authentication required to upload)",
+            headers={"WWW-Authenticate": "Bearer"},
         )
 
 

@@ -65,7 +65,10 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             path = scope.get("path", "")
-            route = path if path in _KNOWN_ROUTES else "other"
+            if path in _KNOWN_ROUTES:
+                route = path
+            else:  # one label for every download, never its id
+                route = "/files/{id}" if path.startswith("/files/") else "other"
             duration_ms = round((time.perf_counter() - started) * 1000, 2)
             metrics = getattr(getattr(scope.get("app"), "state", None), "metrics", None)
             if metrics is not None and scope["type"] == "http":
@@ -179,20 +182,26 @@ class BodySizeLimit:
     """Refuse request bodies over ``limit`` bytes with 413, before anything parses them.
 
     The GraphQL document itself is bounded by the token limit; this bounds the variables
-    and protects the JSON parser from a client that streams megabytes.
+    and protects the JSON parser from a client that streams megabytes. A multipart
+    request (file uploads) may be as large as ``multipart_limit``: its files are spooled
+    and limited one by one (gateway/uploads/multipart.py), never parsed as JSON.
     """
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, multipart_limit: int | None = None) -> None:
         self.app = app
-        self.limit = limit
+        self.json_limit = limit
+        self.multipart_limit = multipart_limit or limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        content_type = header(scope, b"content-type") or ""
+        multipart = content_type[:19].lower() == "multipart/form-data"
+        limit = self.multipart_limit if multipart else self.json_limit
         declared = header(scope, b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await _too_large(send, self.limit)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _too_large(send, limit)
             return
         received = 0
         responded = False
@@ -202,9 +211,9 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit and not responded:
+                if received > limit and not responded:
                     responded = True
-                    await _too_large(send, self.limit)
+                    await _too_large(send, limit)
                     return {"type": "http.disconnect"}
             return message
 

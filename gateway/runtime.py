@@ -17,6 +17,7 @@ from gateway.config import Settings
 from gateway.embedded import EmbeddedMongo
 from gateway.observability import Metrics
 from gateway.registry import Composition
+from gateway.uploads.service import Uploads
 from gateway.wechat import WeChatSignIn
 
 __all__ = ["Runtime"]
@@ -40,6 +41,7 @@ class Runtime:
     login_codes: LoginCodes
     audit: AuditTrail
     wechat: WeChatSignIn
+    uploads: Uploads
     embedded: EmbeddedMongo | None = None
     interfaces: dict[str, object] = field(default_factory=dict)
     states: dict[object, object] = field(default_factory=dict)

@@ -27,6 +27,7 @@ from gateway.input_strings import string_literal_rule
 from gateway.observability import Metrics
 from gateway.permissions import declared_requirements
 from gateway.registry import Composition, CompositionError, Module, compose
+from gateway.uploads.schema import SCALARS, uploads_module
 
 __all__ = ["OneStopSchema", "build_schema", "compose_with_core", "schema_sdl"]
 
@@ -114,8 +115,8 @@ class OneStopSchema(strawberry.Schema):
 
 
 def compose_with_core(modules: Sequence[Module]) -> Composition:
-    """The gateway's own part first, then the modules, so clashes name the module."""
-    return compose([core_module, *modules])
+    """The gateway's own parts first, then the modules, so clashes name the module."""
+    return compose([core_module, uploads_module, *modules])
 
 
 def build_schema(
@@ -157,7 +158,7 @@ def build_schema(
         types=list(composition.types),
         extensions=extensions,
         # Not sort_schema=True: strawberry's sorted copy cannot print enum default values.
-        config=StrawberryConfig(),
+        config=StrawberryConfig(scalar_map=SCALARS),
     )
     schema.error_mapping = errors
     guard.analyzer = CostAnalyzer(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import secrets
 import signal
 import subprocess
 import sys
@@ -251,6 +252,7 @@ def prod_env(external_module_path: Path, **extra: str) -> dict[str, str]:
         "ONESTOP_JWT_KID": "prod-test",
         "ONESTOP_LOGIN_CODE_SENDER": "onestop_weather.module:CollectingSender",
         "ONESTOP_SEED_ON_START": "false",
+        "ONESTOP_UPLOAD_URL_SECRET": secrets.token_hex(32),
         "PYTHONPATH": os.pathsep.join([str(external_module_path), os.environ["PYTHONPATH"]]),
         **extra,
     }

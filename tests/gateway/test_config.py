@@ -54,6 +54,7 @@ def test_prod_refuses_dev_only_defaults(monkeypatch: pytest.MonkeyPatch) -> None
         "ONESTOP_JWT_PRIVATE_KEY",
         "ONESTOP_JWT_KID",
         "ONESTOP_LOGIN_CODE_SENDER",
+        "ONESTOP_UPLOAD_URL_SECRET",
     ):
         assert variable in message
 

@@ -67,6 +67,7 @@ def prod_gateway(start_gateway, external_module_path: Path, tmp_path_factory) ->
             "ONESTOP_JWT_PRIVATE_KEY": pem,
             "ONESTOP_JWT_KID": "prod-2026-11",
             "ONESTOP_LOGIN_CODE_SENDER": "onestop_weather.module:CollectingSender",
+            "ONESTOP_UPLOAD_URL_SECRET": "s" * 32,
             "WEATHER_SMS_OUTBOX": str(outbox),
             "PYTHONPATH": os.pathsep.join([str(external_module_path), os.environ["PYTHONPATH"]]),
         }

@@ -38,6 +38,7 @@ def prod_gateway(start_gateway, external_module_path: Path) -> GatewayProcess:
             "ONESTOP_JWT_PRIVATE_KEY": pem,
             "ONESTOP_JWT_KID": "prod-boundary",
             "ONESTOP_LOGIN_CODE_SENDER": "onestop_weather.module:CollectingSender",
+            "ONESTOP_UPLOAD_URL_SECRET": "s" * 32,
             "PYTHONPATH": os.pathsep.join([str(external_module_path), os.environ["PYTHONPATH"]]),
         }
     )

@@ -326,7 +326,7 @@ def test_onestop_modules_cli_lists_the_external_module(external_module_path: Pat
 def test_onestop_modules_env_narrows_what_is_served(start_gateway) -> None:
     gateway = start_gateway({"ONESTOP_MODULES": "affairs"})
     names = [m["name"] for m in gateway.data("{ modules { name } }")["modules"]]
-    assert names == ["gateway", "affairs"]
+    assert names == ["gateway", "gateway.uploads", "affairs"]
 
 
 def test_modules_talk_through_published_interfaces_and_bus_events(
