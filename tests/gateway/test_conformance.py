@@ -13,9 +13,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from gridfs import AsyncGridFSBucket
+from gridfs.errors import NoFile
 from pymongo import AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError, WriteError
+from pymongo.errors import DuplicateKeyError, OperationFailure, WriteError
 
 
 @pytest.fixture(scope="session")
@@ -411,3 +413,84 @@ async def test_datetimes_compare_to_the_second_in_filters(
     else:
         assert before == ["m50", "s"]
         assert upto == ["m50", "s"]
+
+
+async def test_concurrent_reservations_against_a_bound_never_pass_it(
+    db: AsyncDatabase[Any],
+) -> None:
+    """Upload quotas: 10 uploads of 300 bytes race for 1,000; exactly 3 reserve."""
+    await db.quotas.insert_one({"_id": "owner", "used": 0})
+
+    async def reserve() -> bool:
+        updated = await db.quotas.find_one_and_update(
+            {"_id": "owner", "used": {"$lte": 1000 - 300}},
+            {"$inc": {"used": 300}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return updated is not None
+
+    assert sum(await asyncio.gather(*(reserve() for _ in range(10)))) == 3
+    assert (await db.quotas.find_one({"_id": "owner"}))["used"] == 900
+
+
+async def _read_all(bucket: AsyncGridFSBucket, file_id: str) -> bytes:
+    stream = await bucket.open_download_stream(file_id)
+    parts = []
+    while chunk := await stream.readchunk():
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+async def test_gridfs_round_trip_with_string_ids_and_delete(db: AsyncDatabase[Any]) -> None:
+    """Uploads: bytes written a chunk at a time under the upload's string id, read back
+    chunk by chunk, deleted with their chunks. Counted with find (see the next pin)."""
+    bucket = AsyncGridFSBucket(db, bucket_name="files", chunk_size_bytes=1024)
+    data = bytes(range(256)) * 10  # 2,560 bytes: three chunks
+    stream = bucket.open_upload_stream_with_id("file-1", "a.pdf")
+    for i in range(0, len(data), 1000):
+        await stream.write(data[i : i + 1000])
+    await stream.close()
+    assert await _read_all(bucket, "file-1") == data
+    assert [d["_id"] async for d in db["files.files"].find({"_id": "file-1"})] == ["file-1"]
+    chunks = await db["files.chunks"].find({"files_id": "file-1"}).to_list()
+    assert sorted(c["n"] for c in chunks) == [0, 1, 2]
+    await bucket.delete("file-1")
+    assert await db["files.files"].find({}).to_list() == []
+    assert await db["files.chunks"].find({}).to_list() == []
+    with pytest.raises(NoFile):
+        await bucket.open_download_stream("file-1")
+
+
+async def test_gridfs_collections_count_and_upload_date(
+    db: AsyncDatabase[Any], is_nx: bool
+) -> None:
+    """nx-27017 serves GridFS through an adapter: its collections cannot be counted (nor
+    aggregated) and a file's uploadDate comes back as text. Uploads therefore keep their
+    own record (gateway_uploads) for listing, counting and times."""
+    bucket = AsyncGridFSBucket(db, bucket_name="files")
+    await bucket.upload_from_stream_with_id("file-2", "b.png", b"\x89PNG\r\n\x1a\n")
+    stream = await bucket.open_download_stream("file-2")
+    assert isinstance(stream.upload_date, str if is_nx else datetime)  # flip when fixed
+    if is_nx:
+        with pytest.raises(OperationFailure):
+            await db["files.files"].count_documents({})
+    else:
+        assert await db["files.files"].count_documents({}) == 1
+
+
+async def test_gridfs_abort_of_an_unfinished_upload(db: AsyncDatabase[Any], is_nx: bool) -> None:
+    """A failed upload is cleaned up by FileStore.delete_bytes, not abort(): nx-27017
+    refuses to delete the files entry an unfinished upload has not written yet. Its way
+    (delete, else the chunks by files_id) leaves nothing on either server."""
+    bucket = AsyncGridFSBucket(db, bucket_name="files", chunk_size_bytes=1024)
+    stream = bucket.open_upload_stream_with_id("file-3", "c.pdf")
+    await stream.write(b"x" * 3000)  # two chunks flushed, no files entry yet
+    if is_nx:
+        with pytest.raises(OperationFailure):
+            await stream.abort()  # flip when fixed
+    try:
+        await bucket.delete("file-3")
+    except (NoFile, OperationFailure):
+        await db["files.chunks"].delete_many({"files_id": "file-3"})
+    assert await db["files.files"].find({"_id": "file-3"}).to_list() == []
+    assert await db["files.chunks"].find({"files_id": "file-3"}).to_list() == []
