@@ -9,12 +9,9 @@ the link was made is 404 ``NOT_FOUND``. Every download served is audited.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote
 
-from gridfs.asynchronous.grid_file import AsyncGridOut
-from gridfs.errors import NoFile
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
@@ -62,8 +59,6 @@ async def download(request: Request) -> Response:
     try:
         record = await runtime.uploads.get(file_id)
         stream = await runtime.uploads.open(file_id) if record is not None else None
-    except NoFile:
-        stream = None
     except Exception as exc:
         unavailable = dependency_unavailable(exc)
         if unavailable is None:
@@ -78,7 +73,7 @@ async def download(request: Request) -> Response:
         detail={"file": file_id, "purpose": record["purpose"], "size": record["size"]},
     )
     return StreamingResponse(
-        _body(stream),
+        stream,  # one GridFS chunk at a time, however large the file
         media_type=record["media_type"],
         headers={
             "Content-Length": str(record["size"]),
@@ -87,15 +82,6 @@ async def download(request: Request) -> Response:
             "Cache-Control": "private, no-store",
         },
     )
-
-
-async def _body(stream: AsyncGridOut) -> AsyncIterator[bytes]:
-    """One GridFS chunk at a time: memory stays at a chunk however large the file."""
-    try:
-        while chunk := await stream.readchunk():
-            yield chunk
-    finally:
-        await stream.close()
 
 
 def upload_routes() -> list[Route]:

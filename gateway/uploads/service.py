@@ -19,8 +19,6 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlencode
 
-from gridfs.asynchronous.grid_file import AsyncGridOut
-
 from gateway.config import Settings
 from gateway.errors import BadUserInput, FieldError
 from gateway.kit.connections import Key, Listing
@@ -223,8 +221,8 @@ class Uploads:
     def check_link(self, file_id: str, exp: str | None, sig: str | None) -> LinkVerdict:
         return self.signer.verify(file_id, exp, sig, time.time())
 
-    async def open(self, file_id: str) -> AsyncGridOut:
-        """The stored bytes; ``gridfs.errors.NoFile`` when there are none."""
+    async def open(self, file_id: str) -> AsyncIterator[bytes] | None:
+        """The stored bytes a chunk at a time, or None when there are none."""
         return await self.store.open(file_id)
 
 

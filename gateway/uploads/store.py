@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
+from bson import Binary, Int64
 from gridfs import AsyncGridFSBucket
-from gridfs.asynchronous.grid_file import AsyncGridOut
 from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -34,6 +35,7 @@ __all__ = [
     "UPLOAD_COLLECTIONS",
     "UPLOAD_INDEXES",
     "UPLOAD_ORDER",
+    "CorruptFile",
     "FileStore",
 ]
 
@@ -42,23 +44,30 @@ log = logging.getLogger("onestop.uploads")
 UPLOADS = "gateway_uploads"
 QUOTAS = "gateway_upload_quotas"
 BUCKET = "gateway_files"
-# GridFS makes its own collections (and their indexes) on the first write.
-UPLOAD_COLLECTIONS = (QUOTAS, f"{BUCKET}.files", f"{BUCKET}.chunks")
+UPLOAD_COLLECTIONS = (QUOTAS,)
 # Newest first; the random id breaks ties.
 UPLOAD_ORDER = Keyset(
     "gateway.uploads", (SortKey("uploaded_at", "datetime", descending=True), SortKey("_id", "str"))
 )
 UPLOAD_INDEXES = (
     IndexSpec(UPLOADS, (("owner", 1), ("uploaded_at", -1)), name="owner_uploaded_at"),
+    # GridFS's own indexes (its upload stream would make them; FileStore.write does not).
+    IndexSpec(f"{BUCKET}.chunks", (("files_id", 1), ("n", 1)), unique=True),
+    IndexSpec(f"{BUCKET}.files", (("filename", 1), ("uploadDate", 1))),
 )
 # GridFS's default chunk (255 KiB): also the size the service reads and writes at a time.
 CHUNK_BYTES = 255 * 1024
+
+
+class CorruptFile(Exception):
+    """Stored bytes do not add up to the file their entry describes."""
 
 
 class FileStore:
     def __init__(self, db: AsyncDatabase[Any]) -> None:
         self.records = db[UPLOADS]
         self.quotas = db[QUOTAS]
+        self._files = db[f"{BUCKET}.files"]
         self._chunks = db[f"{BUCKET}.chunks"]
         self.bucket = AsyncGridFSBucket(db, bucket_name=BUCKET, chunk_size_bytes=CHUNK_BYTES)
 
@@ -87,15 +96,34 @@ class FileStore:
         return int(doc["used"]) if doc else 0
 
     async def write(self, file_id: str, filename: str, chunks: AsyncIterator[bytes]) -> None:
-        """Store the bytes under ``file_id``; on any failure none of them stays."""
-        stream = self.bucket.open_upload_stream_with_id(file_id, filename)
+        """Store the bytes under ``file_id`` the way GridFS lays them out — chunk documents
+        (each ``CHUNK_BYTES`` but the last), then the files entry that makes them a file —
+        holding one chunk in memory at a time; on any failure none of them stays.
+
+        Not the bucket's upload stream: it keeps up to 48 MB of chunks in memory and
+        inserts them in one batch (measured: a 40 MB upload raised the gateway's peak
+        memory by 120 MB).
+        """
+        length = 0
         try:
-            async for chunk in chunks:
-                await stream.write(chunk)
-            await stream.close()
+            async for number, chunk in _numbered(chunks):
+                await self._chunks.insert_one(
+                    {"files_id": file_id, "n": number, "data": Binary(chunk)}
+                )
+                length += len(chunk)
+            await self._files.insert_one(
+                {
+                    "_id": file_id,
+                    "length": Int64(length),
+                    "chunkSize": CHUNK_BYTES,
+                    "uploadDate": datetime.now(UTC),
+                    "filename": filename,
+                    "metadata": {},
+                }
+            )
         except BaseException:
-            # Not stream.abort(): nx-27017 refuses to delete a file whose entry the
-            # upload has not written yet (pinned), and would leave its chunks behind.
+            # Not an upload stream's abort(): nx-27017 refuses to delete a file whose
+            # entry is not written yet (pinned) and would leave its chunks behind.
             await self.delete_bytes(file_id)
             raise
 
@@ -108,9 +136,27 @@ class FileStore:
             except Exception:
                 log.exception("upload bytes not deleted", extra={"file": file_id})
 
-    async def open(self, file_id: str) -> AsyncGridOut:
-        """The stored bytes; ``gridfs.errors.NoFile`` when there are none."""
-        return await self.bucket.open_download_stream(file_id)
+    async def open(self, file_id: str) -> AsyncIterator[bytes] | None:
+        """The stored bytes a chunk at a time, or None when there are none."""
+        entry = await self._files.find_one({"_id": file_id})
+        if entry is None:
+            return None
+        return self._read(file_id, int(entry["length"]), int(entry["chunkSize"]))
+
+    async def _read(self, file_id: str, length: int, chunk_size: int) -> AsyncIterator[bytes]:
+        """One chunk per query, so one chunk in memory whatever the server does with a
+        cursor's batch size (nx-27017 answers a whole file's chunks at once). Not the
+        bucket's download stream either: its cursor batches hold up to 16 MB.
+
+        Raises:
+            CorruptFile: a chunk is missing (the response is then cut short: the client
+                sees a truncated download, never wrong bytes as complete).
+        """
+        for number in range(-(-length // chunk_size)):
+            doc = await self._chunks.find_one({"files_id": file_id, "n": number})
+            if doc is None:
+                raise CorruptFile(f"{file_id}: chunk {number} of {length} bytes missing")
+            yield bytes(doc["data"])
 
     async def insert(self, record: dict[str, Any]) -> None:
         await self.records.insert_one(record)
@@ -134,3 +180,15 @@ class FileStore:
 
     async def count(self, owner: str) -> int:
         return await self.records.count_documents({"owner": owner})
+
+
+async def _numbered(chunks: AsyncIterator[bytes]) -> AsyncIterator[tuple[int, bytes]]:
+    """The chunks with their numbers; every one but the last must be full, or a reader
+    would find the bytes at the wrong offsets."""
+    number, short = 0, False
+    async for chunk in chunks:
+        if short or len(chunk) > CHUNK_BYTES:
+            raise ValueError("GridFS chunks must be full except the last")
+        short = len(chunk) < CHUNK_BYTES
+        yield number, chunk
+        number += 1

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from bson import Binary, Int64
 from gridfs import AsyncGridFSBucket
 from gridfs.errors import NoFile
 from pymongo import AsyncMongoClient, ReturnDocument
@@ -441,22 +442,28 @@ async def _read_all(bucket: AsyncGridFSBucket, file_id: str) -> bytes:
     return b"".join(parts)
 
 
-async def test_gridfs_round_trip_with_string_ids_and_delete(db: AsyncDatabase[Any]) -> None:
-    """Uploads: bytes written a chunk at a time under the upload's string id, read back
-    chunk by chunk, deleted with their chunks. Counted with find (see the next pin)."""
-    bucket = AsyncGridFSBucket(db, bucket_name="files", chunk_size_bytes=1024)
-    data = bytes(range(256)) * 10  # 2,560 bytes: three chunks
-    stream = bucket.open_upload_stream_with_id("file-1", "a.pdf")
-    for i in range(0, len(data), 1000):
-        await stream.write(data[i : i + 1000])
-    await stream.close()
+async def test_gridfs_written_chunk_by_chunk_is_read_and_deleted_as_gridfs(
+    db: AsyncDatabase[Any], is_nx: bool
+) -> None:
+    """Uploads (FileStore): chunk documents inserted one at a time under the upload's
+    string id, then the files entry; read back one chunk per query by files_id and n
+    (and by the bucket, so any GridFS tool reads them); deleted by the bucket."""
+    data = bytes(range(256)) * 10  # 2,560 bytes: three chunks of 1,024
+    for n in range(3):
+        chunk = Binary(data[n * 1024 : (n + 1) * 1024])
+        await db["files.chunks"].insert_one({"files_id": "file-1", "n": n, "data": chunk})
+    entry = {"_id": "file-1", "length": Int64(len(data)), "chunkSize": 1024, "filename": "a.pdf"}
+    await db["files.files"].insert_one({**entry, "uploadDate": datetime.now(UTC), "metadata": {}})
+    bucket = AsyncGridFSBucket(db, bucket_name="files")
     assert await _read_all(bucket, "file-1") == data
+    chunks = [await db["files.chunks"].find_one({"files_id": "file-1", "n": n}) for n in range(3)]
+    assert b"".join(bytes(c["data"]) for c in chunks if c) == data
     assert [d["_id"] async for d in db["files.files"].find({"_id": "file-1"})] == ["file-1"]
-    chunks = await db["files.chunks"].find({"files_id": "file-1"}).to_list()
-    assert sorted(c["n"] for c in chunks) == [0, 1, 2]
+    # nx-27017 lists a bucket's chunks by files_id only; an unfiltered find sees none.
+    assert len(await db["files.chunks"].find({}).to_list()) == (0 if is_nx else 3)  # flip
     await bucket.delete("file-1")
     assert await db["files.files"].find({}).to_list() == []
-    assert await db["files.chunks"].find({}).to_list() == []
+    assert await db["files.chunks"].find({"files_id": "file-1"}).to_list() == []
     with pytest.raises(NoFile):
         await bucket.open_download_stream("file-1")
 
@@ -480,8 +487,8 @@ async def test_gridfs_collections_count_and_upload_date(
 
 async def test_gridfs_abort_of_an_unfinished_upload(db: AsyncDatabase[Any], is_nx: bool) -> None:
     """A failed upload is cleaned up by FileStore.delete_bytes, not abort(): nx-27017
-    refuses to delete the files entry an unfinished upload has not written yet. Its way
-    (delete, else the chunks by files_id) leaves nothing on either server."""
+    refuses to delete the files entry an unfinished upload stream has not written yet.
+    Its way (delete, else the chunks by files_id) leaves nothing on either server."""
     bucket = AsyncGridFSBucket(db, bucket_name="files", chunk_size_bytes=1024)
     stream = bucket.open_upload_stream_with_id("file-3", "c.pdf")
     await stream.write(b"x" * 3000)  # two chunks flushed, no files entry yet
