@@ -528,3 +528,24 @@ def test_the_file_part_may_come_first_as_wx_upload_file_sends_it(gateway: Gatewa
     )
     stored = uploaded(response)
     assert (stored["kind"], stored["filename"]) == ("JPEG", "tmp_a1b2c3.jpg")
+
+
+def test_a_link_opens_on_every_process_sharing_the_data_dir(
+    gateway: GatewayProcess, start_gateway: Any, db: Database[Any]
+) -> None:
+    """Replicas must sign alike: the dev secret is made once under the data dir (in prod
+    ONESTOP_UPLOAD_URL_SECRET is required), so a link minted by one process opens on
+    another. A page on an allowed origin may read the download's name."""
+    other = start_gateway(
+        {"ONESTOP_DATA_DIR": str(gateway.data_dir), "ONESTOP_SEED_ON_START": "false"},
+        db=db.name,
+    )
+    stored = uploaded(upload(gateway, user(gateway, "replica"), png(3_000), "a.png", "image/png"))
+    path = urlsplit(stored["downloadUrl"])
+    response = other.client.get(
+        f"{path.path}?{path.query}", headers={"Origin": "http://localhost:5173"}
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/png"
+    assert response.headers["access-control-allow-origin"] == "http://localhost:5173"
+    assert "content-disposition" in response.headers["access-control-expose-headers"].lower()
