@@ -54,6 +54,7 @@ from gateway.uploads.multipart import (
     UPLOAD_FORM,
     UploadRequestAdapter,
     is_multipart,
+    received_bytes,
 )
 
 if TYPE_CHECKING:
@@ -314,8 +315,11 @@ class GraphQLView(GraphQL[Context, None]):
     async def _answer(self, request: Request) -> Response:
         """Run the request through strawberry; every failure becomes a JSON answer."""
         response: Response
+        # A multipart request's deadline starts once its files are in (execute_single):
+        # how long a phone takes to send 10 MB says nothing about the database.
+        deadline = None if is_multipart(request.headers) else self.deadline_seconds
         try:
-            with pymongo.timeout(self.deadline_seconds):
+            with pymongo.timeout(deadline):
                 response = await self.run(request)
         except _ServedFromCache as hit:  # nothing was executed
             response = _json_response(200, hit.body)
@@ -370,6 +374,9 @@ class GraphQLView(GraphQL[Context, None]):
                 ):
                     state[CACHE_OUTCOME] = "hit"
                     raise _ServedFromCache(body)
+        if is_multipart(request.headers):
+            with pymongo.timeout(self._upload_deadline(request)):
+                return await super().execute_single(request, *args, **kwargs)
         return await super().execute_single(request, *args, **kwargs)
 
     def _subscription_only(self, data: GraphQLRequestData) -> None:
@@ -383,6 +390,14 @@ class GraphQLView(GraphQL[Context, None]):
                 "事件流只用于订阅 (text/event-stream carries subscriptions; send queries and "
                 "mutations as application/json)",
             )
+
+    def _upload_deadline(self, request: Request) -> float | None:
+        """The request deadline plus a second per megabyte received, to store it (a
+        stalled database still fails each call within ONESTOP_MONGODB_TIMEOUT_MS)."""
+        if self.deadline_seconds is None:
+            return None
+        form = request.scope.get("state", {}).get(UPLOAD_FORM)
+        return self.deadline_seconds + (received_bytes(form) / 1_000_000 if form else 0)
 
     def _refuses(self, data: GraphQLRequestData, max_cost: int | None) -> bool:
         """A request over its limits is refused even when another client's (with a

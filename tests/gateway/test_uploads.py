@@ -549,3 +549,43 @@ def test_a_link_opens_on_every_process_sharing_the_data_dir(
     assert response.headers["content-type"] == "image/png"
     assert response.headers["access-control-allow-origin"] == "http://localhost:5173"
     assert "content-disposition" in response.headers["access-control-expose-headers"].lower()
+
+
+def test_a_slow_upload_is_not_cut_by_the_request_deadline(gateway: GatewayProcess) -> None:
+    """ONESTOP_REQUEST_DEADLINE_MS (1.5 s) bounds a request's database calls; a phone
+    sending a file slowly must not spend it: the deadline starts once the body is in."""
+    token = user(gateway, "slow")
+    boundary = "----slowboundary"
+    operations = json.dumps(
+        {"query": UPLOAD, "variables": {"file": None, "purpose": "CASE_MATERIAL"}}
+    )
+    content = pdf(300_000)
+
+    def body() -> Iterator[bytes]:
+        yield (
+            f"--{boundary}\r\n"
+            'Content-Disposition: form-data; name="operations"\r\n\r\n'
+            f"{operations}\r\n--{boundary}\r\n"
+            'Content-Disposition: form-data; name="map"\r\n\r\n'
+            '{"0": ["variables.file"]}\r\n'
+            f"--{boundary}\r\n"
+            'Content-Disposition: form-data; name="0"; filename="slow.pdf"\r\n'
+            "Content-Type: application/pdf\r\n\r\n"
+        ).encode()
+        for i in range(0, len(content), 100_000):
+            time.sleep(0.6)  # 1.8 s in all
+            yield content[i : i + 100_000]
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    started = time.monotonic()
+    response = gateway.client.post(
+        "/graphql",
+        content=body(),
+        headers={
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+            "Authorization": f"Bearer {token}",
+            "Apollo-Require-Preflight": "true",
+        },
+    )
+    assert time.monotonic() - started > 1.5
+    assert uploaded(response)["sha256"] == hashlib.sha256(content).hexdigest()
