@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.file_uploads import Upload
 from strawberry.types import Info
 from strawberry.types.scalar import ScalarDefinition
@@ -46,6 +47,15 @@ def _received_file(value: Any) -> ReceivedFile:
     return value
 
 
+def _no_literal(node: Any, variables: Any = None) -> Any:
+    # A GraphQLError: the document is refused in validation (GRAPHQL_VALIDATION_FAILED),
+    # where any other exception would surface as INTERNAL.
+    raise GraphQLError(
+        "Upload 只能是 multipart 请求中的变量 (an Upload can only be a variable of a "
+        "multipart request, never a literal)"
+    )
+
+
 def _never_output(value: Any) -> Any:
     raise TypeError("Upload is an input type")
 
@@ -60,7 +70,7 @@ UPLOAD_SCALAR = ScalarDefinition(
     specified_by_url="https://github.com/jaydenseric/graphql-multipart-request-spec",
     serialize=_never_output,
     parse_value=_received_file,
-    parse_literal=None,
+    parse_literal=_no_literal,
     directives=(),
     origin=None,
 )

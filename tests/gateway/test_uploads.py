@@ -386,6 +386,14 @@ def test_a_file_variable_must_be_a_file_part(gateway: GatewayProcess) -> None:
     assert response.json()["data"] is None
 
 
+def test_a_file_cannot_be_a_literal(gateway: GatewayProcess) -> None:
+    token = user(gateway, "literal")
+    for literal in ('"JVBERi0xLjcK"', "null", "{a: 1}"):
+        document = f"mutation {{ uploadFile(file: {literal}, purpose: CASE_MATERIAL) {{ size }} }}"
+        error = gateway.errors(document, token=token)[0]
+        assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED", (literal, error)
+
+
 def test_malformed_multipart_requests_are_bad_requests(gateway: GatewayProcess) -> None:
     token = user(gateway, "malformed")
     headers = {"Authorization": f"Bearer {token}", "Apollo-Require-Preflight": "true"}
