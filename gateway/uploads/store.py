@@ -1,10 +1,13 @@
 """Every MongoDB access of uploads: the bytes in GridFS, a record per file, a quota per user.
 
-The bytes live in the GridFS bucket ``gateway_files`` under the file's own string id.
-What is listed, checked and served (owner, name, kind, size, hash, time) is a record in
-``gateway_uploads`` with top-level fields only: nx-27017 serves GridFS through an
-adapter whose ``files`` collection can be neither counted nor aggregated and whose
-``uploadDate`` comes back as text (pinned in tests/gateway/test_conformance.py).
+The bytes live in the GridFS bucket ``gateway_files`` under the file's own string id,
+laid out as GridFS lays them out (any GridFS tool reads them) but written and read one
+chunk at a time by this store, so memory stays at one chunk per upload or download;
+PyMongo's bucket deletes them. What is listed, checked and served (owner, name, kind,
+size, hash, time) is a record in ``gateway_uploads`` with top-level fields only:
+nx-27017 serves GridFS through an adapter whose ``files`` collection can be neither
+counted nor aggregated and whose ``uploadDate`` comes back as text (pinned in
+tests/gateway/test_conformance.py).
 
 The quota is a running total per owner in ``gateway_upload_quotas``, raised by one
 conditional ``$inc`` *before* any byte is written — so concurrent uploads can never
