@@ -17,6 +17,7 @@ dies between the two leaves the total too high, never too low.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
@@ -77,7 +78,7 @@ class FileStore:
     async def reserve(self, owner: str, size: int, quota: int) -> int | None:
         """Add ``size`` bytes to the owner's total unless that passes ``quota``: the new
         total, or None (nothing changed)."""
-        for _ in range(2):
+        for attempt in range(2):
             updated = await self.quotas.find_one_and_update(
                 {"_id": owner, "used": {"$lte": quota - size}},
                 {"$inc": {"used": size}},
@@ -85,10 +86,12 @@ class FileStore:
             )
             if updated is not None:
                 return int(updated["used"])
-            try:  # a first upload: the total does not exist yet
+            if attempt:
+                break
+            # Perhaps a first upload: make the total, unless it exists (or a concurrent
+            # first upload just made it), and try once more.
+            with contextlib.suppress(DuplicateKeyError):
                 await self.quotas.insert_one({"_id": owner, "used": 0})
-            except DuplicateKeyError:
-                return None  # it exists: over quota
         return None
 
     async def release(self, owner: str, size: int) -> None:
