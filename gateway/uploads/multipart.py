@@ -33,7 +33,6 @@ __all__ = [
     "UploadFormParser",
     "UploadRequestAdapter",
     "is_multipart",
-    "received_bytes",
 ]
 
 # CSRF: a multipart/form-data POST is a "simple" request, which a browser sends cross-site
@@ -68,11 +67,6 @@ class ReceivedFile(UploadFile):
     @property
     def too_large(self) -> bool:
         return self.received > self.limit
-
-
-def received_bytes(form: StarletteFormData) -> int:
-    """Bytes of every file part of a parsed multipart request, kept or not."""
-    return sum(v.received for _, v in form.multi_items() if isinstance(v, ReceivedFile))
 
 
 class TooManyFiles(Exception):

@@ -76,6 +76,7 @@ def test_wechat_sign_in_defaults_to_the_dev_provider_in_dev_only(
         jwt_private_key="pem",
         jwt_kid="k",
         login_code_sender="sms:factory",
+        upload_url_secret="u" * 32,
     )
     assert prod.wechat_provider_in_force is None
 

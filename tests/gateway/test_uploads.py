@@ -12,9 +12,11 @@ import hashlib
 import io
 import json
 import os
+import signal
 import time
 import zipfile
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -25,6 +27,7 @@ from pymongo import MongoClient
 from pymongo.database import Database
 
 from gateway.config import Settings
+from gateway.embedded import EmbeddedMongo
 from gateway.kit.opaque import encode_opaque
 from gateway.uploads.signing import UrlSigner
 
@@ -298,8 +301,8 @@ async def test_concurrent_uploads_never_pass_the_quota(
     refused = [
         o["errors"][0]["extensions"]["fieldErrors"][0]["code"] for o in outcomes if o.get("errors")
     ]
+    assert refused == ["quota_exceeded"] * 4, [o["errors"] for o in outcomes if o.get("errors")]
     assert len(accepted) == 4
-    assert refused == ["quota_exceeded"] * 4
     owner = subject(gateway, token)
     assert used(db, owner) == 4 * size
     assert db["gateway_uploads"].count_documents({"owner": owner}) == 4
@@ -597,3 +600,43 @@ def test_a_slow_upload_is_not_cut_by_the_request_deadline(gateway: GatewayProces
     )
     assert time.monotonic() - started > 1.5
     assert uploaded(response)["sha256"] == hashlib.sha256(content).hexdigest()
+
+
+def test_a_frozen_database_fails_uploads_and_downloads_quickly(
+    start_gateway: Any, tmp_path: Path
+) -> None:
+    """No request deadline covers an upload (a slow phone must not spend it), yet a stalled
+    database still answers within seconds: every call has ONESTOP_MONGODB_TIMEOUT_MS."""
+    with EmbeddedMongo(tmp_path / "mongo") as database:
+        gateway: GatewayProcess = start_gateway(
+            {
+                "ONESTOP_MONGODB_URL": database.url,
+                "ONESTOP_SEED_ON_START": "false",
+                "ONESTOP_MONGODB_TIMEOUT_MS": "1000",
+            }
+        )
+        assert database.process is not None
+        token = user(gateway, "frozen")
+        stored = uploaded(upload(gateway, token, pdf(3_000)))
+        os.kill(database.process.pid, signal.SIGSTOP)
+        try:
+            started = time.monotonic()
+            response = upload(gateway, token, pdf(400_000))
+            assert time.monotonic() - started < 5
+            assert response.status_code == 503  # nothing answered: retry later
+            assert response.headers["retry-after"] == "5"
+            error = response.json()["errors"][0]
+            assert error["extensions"] == {"code": "UNAVAILABLE", "dependency": "database"}
+            started = time.monotonic()
+            download = gateway.client.get(stored["downloadUrl"])
+            assert time.monotonic() - started < 5
+            assert download.status_code == 503
+            assert download.json()["errors"][0]["extensions"]["code"] == "UNAVAILABLE"
+        finally:
+            os.kill(database.process.pid, signal.SIGCONT)
+        deadline = time.monotonic() + 15
+        while upload(gateway, token, pdf(3_000)).json().get("errors"):
+            assert time.monotonic() < deadline, "uploads did not recover after SIGCONT"
+            time.sleep(0.2)
+        assert gateway.client.get(stored["downloadUrl"]).content.startswith(b"%PDF-")
+        gateway.stop()
