@@ -315,9 +315,9 @@ class GraphQLView(GraphQL[Context, None]):
         """Run the request through strawberry; every failure becomes a JSON answer."""
         response: Response
         # Not for a multipart request: how long a phone takes to send 10 MB says nothing
-        # about the database, and storing it is many calls in a row (under load, 8
-        # concurrent 500 kB uploads passed 2 s). Each of its calls is still bounded by
-        # ONESTOP_MONGODB_TIMEOUT_MS, so a stalled database fails it within seconds.
+        # about the database, and storing it is many calls in a row. Each of its calls is
+        # still bounded by ONESTOP_MONGODB_TIMEOUT_MS, so a stalled database fails it
+        # within seconds (test_uploads: a frozen database).
         deadline = None if is_multipart(request.headers) else self.deadline_seconds
         try:
             with pymongo.timeout(deadline):
