@@ -409,7 +409,7 @@ def test_malformed_multipart_requests_are_bad_requests(gateway: GatewayProcess) 
             {"0": ("a", b"a")},
             "map",
         ),
-        ({"operations": f"[{operations}]", "map": "{}"}, {"0": ("a", b"a")}, "batched"),
+        ({"operations": f"[{operations}]", "map": "{}"}, {"0": ("a", b"a")}, "not an array"),
     ):
         response = gateway.client.post("/graphql", headers=headers, data=data, files=files)
         assert response.status_code == 400, data
