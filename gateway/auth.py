@@ -36,6 +36,7 @@ from pymongo.errors import DuplicateKeyError
 
 from gateway.cache import Cache
 from gateway.config import Settings
+from gateway.devkeys import read_or_create
 from gateway.registry import IndexSpec
 
 __all__ = [
@@ -200,26 +201,23 @@ def _thumbprint(private_key: Any) -> str:
 
 
 def _dev_key(data_dir: Path, algorithm: str) -> tuple[Any, str]:
-    """Load or create the development signing key under ``<data dir>/keys``."""
-    path = data_dir / "keys" / f"jwt-{algorithm.lower()}.pem"
-    if path.exists():
-        private_key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    else:
-        private_key = (
+    """Load or create the development signing key under ``<data dir>/keys`` (one for
+    every process on that data dir: gateway.devkeys)."""
+
+    def generate() -> bytes:
+        key = (
             ec.generate_private_key(ec.SECP256R1())
             if algorithm == "ES256"
             else ed25519.Ed25519PrivateKey.generate()
         )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        pem = private_key.private_bytes(
+        return key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(pem)
-        tmp.chmod(0o600)
-        tmp.replace(path)  # atomic: two processes starting at once never read half a key
+
+    pem = read_or_create(data_dir / "keys" / f"jwt-{algorithm.lower()}.pem", generate)
+    private_key = serialization.load_pem_private_key(pem, password=None)
     return private_key, "dev-" + _thumbprint(private_key)
 
 

@@ -14,12 +14,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 import secrets
 from enum import StrEnum
 from pathlib import Path
 
 from gateway.config import Settings
+from gateway.devkeys import read_or_create
 
 __all__ = ["DOWNLOAD_PURPOSE", "LinkVerdict", "UrlSigner"]
 
@@ -62,22 +62,7 @@ class UrlSigner:
 
 
 def _dev_secret(data_dir: Path) -> bytes:
-    """The development secret under ``<data dir>/keys``, made once.
-
-    Every process started on the same data dir must sign alike (several workers, a
-    restart): the first to start writes it, the others read that one. ``os.link`` makes
-    the creation atomic — a process that loses the race reads the winner's file.
-    """
+    """The development secret under ``<data dir>/keys``, made once for every process
+    started on that data dir (gateway.devkeys)."""
     path = data_dir / "keys" / "upload-url.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-        tmp.write_bytes(secrets.token_bytes(_SECRET_BYTES).hex().encode())
-        tmp.chmod(0o600)
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
-    return path.read_bytes().strip()
+    return read_or_create(path, lambda: secrets.token_bytes(_SECRET_BYTES).hex().encode()).strip()
