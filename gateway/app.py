@@ -34,6 +34,7 @@ from gateway.extensions.rate_limit import RateLimit, RateLimitMiddleware
 from gateway.graphql_view import GraphQLView
 from gateway.ide import GraphiQLPage
 from gateway.idempotency import Idempotency
+from gateway.kit.calendar import set_clock_offset
 from gateway.middleware import AuthMiddleware, BodySizeLimit, RequestContextMiddleware
 from gateway.mongo import connect_mongo, database_name, ensure_indexes, startup_timeout
 from gateway.observability import Metrics, configure_logging
@@ -153,6 +154,7 @@ def create_app(
     graphql.max_subscriptions_per_connection = settings.subscriptions_per_connection
     graphql.keepalive_seconds = settings.ws_keepalive_seconds
     graphql.persisted_queries = persisted_queries
+    set_clock_offset(settings.clock_offset_seconds)
     graphql.deadline_seconds = settings.request_deadline_ms / 1000
     graphql.max_batch_operations = settings.max_batch_operations
     graphql.graphiql = GraphiQLPage() if settings.graphiql_enabled else None

@@ -149,6 +149,11 @@ class Settings(BaseSettings):
         ge=1,
         description="WeChat sign-in and link attempts per IP per ONESTOP_LOGIN_CODE_IP_WINDOW",
     )
+    clock_offset_seconds: float = Field(
+        default=0,
+        description="move the service's clock (deadlines, booking windows) by this many seconds; "
+        "dev and tests only",
+    )
     # Subscriptions over graphql-transport-ws (gateway/subscriptions.py).
     subscriptions_per_connection: int = Field(
         default=20, ge=1, le=1000, description="operations one socket may run at once"
@@ -299,6 +304,8 @@ class Settings(BaseSettings):
                 )
             if not self.upload_url_secret:
                 missing.append("ONESTOP_UPLOAD_URL_SECRET (at least 32 characters)")
+            if self.clock_offset_seconds:
+                missing.append("ONESTOP_CLOCK_OFFSET_SECONDS unset (a moved clock is for tests)")
             if missing:
                 raise ValueError("ONESTOP_ENV=prod requires " + "; ".join(missing))
         if self.wechat_provider == "wechat" and not (self.wechat_appid and self.wechat_secret_file):

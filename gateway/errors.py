@@ -21,6 +21,7 @@ __all__ = [
     "NotFound",
     "OneStopError",
     "RateLimited",
+    "SlotFull",
     "TokenExpiredError",
     "Unauthenticated",
     "Unavailable",
@@ -44,6 +45,9 @@ class ErrorCode(StrEnum):
     NOT_FOUND = "NOT_FOUND"
     CONFLICT = "CONFLICT"
     RATE_LIMITED = "RATE_LIMITED"
+    # A capacity is used up: every place of a booking slot is taken (retrying will not help;
+    # choose another slot).
+    SLOT_FULL = "SLOT_FULL"
     UNAVAILABLE = "UNAVAILABLE"
     INTERNAL = "INTERNAL"
     # The document itself is wrong (syntax, unknown field, limits): nothing ran.
@@ -90,6 +94,10 @@ class Unauthenticated(OneStopError):
 
     def __init__(self, message: str = "请先登录 (authentication required)", **kw: Any) -> None:
         super().__init__(message, **kw)
+
+
+class SlotFull(OneStopError):
+    code = ErrorCode.SLOT_FULL
 
 
 class TokenExpiredError(OneStopError):

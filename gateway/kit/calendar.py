@@ -40,6 +40,7 @@ __all__ = [
     "is_working_day",
     "now_cst",
     "provisional_years",
+    "set_clock_offset",
     "to_cst",
     "today_cst",
     "working_days_between",
@@ -55,9 +56,20 @@ class CalendarRangeError(ValueError):
     """A date outside the years the holiday table covers; add the year to holidays_cn.json."""
 
 
+# How far the clock is moved (ONESTOP_CLOCK_OFFSET_SECONDS, dev and tests only): deadlines,
+# booking windows and lights can then be shown "next Tuesday" without waiting for it.
+_clock_offset = timedelta(0)
+
+
+def set_clock_offset(seconds: float) -> None:
+    """Move ``now_cst`` (and everything built on it) by ``seconds``; 0 is the real time."""
+    global _clock_offset
+    _clock_offset = timedelta(seconds=seconds)
+
+
 def now_cst() -> datetime:
-    """The current time in China (an aware datetime in CST)."""
-    return datetime.now(CST)
+    """The current time in China (an aware datetime in CST), moved by the clock offset."""
+    return datetime.now(CST) + _clock_offset
 
 
 def today_cst() -> date:

@@ -17,12 +17,14 @@ from gateway.bus import Topic
 from gateway.registry import Interface
 from gateway.runtime import Runtime
 from modules.affairs.flags import FLAG_FIELDS
+from modules.affairs.repository import LOCATIONS
 from modules.affairs.state import CatalogState
 
 __all__ = [
     "CATALOG",
     "ITEM_CHANGED",
     "CatalogItem",
+    "CatalogLocation",
     "CatalogMaterial",
     "CatalogResult",
     "ItemChanged",
@@ -101,6 +103,30 @@ class CatalogItem:
         )
 
 
+@dataclass(frozen=True)
+class CatalogLocation:
+    """A place where items are handled (服务网点), as other modules see it."""
+
+    code: str
+    name: str
+    kind: str  # district_hall / sub_hall / street_hall / community_center / bank_branch / …
+    window_count: int
+    #: weekly periods ``{"days": [1..7], "open": "09:00", "close": "18:00"}`` (kit opening_hours)
+    opening_hours: tuple[Mapping[str, Any], ...]
+    always_open: bool
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any]) -> CatalogLocation:
+        return cls(
+            code=str(doc["_id"]),
+            name=str(doc["name"]),
+            kind=str(doc.get("kind", "")),
+            window_count=int(doc.get("window_count") or 0),
+            opening_hours=tuple(doc.get("opening_hours") or ()),
+            always_open=bool(doc.get("always_open")),
+        )
+
+
 @runtime_checkable
 class ServiceCatalog(Protocol):
     """The ``affairs.catalog`` interface."""
@@ -111,6 +137,10 @@ class ServiceCatalog(Protocol):
 
     async def items(self, codes: list[str]) -> dict[str, CatalogItem]:
         """Current items by code, in one round trip; unknown codes are left out."""
+        ...
+
+    async def location(self, code: str) -> CatalogLocation | None:
+        """A service location by code, or ``None``."""
         ...
 
 
@@ -127,6 +157,10 @@ class _CatalogDirectory:
     async def items(self, codes: list[str]) -> dict[str, CatalogItem]:
         docs = await self._repository.items_by_codes(codes)
         return {str(d["_id"]): CatalogItem.from_doc(d) for d in docs}
+
+    async def location(self, code: str) -> CatalogLocation | None:
+        docs = await self._repository.by_ids(LOCATIONS, [code])
+        return CatalogLocation.from_doc(docs[0]) if docs else None
 
 
 CATALOG = Interface(

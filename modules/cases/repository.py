@@ -1,0 +1,102 @@
+"""All of the cases module's MongoDB access."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from pymongo import ReturnDocument
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from gateway.kit.connections import Key, Keyset, SortKey
+from gateway.registry import IndexSpec
+
+__all__ = ["APPOINTMENTS", "INDEXES", "MINE", "SLOTS", "AppointmentRepository"]
+
+APPOINTMENTS = "cases_appointments"
+SLOTS = "cases_slot_counters"
+
+INDEXES = (
+    # One live booking per citizen, item and day: the key is set while the booking is live
+    # and removed when it is cancelled or missed, so the index holds only live ones.
+    IndexSpec(APPOINTMENTS, (("live_key", 1),), name="one_live_booking", unique=True, sparse=True),
+    # Not (citizen, _id): nx-27017 refuses inserts into a collection with `_id` in a compound
+    # index ("JSON path error near '_id'"); a citizen's bookings are few, sorted after the match.
+    IndexSpec(APPOINTMENTS, (("citizen", 1),), name="citizen"),
+    IndexSpec(APPOINTMENTS, (("citizen", 1), ("status", 1), ("date", 1)), name="citizen_status"),
+)
+
+#: A citizen's bookings, newest first (ids start with the booking time).
+MINE = Keyset("cases.appointments.mine", (SortKey("_id", "str", descending=True),))
+
+
+class AppointmentRepository:
+    def __init__(self, db: AsyncDatabase[Any]) -> None:
+        self.appointments = db[APPOINTMENTS]
+        self.slots = db[SLOTS]
+
+    # -- slot counters -------------------------------------------------------------------
+    async def take_place(self, slot_key: str, capacity: int) -> int | None:
+        """Take one place of the slot if one is left; return the booking's number in the
+        slot (1, 2, … never reused), or ``None`` when the slot is full.
+
+        One conditional ``$inc``: of any number of concurrent takes, exactly the places
+        left succeed. The counter is made on the first take (a concurrent first take
+        that loses the insert race retries as an update).
+        """
+        for _ in range(2):
+            try:
+                doc = await self.slots.find_one_and_update(
+                    {"_id": slot_key, "booked": {"$lt": capacity}},
+                    {"$inc": {"booked": 1, "issued": 1}},
+                    upsert=True,
+                    return_document=ReturnDocument.AFTER,
+                )
+            except DuplicateKeyError:
+                # Either the slot is full (the upsert tried to make a second counter) or
+                # another first take made it meanwhile: look again.
+                doc = await self.slots.find_one({"_id": slot_key})
+                if doc is not None and int(doc["booked"]) >= capacity:
+                    return None
+                continue
+            return int(doc["issued"]) if doc is not None else None
+        return None
+
+    async def release_place(self, slot_key: str) -> None:
+        await self.slots.update_one(
+            {"_id": slot_key, "booked": {"$gt": 0}}, {"$inc": {"booked": -1}}
+        )
+
+    async def booked(self, slot_keys: Sequence[str]) -> dict[str, int]:
+        docs = await self.slots.find({"_id": {"$in": list(slot_keys)}}).to_list()
+        return {str(d["_id"]): int(d["booked"]) for d in docs}
+
+    # -- appointments ------------------------------------------------------------------
+    async def insert(self, doc: dict[str, Any]) -> None:
+        """Raises DuplicateKeyError when the citizen already has a live booking that day."""
+        await self.appointments.insert_one(doc)
+
+    async def get(self, appointment_id: str) -> dict[str, Any] | None:
+        return await self.appointments.find_one({"_id": appointment_id})
+
+    async def end(
+        self, appointment_id: str, status: str, at: datetime, **conditions: Any
+    ) -> dict[str, Any] | None:
+        """Move a live booking to ``status`` (cancelled, no_show); None if it was not live."""
+        return await self.appointments.find_one_and_update(
+            {"_id": appointment_id, "status": "booked", **conditions},
+            {"$set": {"status": status, "ended_at": at}, "$unset": {"live_key": ""}},
+            return_document=ReturnDocument.AFTER,
+        )
+
+    async def no_shows_since(self, citizen: str, day: str) -> list[dict[str, Any]]:
+        query = {"citizen": citizen, "status": "no_show", "date": {"$gte": day}}
+        return await self.appointments.find(query, {"date": 1}).to_list()
+
+    async def mine(self, citizen: str, after: Key | None, limit: int) -> list[dict[str, Any]]:
+        return await MINE.find_after(self.appointments, {"citizen": citizen}, after, limit)
+
+    async def count_mine(self, citizen: str) -> int:
+        return await self.appointments.count_documents({"citizen": citizen})
