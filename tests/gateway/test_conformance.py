@@ -58,6 +58,42 @@ async def test_concurrent_conditional_updates_never_exceed_capacity(db: AsyncDat
     assert (await db.slots.find_one({"_id": "slot"}))["booked"] == 10
 
 
+async def test_conditional_upsert_of_a_full_counter_is_a_duplicate_key(
+    db: AsyncDatabase[Any],
+) -> None:
+    """Appointments (modules/cases repository.take_place): the first booking makes a slot's
+    counter by upsert; once full, the condition fails and the upsert collides on `_id`, which
+    is how the app learns "full". 30 concurrent takes of a 5-place counter: 5 succeed."""
+
+    async def take() -> bool:
+        try:
+            doc = await db.slots.find_one_and_update(
+                {"_id": "s", "booked": {"$lt": 5}},
+                {"$inc": {"booked": 1}},
+                upsert=True,
+                return_document=ReturnDocument.AFTER,
+            )
+        except DuplicateKeyError:
+            return False
+        return doc is not None
+
+    results = [await take() for _ in range(3)]  # the first makes it, then plain increments
+    results += await asyncio.gather(*(take() for _ in range(27)))
+    assert sum(results) == 5
+    assert (await db.slots.find_one({"_id": "s"}))["booked"] == 5
+
+
+async def test_compound_index_with_id_breaks_inserts(db: AsyncDatabase[Any], is_nx: bool) -> None:
+    """Appointments index a citizen's bookings by `citizen` alone because of this gap:
+    nx-27017 refuses every insert into a collection with `_id` in a compound index."""
+    await db.things.create_index([("owner", 1), ("_id", -1)])
+    if is_nx:
+        with pytest.raises(WriteError, match="_id"):
+            await db.things.insert_one({"_id": "a", "owner": "x"})  # flip when fixed
+    else:
+        await db.things.insert_one({"_id": "a", "owner": "x"})
+
+
 async def test_unique_index_rejects_duplicates_on_insert_and_update(db: AsyncDatabase[Any]) -> None:
     """Accounts (one per phone), idempotency keys, case numbers."""
     await db.users.create_index("phone", unique=True)
