@@ -62,10 +62,10 @@ def catalog(ctx: Context) -> ServiceCatalog:
         raise Unavailable("事项目录未加载 (the affairs catalog is not loaded)") from None
 
 
-async def bookable(
+async def item_at(
     ctx: Context, item_code: str, location_code: str
 ) -> tuple[CatalogItem, CatalogLocation]:
-    """The item and place, if the item takes bookings there; else BAD_USER_INPUT/NOT_FOUND."""
+    """The active item and the place, if the place handles it; else NOT_FOUND/BAD_USER_INPUT."""
     directory = catalog(ctx)
     item = await directory.item(item_code)
     if item is None or item.status != "active":
@@ -73,15 +73,23 @@ async def bookable(
     location = await directory.location(location_code)
     if location is None:
         raise NotFound(f"服务网点不存在 (no service location {location_code!r})")
-    if "appointment" not in item.flags:
-        raise BadUserInput(
-            "该事项不支持预约 (this item takes no bookings)",
-            [FieldError("itemCode", "the item takes no bookings", "no_booking")],
-        )
     if location.code not in item.location_codes:
         raise BadUserInput(
             "该网点不办理此事项 (this place does not handle the item)",
             [FieldError("locationCode", "the place does not handle the item", "not_handled")],
+        )
+    return item, location
+
+
+async def bookable(
+    ctx: Context, item_code: str, location_code: str
+) -> tuple[CatalogItem, CatalogLocation]:
+    """The item and place, if the item takes bookings there."""
+    item, location = await item_at(ctx, item_code, location_code)
+    if "appointment" not in item.flags:
+        raise BadUserInput(
+            "该事项不支持预约 (this item takes no bookings)",
+            [FieldError("itemCode", "the item takes no bookings", "no_booking")],
         )
     return item, location
 

@@ -9,4 +9,11 @@ APPOINTMENT_MANAGE = Permission(
     roles=(Role.STAFF.value, Role.ADMIN.value),
 )
 
-PERMISSIONS = (APPOINTMENT_MANAGE,)
+
+QUEUE_OPERATE = Permission(
+    "cases.queue.operate",
+    "Run a hall's queue: call the next ticket to a window, finish it, issue green-channel "
+    "(绿色通道) tickets.",
+    roles=(Role.STAFF.value, Role.ADMIN.value),
+)
+PERMISSIONS = (APPOINTMENT_MANAGE, QUEUE_OPERATE)

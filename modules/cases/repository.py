@@ -13,10 +13,21 @@ from pymongo.errors import DuplicateKeyError
 from gateway.kit.connections import Key, Keyset, SortKey
 from gateway.registry import IndexSpec
 
-__all__ = ["APPOINTMENTS", "INDEXES", "MINE", "SLOTS", "AppointmentRepository"]
+__all__ = [
+    "APPOINTMENTS",
+    "INDEXES",
+    "MINE",
+    "QUEUE_COUNTERS",
+    "SLOTS",
+    "TICKETS",
+    "AppointmentRepository",
+    "TicketRepository",
+]
 
 APPOINTMENTS = "cases_appointments"
 SLOTS = "cases_slot_counters"
+TICKETS = "cases_tickets"
+QUEUE_COUNTERS = "cases_queue_counters"
 
 INDEXES = (
     # One live booking per citizen, item and day: the key is set while the booking is live
@@ -26,6 +37,15 @@ INDEXES = (
     # index ("JSON path error near '_id'"); a citizen's bookings are few, sorted after the match.
     IndexSpec(APPOINTMENTS, (("citizen", 1),), name="citizen"),
     IndexSpec(APPOINTMENTS, (("citizen", 1), ("status", 1), ("date", 1)), name="citizen_status"),
+    # A hall's queue of the day, in calling order.
+    IndexSpec(
+        TICKETS,
+        (("location_code", 1), ("day", 1), ("status", 1), ("priority", -1), ("seq", 1)),
+        name="calling_order",
+    ),
+    IndexSpec(TICKETS, (("citizen", 1),), name="citizen"),
+    # One ticket per booking.
+    IndexSpec(TICKETS, (("appointment_id", 1),), name="one_per_booking", unique=True, sparse=True),
 )
 
 #: A citizen's bookings, newest first (ids start with the booking time).
@@ -84,7 +104,8 @@ class AppointmentRepository:
     async def end(
         self, appointment_id: str, status: str, at: datetime, **conditions: Any
     ) -> dict[str, Any] | None:
-        """Move a live booking to ``status`` (cancelled, no_show); None if it was not live."""
+        """Move a live booking to ``status`` (cancelled, no_show, checked_in); None if it
+        was not live."""
         return await self.appointments.find_one_and_update(
             {"_id": appointment_id, "status": "booked", **conditions},
             {"$set": {"status": status, "ended_at": at}, "$unset": {"live_key": ""}},
@@ -100,3 +121,74 @@ class AppointmentRepository:
 
     async def count_mine(self, citizen: str) -> int:
         return await self.appointments.count_documents({"citizen": citizen})
+
+
+class TicketRepository:
+    """Queue tickets (排队号) of each hall and day."""
+
+    def __init__(self, db: AsyncDatabase[Any]) -> None:
+        self.tickets = db[TICKETS]
+        self.counters = db[QUEUE_COUNTERS]
+
+    async def next_seq(self, location_code: str, day: str) -> int:
+        """The hall's next ticket number of the day (1, 2, …; atomic)."""
+        doc = await self.counters.find_one_and_update(
+            {"_id": f"{location_code}|{day}"},
+            {"$inc": {"seq": 1}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        return int(doc["seq"]) if doc is not None else 1
+
+    async def insert(self, doc: dict[str, Any]) -> None:
+        await self.tickets.insert_one(doc)
+
+    async def get(self, ticket_id: str) -> dict[str, Any] | None:
+        return await self.tickets.find_one({"_id": ticket_id})
+
+    async def call_next(
+        self, location_code: str, day: str, window: str, at: datetime
+    ) -> dict[str, Any] | None:
+        """Give the first waiting ticket (highest priority, then oldest) to ``window``.
+
+        One ``find_one_and_update``: windows calling at once never get the same ticket.
+        """
+        return await self.tickets.find_one_and_update(
+            {"location_code": location_code, "day": day, "status": "waiting"},
+            {"$set": {"status": "called", "window": window, "called_at": at}},
+            sort=[("priority", -1), ("seq", 1)],
+            return_document=ReturnDocument.AFTER,
+        )
+
+    async def finish(self, ticket_id: str, at: datetime) -> dict[str, Any] | None:
+        return await self.tickets.find_one_and_update(
+            {"_id": ticket_id, "status": "called"},
+            {"$set": {"status": "finished", "finished_at": at}},
+            return_document=ReturnDocument.AFTER,
+        )
+
+    async def waiting(self, location_code: str, day: str) -> list[dict[str, Any]]:
+        """The hall's waiting tickets of the day, in calling order."""
+        query = {"location_code": location_code, "day": day, "status": "waiting"}
+        projection = {"_id": 1, "priority": 1, "seq": 1}
+        return (
+            await self.tickets.find(query, projection)
+            .sort([("priority", -1), ("seq", 1)])
+            .to_list()
+        )
+
+    async def recently_called(
+        self, location_code: str, day: str, limit: int
+    ) -> list[dict[str, Any]]:
+        query = {
+            "location_code": location_code,
+            "day": day,
+            "status": {"$in": ["called", "finished"]},
+        }
+        cursor = self.tickets.find(query, {"number": 1, "window": 1, "called_at": 1})
+        return await cursor.sort([("called_at", -1)]).limit(limit).to_list()
+
+    async def of_citizen(self, citizen: str, day: str) -> list[dict[str, Any]]:
+        return (
+            await self.tickets.find({"citizen": citizen, "day": day}).sort([("seq", 1)]).to_list()
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from datetime import date
 from typing import Annotated
 
@@ -12,8 +13,10 @@ from gateway.context import Context
 from gateway.kit.calendar import now_cst
 from gateway.kit.connections import After, First, Listing, keyset_page
 from gateway.permissions import requires, signed_in
-from modules.cases import appointments
-from modules.cases.permissions import APPOINTMENT_MANAGE
+from gateway.subscriptions import events
+from modules.cases import appointments, queues
+from modules.cases.events import QUEUE_CHANGED
+from modules.cases.permissions import APPOINTMENT_MANAGE, QUEUE_OPERATE
 from modules.cases.repository import MINE
 from modules.cases.slots import bookable_days, slots_on
 from modules.cases.types import (
@@ -21,9 +24,12 @@ from modules.cases.types import (
     AppointmentConnection,
     AppointmentSlot,
     BookAppointmentInput,
+    CalledTicket,
+    HallQueue,
+    QueueTicket,
 )
 
-__all__ = ["CasesMutation", "CasesQuery"]
+__all__ = ["CasesMutation", "CasesQuery", "CasesSubscription"]
 
 CasesInfo = Info[Context, None]
 ItemCode = Annotated[
@@ -87,6 +93,36 @@ class CasesQuery:
             node=Appointment.from_doc,
         )
 
+    @strawberry.field(
+        description="The caller's queue tickets of today, in issue order.",
+        extensions=[signed_in()],
+    )
+    async def my_queue_tickets(self, info: CasesInfo) -> list[QueueTicket]:
+        today = now_cst().date().isoformat()
+        docs = await queues.tickets(info.context).of_citizen(
+            str(info.context.principal.subject), today
+        )
+        return [QueueTicket.from_doc(d) for d in docs]
+
+    @strawberry.field(description="A hall's queue now: tickets waiting and the last called.")
+    async def hall_queue(self, info: CasesInfo, location_code: LocationCode) -> HallQueue:
+        return await _hall_queue(info.context, location_code)
+
+
+async def _hall_queue(context: Context, location_code: str) -> HallQueue:
+    store = queues.tickets(context)
+    today = now_cst().date().isoformat()
+    waiting = await store.waiting(location_code, today)
+    called = await store.recently_called(location_code, today, 10)
+    return HallQueue(
+        location_code=location_code,
+        waiting=len(waiting),
+        recently_called=[CalledTicket(number=t["number"], window=t["window"]) for t in called],
+    )
+
+
+TicketId = Annotated[strawberry.ID, strawberry.argument(description="The ticket's id.")]
+
 
 @strawberry.type
 class CasesMutation:
@@ -127,3 +163,86 @@ class CasesMutation:
         id: Annotated[strawberry.ID, strawberry.argument(description="The booking's id.")],
     ) -> Appointment:
         return Appointment.from_doc(await appointments.record_no_show(info.context, str(id)))
+
+    @strawberry.mutation(
+        description="Check in a booking at the hall (from an hour before the slot until it "
+        "ends): it becomes a queue ticket called before walk-ins.",
+        extensions=[signed_in()],
+    )
+    async def check_in_appointment(
+        self,
+        info: CasesInfo,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The booking's id.")],
+    ) -> QueueTicket:
+        return QueueTicket.from_doc(await queues.check_in(info.context, str(id)))
+
+    @strawberry.mutation(
+        description="Take a ticket at the hall without a booking (one waiting ticket per item).",
+        extensions=[signed_in()],
+    )
+    async def take_queue_ticket(
+        self, info: CasesInfo, item_code: ItemCode, location_code: LocationCode
+    ) -> QueueTicket:
+        return QueueTicket.from_doc(
+            await queues.take_walk_in(info.context, item_code, location_code)
+        )
+
+    @strawberry.mutation(
+        description="Issue a green-channel (绿色通道) ticket, called first (staff).",
+        extensions=[requires(QUEUE_OPERATE.name)],
+    )
+    async def issue_green_channel_ticket(
+        self, info: CasesInfo, item_code: ItemCode, location_code: LocationCode
+    ) -> QueueTicket:
+        return QueueTicket.from_doc(
+            await queues.issue_green_channel(info.context, item_code, location_code)
+        )
+
+    @strawberry.mutation(
+        description="Call the next ticket of the hall to a window (staff); null when nobody "
+        "waits. Windows calling at once never get the same ticket.",
+        extensions=[requires(QUEUE_OPERATE.name)],
+    )
+    async def call_next_ticket(
+        self,
+        info: CasesInfo,
+        location_code: LocationCode,
+        window: Annotated[str, strawberry.argument(description="The calling window (e.g. 12).")],
+    ) -> QueueTicket | None:
+        ticket = await queues.call_next(info.context, location_code, window)
+        return QueueTicket.from_doc(ticket) if ticket is not None else None
+
+    @strawberry.mutation(
+        description="Mark a called ticket as served (staff).",
+        extensions=[requires(QUEUE_OPERATE.name)],
+    )
+    async def finish_ticket(self, info: CasesInfo, id: TicketId) -> QueueTicket:
+        return QueueTicket.from_doc(await queues.finish(info.context, str(id)))
+
+
+@strawberry.type
+class CasesSubscription:
+    @strawberry.subscription(
+        description="The caller's tickets as they are called to a window (叫号提醒).",
+        extensions=[signed_in()],
+    )
+    async def my_ticket_called(self, info: CasesInfo) -> AsyncGenerator[QueueTicket, None]:
+        me = info.context.principal.subject
+        store = queues.tickets(info.context)
+        async for change in events(
+            info.context, QUEUE_CHANGED, lambda c: c.change == "called" and c.citizen == me
+        ):
+            ticket = await store.get(change.ticket_id)
+            if ticket is not None:
+                yield QueueTicket.from_doc(ticket)
+
+    @strawberry.subscription(
+        description="A hall's queue each time it moves (the hall screen; public)."
+    )
+    async def hall_queue_changed(
+        self, info: CasesInfo, location_code: LocationCode
+    ) -> AsyncGenerator[HallQueue, None]:
+        async for _change in events(
+            info.context, QUEUE_CHANGED, lambda c: c.location_code == location_code
+        ):
+            yield await _hall_queue(info.context, location_code)

@@ -7,8 +7,11 @@ from enum import Enum
 from typing import Any
 
 import strawberry
+from strawberry.types import Info
 
+from gateway.context import Context
 from gateway.kit.connections import Connection
+from modules.cases.queues import position
 from modules.cases.slots import CANCEL_BEFORE, starts_at
 
 
@@ -78,3 +81,82 @@ class BookAppointmentInput:
     location_code: str = strawberry.field(description="A service location handling the item.")
     date: date = strawberry.field(description="A day from the next working day to the fifth.")
     start: str = strawberry.field(description="A slot's start on that day (`appointmentSlots`).")
+
+
+@strawberry.enum(description="Where a queue ticket stands.")
+class TicketStatus(Enum):
+    WAITING = strawberry.enum_value("waiting", description="等候中.")
+    CALLED = strawberry.enum_value("called", description="已叫号: go to the window shown.")
+    FINISHED = strawberry.enum_value("finished", description="办理完毕.")
+
+
+@strawberry.enum(description="How a ticket was issued, which sets its place in the calling order.")
+class TicketKind(Enum):
+    GREEN_CHANNEL = strawberry.enum_value(
+        2, description="绿色通道 (issued by staff): called first."
+    )
+    BOOKED = strawberry.enum_value(1, description="From a booking at check-in: called next.")
+    WALK_IN = strawberry.enum_value(0, description="现场取号 without a booking.")
+
+
+@strawberry.type(description="A queue ticket (排队号) of one hall and day.")
+class QueueTicket:
+    id: strawberry.ID = strawberry.field(description="The ticket's id.")
+    number: str = strawberry.field(description="The number shown and called (G001, B012, A034).")
+    kind: TicketKind = strawberry.field(description="How it was issued.")
+    status: TicketStatus = strawberry.field(description="Where it stands.")
+    location_code: str = strawberry.field(description="The hall's code.")
+    location_name: str = strawberry.field(description="The hall's name.")
+    item_name: str = strawberry.field(description="The item it is for.")
+    window: str | None = strawberry.field(description="The window it was called to.")
+    issued_at: datetime = strawberry.field(description="When it was issued.")
+    called_at: datetime | None = strawberry.field(description="When it was called.")
+    doc: strawberry.Private[dict[str, Any]]
+
+    @strawberry.field(description="Place in the queue (1 = next) while waiting; else null.")
+    async def position(self, info: Info[Context, None]) -> int | None:
+        place = await self._place(info.context)
+        return place[0] if place else None
+
+    @strawberry.field(description="Estimated minutes until called, while waiting; else null.")
+    async def estimated_wait_minutes(self, info: Info[Context, None]) -> int | None:
+        place = await self._place(info.context)
+        return place[1] if place else None
+
+    async def _place(self, context: Context) -> tuple[int, int] | None:
+        """Read once per ticket and request, whichever of the two fields asks first."""
+        if "_place" not in self.doc:
+            self.doc["_place"] = await position(context, self.doc)
+        place: tuple[int, int] | None = self.doc["_place"]
+        return place
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> QueueTicket:
+        return cls(
+            id=strawberry.ID(doc["_id"]),
+            number=doc["number"],
+            kind=TicketKind(doc["priority"]),
+            status=TicketStatus(doc["status"]),
+            location_code=doc["location_code"],
+            location_name=doc["location_name"],
+            item_name=doc["item_name"],
+            window=doc.get("window"),
+            issued_at=doc["issued_at"],
+            called_at=doc.get("called_at"),
+            doc=doc,
+        )
+
+
+@strawberry.type(description="A ticket called to a window, as the hall's screen shows it.")
+class CalledTicket:
+    number: str = strawberry.field(description="The ticket number.")
+    window: str = strawberry.field(description="The window it was called to.")
+
+
+@strawberry.type(description="A hall's queue now (the screen in the hall, or the app's view).")
+class HallQueue:
+    location_code: str = strawberry.field(description="The hall's code.")
+    waiting: int = strawberry.field(description="Tickets waiting today.")
+    recently_called: list[CalledTicket] = strawberry.field(
+        description="The last tickets called, newest first (at most 10)."
+    )

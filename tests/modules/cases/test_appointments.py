@@ -5,70 +5,17 @@ two through a second gateway process on the same database whose clock is moved."
 
 from __future__ import annotations
 
-import json
-import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import pytest
+from cases_client import BOOK, CANCEL, DATES, MINE, NO_SHOW, SLOTS, book, citizen, code, slots
 from harness import GatewayProcess
 
 from gateway.kit.calendar import is_working_day
 
-SEEDS = Path(__file__).resolve().parents[3] / "seeds" / "affairs"
 CST_OFFSET = timedelta(hours=8)
-
-DATES = "query($i: String!, $l: String!) { appointmentDates(itemCode: $i, locationCode: $l) }"
-SLOTS = """query($i: String!, $l: String!, $d: Date!) {
-  appointmentSlots(itemCode: $i, locationCode: $l, date: $d) { start end capacity available } }"""
-BOOK = """mutation($i: String!, $l: String!, $d: Date!, $s: String!) {
-  bookAppointment(input: {itemCode: $i, locationCode: $l, date: $d, start: $s}) {
-    id number status date start cancellableUntil itemName locationName } }"""
-CANCEL = "mutation($id: ID!) { cancelAppointment(id: $id) { status } }"
-NO_SHOW = "mutation($id: ID!) { recordAppointmentNoShow(id: $id) { status } }"
-MINE = "{ myAppointments(first: 10) { totalCount edges { node { id status } } } }"
-
-
-@pytest.fixture(scope="module")
-def place() -> dict[str, Any]:
-    """A street hall with 10 windows (10 places a slot) and an item it takes bookings for."""
-    items = {i["code"]: i for i in json.loads((SEEDS / "items.json").read_text())}
-    for location in json.loads((SEEDS / "locations.json").read_text()):
-        if location["kind"] == "street_hall" and location["window_count"] == 10:
-            codes = [
-                c
-                for c in location["item_codes"]
-                if items[c]["appointment"] and items[c]["status"] == "active"
-            ]
-            if len(codes) >= 3:
-                return {"location": location["code"], "items": codes, "by_code": items}
-    raise AssertionError("the seeds have no 10-window street hall taking bookings")
-
-
-def citizen(gateway: GatewayProcess, level: int = 2) -> str:
-    return gateway.token(f"citizen-{uuid.uuid4().hex[:10]}", identity_level=level)
-
-
-def slots(gateway: GatewayProcess, item: str, location: str, day: str) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = gateway.data(SLOTS, {"i": item, "l": location, "d": day})[
-        "appointmentSlots"
-    ]
-    return found
-
-
-def book(
-    gateway: GatewayProcess, token: str, item: str, location: str, day: str, start: str
-) -> dict[str, Any]:
-    response = gateway.graphql(BOOK, {"i": item, "l": location, "d": day, "s": start}, token=token)
-    payload: dict[str, Any] = response.json()
-    return payload
-
-
-def code(payload: dict[str, Any]) -> str:
-    return str(payload["errors"][0]["extensions"]["code"])
 
 
 def test_slots_follow_the_hall_and_the_working_days(
@@ -167,29 +114,6 @@ def test_bad_slots_and_items(gateway: GatewayProcess, place: dict[str, Any]) -> 
     refused = gateway.graphql(DATES, {"i": no_booking, "l": location}).json()
     assert code(refused) == "BAD_USER_INPUT"
     assert code(gateway.graphql(DATES, {"i": "nope", "l": location}).json()) == "NOT_FOUND"
-
-
-@pytest.fixture(scope="module")
-def later(gateway: GatewayProcess, start_gateway: Any) -> Any:
-    """A second process on the same database and signing key whose clock is moved to a
-    given instant: the rules that depend on "now" (cancel deadline, no-shows)."""
-    started: dict[str, GatewayProcess] = {}
-
-    def at(moment: datetime) -> GatewayProcess:
-        offset = int((moment - datetime.now(moment.tzinfo)).total_seconds())
-        key = str(offset // 60)
-        if key not in started:
-            started[key] = start_gateway(
-                {
-                    "ONESTOP_DATA_DIR": str(gateway.data_dir),
-                    "ONESTOP_SEED_ON_START": "false",
-                    "ONESTOP_CLOCK_OFFSET_SECONDS": str(offset),
-                },
-                db=gateway.env["ONESTOP_MONGODB_DB"],
-            )
-        return started[key]
-
-    return at
 
 
 def test_cancel_until_two_hours_before_and_no_shows_block_booking(

@@ -1,0 +1,29 @@
+"""What the cases module announces on the bus."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gateway.bus import Topic
+
+__all__ = ["QUEUE_CHANGED", "QueueChanged"]
+
+
+@dataclass(frozen=True)
+class QueueChanged:
+    """A hall's queue moved: a ticket was issued, called to a window, or finished."""
+
+    location_code: str
+    day: str  # ISO date, China time
+    ticket_id: str
+    number: str
+    change: str  # issued / called / finished
+    window: str | None
+    citizen: str | None  # the ticket holder's subject (None for a ticket without an account)
+
+
+QUEUE_CHANGED = Topic(
+    "cases.queue.changed",
+    QueueChanged,
+    "A hall's queue moved (ticket issued, called to a window, finished); after it is stored.",
+)
