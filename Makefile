@@ -69,5 +69,9 @@ bench: $(STAMP)
 bench-gateway: $(STAMP)
 	$(BIN)/python bench/gateway.py --profile typename,item $(ARGS)
 
+# 200 concurrent bookings of one slot and of 200 slots (~2 minutes; docs/cases.md).
+bench-bookings: $(STAMP)
+	$(BIN)/python bench/bookings.py $(ARGS)
+
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache $(E2E_PACKAGES:%=%/node_modules)
