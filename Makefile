@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck schema check bench bench-gateway clean redis-server chromium e2e-deps
+.PHONY: run test lint typecheck schema check bench bench-gateway bench-bookings clean redis-server chromium e2e-deps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
