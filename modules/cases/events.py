@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from gateway.bus import Topic
 
-__all__ = ["QUEUE_CHANGED", "QueueChanged"]
+__all__ = ["CASE_CHANGED", "QUEUE_CHANGED", "CaseChanged", "QueueChanged"]
 
 
 @dataclass(frozen=True)
@@ -26,4 +26,22 @@ QUEUE_CHANGED = Topic(
     "cases.queue.changed",
     QueueChanged,
     "A hall's queue moved (ticket issued, called to a window, finished); after it is stored.",
+)
+
+
+@dataclass(frozen=True)
+class CaseChanged:
+    """A case moved to another status (after it is stored)."""
+
+    case_id: str
+    citizen: str
+    department_code: str
+    status: str
+    action: str
+
+
+CASE_CHANGED = Topic(
+    "cases.case.changed",
+    CaseChanged,
+    "A case moved (submitted, accepted, supplement requested, approved, delivered…).",
 )

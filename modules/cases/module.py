@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from gateway.registry import InterfaceUse, Module
 from modules.affairs.interface import CATALOG, ServiceCatalog
-from modules.cases.events import QUEUE_CHANGED
+from modules.cases.events import CASE_CHANGED, QUEUE_CHANGED
 from modules.cases.permissions import PERMISSIONS
-from modules.cases.repository import APPOINTMENTS, INDEXES, QUEUE_COUNTERS, SLOTS, TICKETS
+from modules.cases.repository import APPOINTMENTS, CASES, INDEXES, QUEUE_COUNTERS, SLOTS, TICKETS
 from modules.cases.schema import CasesMutation, CasesQuery, CasesSubscription
 
 module = Module(
     name="cases",
     version="0.1.0",
-    description="办件: appointments (预约取号) and hall queues (排队叫号); cases to follow.",
+    description="办件: appointments (预约取号), hall queues (排队叫号) and cases (办件).",
     query=CasesQuery,
     mutation=CasesMutation,
     subscription=CasesSubscription,
     indexes=INDEXES,
-    collections=(APPOINTMENTS, SLOTS, TICKETS, QUEUE_COUNTERS),
-    events=(QUEUE_CHANGED,),
+    collections=(APPOINTMENTS, SLOTS, TICKETS, QUEUE_COUNTERS, CASES),
+    events=(QUEUE_CHANGED, CASE_CHANGED),
     permissions=PERMISSIONS,
     uses=(InterfaceUse(CATALOG.name, ServiceCatalog),),
 )

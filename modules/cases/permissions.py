@@ -16,4 +16,16 @@ QUEUE_OPERATE = Permission(
     "(绿色通道) tickets.",
     roles=(Role.STAFF.value, Role.ADMIN.value),
 )
-PERMISSIONS = (APPOINTMENT_MANAGE, QUEUE_OPERATE)
+
+CASE_INTAKE = Permission(
+    "cases.case.intake",
+    "综合窗口: accept or refuse any department's applications, deliver results, close cases.",
+    roles=(Role.STAFF.value, Role.ADMIN.value),
+)
+CASE_REVIEW = Permission(
+    "cases.case.review",
+    "后台审批: review the own department's cases — supplements, special procedures, approve, "
+    "deny, issue results.",
+    roles=(Role.STAFF.value, Role.ADMIN.value),
+)
+PERMISSIONS = (APPOINTMENT_MANAGE, QUEUE_OPERATE, CASE_INTAKE, CASE_REVIEW)

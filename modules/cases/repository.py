@@ -15,18 +15,22 @@ from gateway.registry import IndexSpec
 
 __all__ = [
     "APPOINTMENTS",
+    "CASES",
+    "CASE_ORDER",
     "INDEXES",
     "MINE",
     "QUEUE_COUNTERS",
     "SLOTS",
     "TICKETS",
     "AppointmentRepository",
+    "CaseRepository",
     "TicketRepository",
 ]
 
 APPOINTMENTS = "cases_appointments"
 SLOTS = "cases_slot_counters"
 TICKETS = "cases_tickets"
+CASES = "cases_cases"
 QUEUE_COUNTERS = "cases_queue_counters"
 
 INDEXES = (
@@ -44,12 +48,16 @@ INDEXES = (
         name="calling_order",
     ),
     IndexSpec(TICKETS, (("citizen", 1),), name="citizen"),
+    IndexSpec(CASES, (("citizen", 1),), name="citizen"),
+    IndexSpec(CASES, (("department_code", 1), ("status", 1)), name="department_status"),
     # One ticket per booking.
     IndexSpec(TICKETS, (("appointment_id", 1),), name="one_per_booking", unique=True, sparse=True),
 )
 
 #: A citizen's bookings, newest first (ids start with the booking time).
 MINE = Keyset("cases.appointments.mine", (SortKey("_id", "str", descending=True),))
+#: Cases, newest first (办件编号 start with the submission time).
+CASE_ORDER = Keyset("cases.cases", (SortKey("_id", "str", descending=True),))
 
 
 class AppointmentRepository:
@@ -192,3 +200,43 @@ class TicketRepository:
         return (
             await self.tickets.find({"citizen": citizen, "day": day}).sort([("seq", 1)]).to_list()
         )
+
+
+class CaseRepository:
+    """Cases (办件): one document each, with its steps."""
+
+    def __init__(self, db: AsyncDatabase[Any]) -> None:
+        self.cases = db[CASES]
+
+    async def insert(self, doc: dict[str, Any]) -> None:
+        await self.cases.insert_one(doc)
+
+    async def get(self, case_id: str) -> dict[str, Any] | None:
+        return await self.cases.find_one({"_id": case_id})
+
+    async def move(
+        self,
+        seen: dict[str, Any],
+        changes: dict[str, Any],
+        step: dict[str, Any],
+    ) -> dict[str, Any] | None:
+        """Apply a transition if the case is still as the actor saw it (its version): of
+        two staff acting at once, one wins and the other gets None.
+
+        The steps are written whole (`$set`), not `$push`ed: nx-27017 stores pushed
+        sub-documents as JSON strings (test_conformance), and the version guard makes the
+        read-modify-write safe.
+        """
+        return await self.cases.find_one_and_update(
+            {"_id": seen["_id"], "status": seen["status"], "version": seen["version"]},
+            {"$set": {**changes, "steps": [*seen["steps"], step]}, "$inc": {"version": 1}},
+            return_document=ReturnDocument.AFTER,
+        )
+
+    async def page(
+        self, query: dict[str, Any], after: Key | None, limit: int
+    ) -> list[dict[str, Any]]:
+        return await CASE_ORDER.find_after(self.cases, query, after, limit)
+
+    async def count(self, query: dict[str, Any]) -> int:
+        return await self.cases.count_documents(query)

@@ -14,10 +14,10 @@ from gateway.kit.calendar import now_cst
 from gateway.kit.connections import After, First, Listing, keyset_page
 from gateway.permissions import requires, signed_in
 from gateway.subscriptions import events
-from modules.cases import appointments, queues
-from modules.cases.events import QUEUE_CHANGED
-from modules.cases.permissions import APPOINTMENT_MANAGE, QUEUE_OPERATE
-from modules.cases.repository import MINE
+from modules.cases import appointments, casework, queues
+from modules.cases.events import CASE_CHANGED, QUEUE_CHANGED
+from modules.cases.permissions import APPOINTMENT_MANAGE, CASE_REVIEW, QUEUE_OPERATE
+from modules.cases.repository import CASE_ORDER, MINE
 from modules.cases.slots import bookable_days, slots_on
 from modules.cases.types import (
     Appointment,
@@ -25,13 +25,20 @@ from modules.cases.types import (
     AppointmentSlot,
     BookAppointmentInput,
     CalledTicket,
+    Case,
+    CaseAction,
+    CaseConnection,
+    CaseMaterialInput,
+    CaseStatus,
     HallQueue,
     QueueTicket,
+    SubmitCaseInput,
 )
 
 __all__ = ["CasesMutation", "CasesQuery", "CasesSubscription"]
 
 CasesInfo = Info[Context, None]
+CaseId = Annotated[strawberry.ID, strawberry.argument(description="办件编号.")]
 ItemCode = Annotated[
     str, strawberry.argument(description="实施编码 of an item that takes bookings.")
 ]
@@ -108,6 +115,59 @@ class CasesQuery:
     async def hall_queue(self, info: CasesInfo, location_code: LocationCode) -> HallQueue:
         return await _hall_queue(info.context, location_code)
 
+    @strawberry.field(
+        description="One case: its applicant, window staff, the owning department's reviewers.",
+        extensions=[signed_in()],
+    )
+    async def case(self, info: CasesInfo, id: CaseId) -> Case:
+        doc = await casework.store(info.context).get(str(id))
+        return Case.from_doc(casework.readable(info.context, doc))
+
+    @strawberry.field(description="The caller's cases, newest first.", extensions=[signed_in()])
+    async def my_cases(
+        self, info: CasesInfo, first: First = None, after: After = None
+    ) -> CaseConnection:
+        return await _cases(info, {"citizen": info.context.principal.subject}, first, after)
+
+    @strawberry.field(
+        description="The caller's department's cases (后台收件箱), newest first; optionally "
+        "only those in `status`.",
+        extensions=[requires(CASE_REVIEW.name)],
+    )
+    async def department_cases(
+        self,
+        info: CasesInfo,
+        status: Annotated[
+            CaseStatus | None, strawberry.argument(description="Only cases in this status.")
+        ] = None,
+        first: First = None,
+        after: After = None,
+    ) -> CaseConnection:
+        query: dict[str, object] = {"department_code": info.context.principal.department}
+        if status is not None:
+            query["status"] = status.value
+        return await _cases(info, query, first, after)
+
+
+async def _cases(
+    info: CasesInfo, query: dict[str, object], first: int | None, after: str | None
+) -> CaseConnection:
+    store = casework.store(info.context)
+    listing = Listing(
+        order=CASE_ORDER,
+        fetch=lambda key, limit: store.page(dict(query), key, limit),
+        count=lambda: store.count(dict(query)),
+    )
+    return await keyset_page(
+        CaseConnection,
+        listing,
+        first=first,
+        after=after,
+        default=20,
+        maximum=info.context.settings.max_page_size,
+        node=Case.from_doc,
+    )
+
 
 async def _hall_queue(context: Context, location_code: str) -> HallQueue:
     store = queues.tickets(context)
@@ -122,6 +182,9 @@ async def _hall_queue(context: Context, location_code: str) -> HallQueue:
 
 
 TicketId = Annotated[strawberry.ID, strawberry.argument(description="The ticket's id.")]
+Materials = Annotated[
+    list[CaseMaterialInput], strawberry.argument(description="Materials handed in.")
+]
 
 
 @strawberry.type
@@ -219,9 +282,74 @@ class CasesMutation:
     async def finish_ticket(self, info: CasesInfo, id: TicketId) -> QueueTicket:
         return QueueTicket.from_doc(await queues.finish(info.context, str(id)))
 
+    @strawberry.mutation(
+        description="Apply for an item (real-name citizens) with the form and every required "
+        "material; send an `Idempotency-Key` so a retried submit makes one case.",
+        extensions=[signed_in(identity_level=2)],
+    )
+    async def submit_case(
+        self,
+        info: CasesInfo,
+        input: Annotated[SubmitCaseInput, strawberry.argument(description="The application.")],
+    ) -> Case:
+        materials = [(m.name, m.file_id) for m in input.materials]
+        form = input.form if isinstance(input.form, dict) else {}
+        doc = await casework.submit(
+            info.context, input.item_code, form, materials, str(input.delivery.value), input.address
+        )
+        return Case.from_doc(doc)
+
+    @strawberry.mutation(
+        description="Move a case one step (staff; who may do what: see CaseAction). Refused "
+        "with CONFLICT when the case is elsewhere or someone moved it meanwhile.",
+        extensions=[signed_in()],
+    )
+    async def advance_case(
+        self,
+        info: CasesInfo,
+        id: CaseId,
+        action: Annotated[CaseAction, strawberry.argument(description="What to do.")],
+        opinion: Annotated[
+            str | None,
+            strawberry.argument(
+                description="意见 (required to refuse, deny, ask "
+                "for a supplement or start a special procedure)."
+            ),
+        ] = None,
+        tracking_number: Annotated[
+            str | None, strawberry.argument(description="运单号 (DELIVER by mail).")
+        ] = None,
+    ) -> Case:
+        doc = await casework.advance(
+            info.context, str(id), str(action.value), opinion, tracking_number
+        )
+        return Case.from_doc(doc)
+
+    @strawberry.mutation(
+        description="Hand in the materials a supplement request asked for (the applicant).",
+        extensions=[signed_in()],
+    )
+    async def supply_case_materials(
+        self, info: CasesInfo, id: CaseId, materials: Materials
+    ) -> Case:
+        given = [(m.name, m.file_id) for m in materials]
+        return Case.from_doc(await casework.supply(info.context, str(id), given))
+
 
 @strawberry.type
 class CasesSubscription:
+    @strawberry.subscription(
+        description="The caller's cases as they move (the applicant's notifications).",
+        extensions=[signed_in()],
+    )
+    async def case_updated(self, info: CasesInfo) -> AsyncGenerator[Case, None]:
+        me = info.context.principal.subject
+        store = casework.store(info.context)
+        async for change in events(info.context, CASE_CHANGED, lambda c: c.citizen == me):
+            doc = await store.get(change.case_id)
+            if doc is not None:
+                yield Case.from_doc(doc)
+
     @strawberry.subscription(
         description="The caller's tickets as they are called to a window (叫号提醒).",
         extensions=[signed_in()],

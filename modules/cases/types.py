@@ -7,6 +7,7 @@ from enum import Enum
 from typing import Any
 
 import strawberry
+from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from gateway.context import Context
@@ -159,4 +160,139 @@ class HallQueue:
     waiting: int = strawberry.field(description="Tickets waiting today.")
     recently_called: list[CalledTicket] = strawberry.field(
         description="The last tickets called, newest first (at most 10)."
+    )
+
+
+@strawberry.enum(description="Where a case (办件) stands.")
+class CaseStatus(Enum):
+    SUBMITTED = strawberry.enum_value("submitted", description="已提交: waiting for intake.")
+    REFUSED = strawberry.enum_value("refused", description="不予受理 at intake (final).")
+    IN_REVIEW = strawberry.enum_value("in_review", description="已受理, in review.")
+    SUPPLEMENT_REQUESTED = strawberry.enum_value(
+        "supplement_requested", description="补正: the applicant must hand in materials."
+    )
+    SPECIAL_PROCEDURE = strawberry.enum_value(
+        "special_procedure", description="特别程序 (hearing, inspection…): the clock is paused."
+    )
+    APPROVED = strawberry.enum_value("approved", description="准予许可.")
+    DENIED = strawberry.enum_value("denied", description="不予许可 (final).")
+    RESULT_ISSUED = strawberry.enum_value("result_issued", description="结果已出具.")
+    DELIVERED = strawberry.enum_value("delivered", description="已送达 (mailed or picked up).")
+    CLOSED = strawberry.enum_value("closed", description="办结.")
+
+
+@strawberry.enum(description="What staff do to a case (who may: see each value).")
+class CaseAction(Enum):
+    ACCEPT = strawberry.enum_value("accept", description="受理 (any window staff).")
+    REFUSE = strawberry.enum_value("refuse", description="不予受理, with an opinion (window).")
+    REQUEST_SUPPLEMENT = strawberry.enum_value(
+        "request_supplement", description="要求补正, saying what (owning department)."
+    )
+    START_SPECIAL_PROCEDURE = strawberry.enum_value(
+        "start_special_procedure",
+        description="Pause the clock for a special procedure (department).",
+    )
+    END_SPECIAL_PROCEDURE = strawberry.enum_value(
+        "end_special_procedure", description="Resume; the due date moves by the days paused."
+    )
+    APPROVE = strawberry.enum_value("approve", description="准予 (owning department).")
+    DENY = strawberry.enum_value("deny", description="不予许可, with an opinion (department).")
+    ISSUE_RESULT = strawberry.enum_value("issue_result", description="出具结果 (department).")
+    DELIVER = strawberry.enum_value(
+        "deliver", description="送达: by mail (tracking number required) or pickup (window)."
+    )
+    CLOSE = strawberry.enum_value("close", description="办结 (window).")
+
+
+@strawberry.enum(description="How the result reaches the applicant.")
+class DeliveryMethod(Enum):
+    MAIL = strawberry.enum_value("mail", description="快递 to the given address.")
+    PICKUP = strawberry.enum_value("pickup", description="窗口领取.")
+
+
+@strawberry.type(description="A material handed in with a case.")
+class CaseMaterial:
+    name: str = strawberry.field(description="The item's material it is.")
+    file_id: str = strawberry.field(description="The uploaded file (`StoredFile.fileId`).")
+
+
+@strawberry.type(description="One step of a case: who did what, when, and why.")
+class CaseStep:
+    action: str = strawberry.field(
+        description="submit, accept, supply, approve … (see CaseAction)."
+    )
+    status: CaseStatus = strawberry.field(description="The status the step led to.")
+    actor_department: str | None = strawberry.field(description="The actor's department (staff).")
+    at: datetime = strawberry.field(description="When.")
+    opinion: str | None = strawberry.field(description="The actor's opinion (意见).")
+
+
+@strawberry.type(description="A case (办件): an application for an item and its handling.")
+class Case:
+    id: strawberry.ID = strawberry.field(description="办件编号.")
+    item_code: str = strawberry.field(description="实施编码 of the item.")
+    item_name: str = strawberry.field(description="The item's name.")
+    department_code: str = strawberry.field(description="The owning department.")
+    status: CaseStatus = strawberry.field(description="Where it stands.")
+    version: int = strawberry.field(description="Changes with every step.")
+    submitted_at: datetime = strawberry.field(description="When it was submitted.")
+    due_date: date | None = strawberry.field(
+        description="The promised finish date (working days from acceptance, moved by special "
+        "procedures); null before acceptance."
+    )
+    delivery_method: DeliveryMethod = strawberry.field(description="How the result is delivered.")
+    tracking_number: str | None = strawberry.field(description="The mail's tracking number.")
+    materials: list[CaseMaterial] = strawberry.field(description="What was handed in.")
+    steps: list[CaseStep] = strawberry.field(description="Every step, oldest first.")
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Case:
+        return cls(
+            id=strawberry.ID(doc["_id"]),
+            item_code=doc["item_code"],
+            item_name=doc["item_name"],
+            department_code=doc["department_code"],
+            status=CaseStatus(doc["status"]),
+            version=doc["version"],
+            submitted_at=doc["submitted_at"],
+            due_date=date.fromisoformat(doc["due_date"]) if doc.get("due_date") else None,
+            delivery_method=DeliveryMethod(doc["delivery"]["method"]),
+            tracking_number=doc["delivery"].get("tracking_number"),
+            materials=[
+                CaseMaterial(name=m["name"], file_id=m["file_id"]) for m in doc["materials"]
+            ],
+            steps=[
+                CaseStep(
+                    action=s["action"],
+                    status=CaseStatus(s["to"]),
+                    actor_department=s.get("actor_department"),
+                    at=s["at"],
+                    opinion=s.get("opinion"),
+                )
+                for s in doc["steps"]
+            ],
+        )
+
+
+@strawberry.type(description="A page of cases, newest first.")
+class CaseConnection(Connection[Case]):
+    pass
+
+
+@strawberry.input(description="A material handed in: the item's material name and an upload.")
+class CaseMaterialInput:
+    name: str = strawberry.field(description="The item's material (`AffairItem.materials.name`).")
+    file_id: str = strawberry.field(description="One of the applicant's uploads (`uploadFile`).")
+
+
+@strawberry.input(description="An application for an item.")
+class SubmitCaseInput:
+    item_code: str = strawberry.field(description="实施编码 of the item.")
+    form: JSON = strawberry.field(
+        description="The application form's fields (at most 16,000 characters)."
+    )
+    materials: list[CaseMaterialInput] = strawberry.field(description="Every required material.")
+    delivery: DeliveryMethod = strawberry.field(description="How the result is delivered.")
+    address: str | None = strawberry.field(
+        default=None, description="The mailing address (delivery by mail)."
     )

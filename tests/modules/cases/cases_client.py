@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from harness import GatewayProcess
+from websockets.sync.client import connect
 
 DATES = "query($i: String!, $l: String!) { appointmentDates(itemCode: $i, locationCode: $l) }"
 SLOTS = """query($i: String!, $l: String!, $d: Date!) {
@@ -39,3 +44,46 @@ def book(
 
 def code(payload: dict[str, Any]) -> str:
     return str(payload["errors"][0]["extensions"]["code"])
+
+
+UPLOAD = (
+    """mutation($file: Upload!) { uploadFile(file: $file, purpose: CASE_MATERIAL) { fileId } }"""
+)
+
+
+def upload_pdf(gateway: GatewayProcess, token: str) -> str:
+    """A small PDF uploaded by the token's holder; its file id."""
+    content = b"%PDF-1.7\n" + uuid.uuid4().hex.encode() * 20 + b"\n%%EOF\n"
+    operations = {"query": UPLOAD, "variables": {"file": None}}
+    response = gateway.client.post(
+        "/graphql",
+        headers={"Authorization": f"Bearer {token}", "Apollo-Require-Preflight": "true"},
+        data={"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.file"]})},
+        files={"0": ("材料.pdf", content, "application/pdf")},
+    )
+    file_id: str = response.json()["data"]["uploadFile"]["fileId"]
+    return file_id
+
+
+@contextmanager
+def socket(
+    gateway: GatewayProcess, query: str, variables: dict[str, Any], token: str | None = None
+) -> Iterator[Any]:
+    """A graphql-transport-ws socket running one subscription."""
+    url = gateway.url.replace("http://", "ws://") + "/graphql"
+    with connect(url, subprotocols=["graphql-transport-ws"], open_timeout=5) as ws:  # type: ignore[list-item]
+        params = {"Authorization": f"Bearer {token}"} if token else {}
+        ws.send(json.dumps({"type": "connection_init", "payload": params}))
+        assert json.loads(ws.recv(timeout=5))["type"] == "connection_ack"
+        payload = {"query": query, "variables": variables}
+        ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
+        yield ws
+
+
+def next_result(ws: Any) -> dict[str, Any]:
+    deadline = time.monotonic() + 10
+    while True:
+        message = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
+        if message["type"] == "next":
+            result: dict[str, Any] = message["payload"]
+            return result

@@ -5,17 +5,13 @@ queue move — on a gateway process whose clock is moved into the booking's morn
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from cases_client import DATES, book, citizen, code, slots
+from cases_client import DATES, book, citizen, code, next_result, slots, socket
 from harness import GatewayProcess
-from websockets.sync.client import connect
 
 CHECK_IN = "mutation($id: ID!) { checkInAppointment(id: $id) { id number kind status position estimatedWaitMinutes } }"
 WALK_IN = """mutation($i: String!, $l: String!) { takeQueueTicket(itemCode: $i, locationCode: $l) {
@@ -27,30 +23,6 @@ CALL = """mutation($l: String!, $w: String!) { callNextTicket(locationCode: $l, 
 FINISH = "mutation($id: ID!) { finishTicket(id: $id) { status } }"
 MINE = "{ myQueueTickets { number status position } }"
 HALL = "query($l: String!) { hallQueue(locationCode: $l) { waiting recentlyCalled { number window } } }"
-
-
-@contextmanager
-def socket(
-    gateway: GatewayProcess, query: str, variables: dict[str, Any], token: str | None = None
-) -> Iterator[Any]:
-    """A graphql-transport-ws socket running one subscription."""
-    url = gateway.url.replace("http://", "ws://") + "/graphql"
-    with connect(url, subprotocols=["graphql-transport-ws"], open_timeout=5) as ws:  # type: ignore[list-item]
-        params = {"Authorization": f"Bearer {token}"} if token else {}
-        ws.send(json.dumps({"type": "connection_init", "payload": params}))
-        assert json.loads(ws.recv(timeout=5))["type"] == "connection_ack"
-        payload = {"query": query, "variables": variables}
-        ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
-        yield ws
-
-
-def next_result(ws: Any) -> dict[str, Any]:
-    deadline = time.monotonic() + 10
-    while True:
-        message = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
-        if message["type"] == "next":
-            result: dict[str, Any] = message["payload"]
-            return result
 
 
 def test_a_booked_citizen_checks_in_and_is_called(

@@ -1,0 +1,281 @@
+"""办件: an application's life, as a state machine held in one table.
+
+submitted → accepted (in review) or refused at intake → supplement requested ↔ supplemented →
+special procedure (the clock paused) → approved or denied → result issued → delivered (by
+mail with a tracking number, or picked up) → closed.
+
+Who may do what is part of the table: any comprehensive-window (综合窗口) staff member takes
+applications in, delivers and closes (``cases.case.intake``); only the owning department's back
+office reviews, approves and issues (``cases.case.review``, own department). Every transition
+is one conditional update on the case's status and version — two staff acting at once, one
+wins, the other gets ``CONFLICT`` — and is recorded as a step with actor, time and opinion.
+
+The promised finish date is counted in working days from acceptance (the item's promised
+limit, the State Council's calendar) and moves by the working days a special procedure took.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from gateway.auth import IdentityLevel, Principal
+from gateway.context import Context
+from gateway.errors import BadUserInput, Conflict, FieldError, Forbidden, NotFound
+from gateway.kit.calendar import add_working_days, now_cst, working_days_between
+from modules.cases import appointments
+from modules.cases.events import CASE_CHANGED, CaseChanged
+from modules.cases.permissions import CASE_INTAKE, CASE_REVIEW
+from modules.cases.repository import CaseRepository
+
+__all__ = ["TRANSITIONS", "Transition", "advance", "readable", "submit", "supply"]
+
+MAX_FORM_CHARS = 16_000
+MAX_OPINION_CHARS = 500
+
+
+@dataclass(frozen=True)
+class Transition:
+    sources: frozenset[str]
+    target: str
+    permission: str  # CASE_INTAKE (any department) or CASE_REVIEW (own department)
+    needs_opinion: bool = False
+
+
+TRANSITIONS: dict[str, Transition] = {
+    "accept": Transition(frozenset({"submitted"}), "in_review", CASE_INTAKE.name),
+    "refuse": Transition(frozenset({"submitted"}), "refused", CASE_INTAKE.name, True),
+    "request_supplement": Transition(
+        frozenset({"in_review"}), "supplement_requested", CASE_REVIEW.name, True
+    ),
+    "start_special_procedure": Transition(
+        frozenset({"in_review"}), "special_procedure", CASE_REVIEW.name, True
+    ),
+    "end_special_procedure": Transition(
+        frozenset({"special_procedure"}), "in_review", CASE_REVIEW.name
+    ),
+    "approve": Transition(frozenset({"in_review"}), "approved", CASE_REVIEW.name),
+    "deny": Transition(frozenset({"in_review"}), "denied", CASE_REVIEW.name, True),
+    "issue_result": Transition(frozenset({"approved"}), "result_issued", CASE_REVIEW.name),
+    "deliver": Transition(frozenset({"result_issued"}), "delivered", CASE_INTAKE.name),
+    "close": Transition(frozenset({"delivered"}), "closed", CASE_INTAKE.name),
+}
+
+
+def store(ctx: Context) -> CaseRepository:
+    return CaseRepository(ctx.db)
+
+
+def _step(
+    action: str, principal: Principal, source: str, target: str, opinion: str | None
+) -> dict[str, Any]:
+    return {
+        "action": action,
+        "from": source,
+        "to": target,
+        "actor": principal.subject,
+        "actor_department": principal.department,
+        "at": now_cst(),
+        "opinion": opinion,
+    }
+
+
+async def _materials(
+    ctx: Context, citizen: str, wanted: list[str], given: list[tuple[str, str]]
+) -> list[dict[str, Any]]:
+    """Each named material with the applicant's uploaded file; refuses unknown names, files
+    that are not the applicant's and missing required materials (named in the error)."""
+    files = await ctx.uploads.by_ids([file_id for _, file_id in given])
+    provided: list[dict[str, Any]] = []
+    errors: list[FieldError] = []
+    for n, (name, file_id) in enumerate(given):
+        record = files.get(file_id)
+        if name not in wanted:
+            errors.append(
+                FieldError(f"materials.{n}.name", "not a material of the item", "unknown")
+            )
+        elif record is None or record.get("owner") != citizen:
+            errors.append(
+                FieldError(f"materials.{n}.fileId", "not one of your uploads", "not_yours")
+            )
+        else:
+            provided.append({"name": name, "file_id": file_id, "kind": record.get("kind")})
+    if errors:
+        raise BadUserInput("材料无效 (invalid materials)", errors)
+    return provided
+
+
+async def submit(
+    ctx: Context,
+    item_code: str,
+    form: dict[str, Any],
+    materials: list[tuple[str, str]],
+    delivery: str,
+    address: str | None,
+) -> dict[str, Any]:
+    principal = ctx.require(identity_level=IdentityLevel.REAL_NAME)
+    citizen = str(principal.subject)
+    item = await appointments.catalog(ctx).item(item_code)
+    if item is None or item.status != "active":
+        raise NotFound(f"事项不存在或已停办 (no active item {item_code!r})")
+    if len(str(form)) > MAX_FORM_CHARS:
+        raise BadUserInput(
+            "表单过大 (form too large)",
+            [FieldError("form", f"at most {MAX_FORM_CHARS} characters", "too_long")],
+        )
+    if delivery == "mail" and not (address and address.strip()):
+        raise BadUserInput(
+            "邮寄须填写地址 (a mailed result needs an address)",
+            [FieldError("address", "required for delivery by mail", "required")],
+        )
+    required = [m.name for m in item.materials if m.necessity == "required"]
+    provided = await _materials(ctx, citizen, [m.name for m in item.materials], materials)
+    missing = [name for name in required if name not in {p["name"] for p in provided}]
+    if missing:
+        raise BadUserInput(
+            f"缺少材料: {'、'.join(missing)} (required materials missing)",
+            [FieldError("materials", name, "missing") for name in missing],
+        )
+    now = now_cst()
+    doc = {
+        # 办件编号: submission time, then randomness — newest first by id.
+        "_id": f"{now:%Y%m%d%H%M%S}{int(now.microsecond / 1000):03d}{os.urandom(3).hex()}",
+        "citizen": citizen,
+        "item_code": item.code,
+        "item_name": item.name,
+        "department_code": item.department_code,
+        "promised_limit_days": item.promised_limit_days,
+        "form": form,
+        "materials": provided,
+        "delivery": {"method": delivery, "address": address},
+        "status": "submitted",
+        "version": 1,
+        "submitted_at": now,
+        "steps": [_step("submit", principal, "new", "submitted", None)],
+    }
+    await store(ctx).insert(doc)
+    await _announce(ctx, doc, "submit")
+    return doc
+
+
+def readable(ctx: Context, doc: dict[str, Any] | None) -> dict[str, Any]:
+    """The case if the caller may see it: its applicant, any intake staff, the owning
+    department's reviewers, admins. Others get NOT_FOUND (no hint that it exists)."""
+    principal = ctx.require()
+    if doc is not None:
+        if doc["citizen"] == principal.subject or CASE_INTAKE.name in ctx.permissions:
+            return doc
+        if CASE_REVIEW.name in ctx.permissions and (
+            principal.department == doc["department_code"] or principal.has_role("admin")
+        ):
+            return doc
+    raise NotFound("办件不存在 (no such case)")
+
+
+async def advance(
+    ctx: Context,
+    case_id: str,
+    action: str,
+    opinion: str | None,
+    tracking_number: str | None = None,
+) -> dict[str, Any]:
+    transition = TRANSITIONS[action]
+    principal = ctx.require(transition.permission)
+    doc = readable(ctx, await store(ctx).get(case_id))
+    if (
+        transition.permission == CASE_REVIEW.name
+        and not principal.has_role("admin")
+        and principal.department != doc["department_code"]
+    ):
+        raise Forbidden("只有主管部门可以审批 (only the owning department reviews this case)")
+    if doc["status"] not in transition.sources:
+        raise Conflict(
+            f"办件当前状态不能{action} (the case is {doc['status']})",
+            extensions={"reason": "wrong_status", "status": doc["status"]},
+        )
+    opinion = (opinion or "").strip() or None
+    if transition.needs_opinion and not opinion:
+        raise BadUserInput(
+            "请填写意见 (an opinion is required)", [FieldError("opinion", "required", "required")]
+        )
+    if opinion and len(opinion) > MAX_OPINION_CHARS:
+        raise BadUserInput(
+            "意见过长 (opinion too long)",
+            [FieldError("opinion", f"at most {MAX_OPINION_CHARS} characters", "too_long")],
+        )
+    today = now_cst().date()
+    changes: dict[str, Any] = {"status": transition.target}
+    if action == "accept":
+        changes["accepted_at"] = now_cst()
+        changes["due_date"] = add_working_days(today, doc["promised_limit_days"]).isoformat()
+    elif action == "start_special_procedure":
+        changes["paused_on"] = today.isoformat()
+    elif action == "end_special_procedure":
+        paused = working_days_between(date.fromisoformat(doc["paused_on"]), today)
+        due = date.fromisoformat(doc["due_date"])
+        changes["due_date"] = add_working_days(due, max(0, paused)).isoformat()
+        changes["paused_days"] = int(doc.get("paused_days", 0)) + max(0, paused)
+    elif action == "deliver":
+        if doc["delivery"]["method"] == "mail":
+            if not tracking_number:
+                raise BadUserInput(
+                    "邮寄须填写运单号 (a mailed result needs its tracking number)",
+                    [FieldError("trackingNumber", "required for mail", "required")],
+                )
+            changes["delivery.tracking_number"] = tracking_number
+        changes["delivered_at"] = now_cst()
+    step = _step(action, principal, doc["status"], transition.target, opinion)
+    moved = await store(ctx).move(doc, changes, step)
+    if moved is None:
+        raise Conflict(
+            "办件已被他人处理，请刷新 (someone else moved the case; reload)",
+            extensions={"reason": "moved_meanwhile"},
+        )
+    await _announce(ctx, moved, action)
+    return moved
+
+
+async def supply(ctx: Context, case_id: str, materials: list[tuple[str, str]]) -> dict[str, Any]:
+    """The applicant hands in what a supplement request asked for: back to review."""
+    principal = ctx.require()
+    doc = await store(ctx).get(case_id)
+    if doc is None or doc["citizen"] != principal.subject:
+        raise NotFound("办件不存在 (no such case)")
+    if doc["status"] != "supplement_requested":
+        raise Conflict(
+            "办件未要求补正 (no supplement was requested)",
+            extensions={"reason": "wrong_status", "status": doc["status"]},
+        )
+    item = await appointments.catalog(ctx).item(doc["item_code"])
+    names = [m.name for m in item.materials] if item else []
+    provided = await _materials(ctx, str(principal.subject), names, materials)
+    if not provided:
+        raise BadUserInput(
+            "请提交补正材料 (hand in at least one material)",
+            [FieldError("materials", "at least one", "required")],
+        )
+    kept = [m for m in doc["materials"] if m["name"] not in {p["name"] for p in provided}]
+    step = _step("supply", principal, doc["status"], "in_review", None)
+    moved = await store(ctx).move(doc, {"status": "in_review", "materials": kept + provided}, step)
+    if moved is None:
+        raise Conflict(
+            "办件已变化，请刷新 (the case changed; reload)",
+            extensions={"reason": "moved_meanwhile"},
+        )
+    await _announce(ctx, moved, "supply")
+    return moved
+
+
+async def _announce(ctx: Context, doc: dict[str, Any], action: str) -> None:
+    await ctx.bus.publish(
+        CASE_CHANGED,
+        CaseChanged(
+            case_id=doc["_id"],
+            citizen=doc["citizen"],
+            department_code=doc["department_code"],
+            status=doc["status"],
+            action=action,
+        ),
+    )

@@ -1,0 +1,214 @@
+"""办件 over HTTP: submit with materials, window intake, the department's review with a
+supplement, approval, a mailed result, closing — each step by an authorised actor only,
+recorded, with the promised date in working days and special procedures pausing it."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cases_client import citizen, code, next_result, socket, upload_pdf
+from harness import GatewayProcess
+
+from gateway.kit.calendar import add_working_days, working_days_between
+
+SEEDS = Path(__file__).resolve().parents[3] / "seeds" / "affairs"
+SUBMIT = """mutation($input: SubmitCaseInput!) { submitCase(input: $input) {
+  id status version dueDate materials { name } steps { action status } } }"""
+ADVANCE = """mutation($id: ID!, $a: CaseAction!, $o: String, $t: String) {
+  advanceCase(id: $id, action: $a, opinion: $o, trackingNumber: $t) {
+    id status version dueDate trackingNumber steps { action status opinion actorDepartment } } }"""
+SUPPLY = """mutation($id: ID!, $m: [CaseMaterialInput!]!) {
+  supplyCaseMaterials(id: $id, materials: $m) { status materials { name fileId } } }"""
+CASE = "query($id: ID!) { case(id: $id) { id status } }"
+MY = "{ myCases(first: 5) { totalCount edges { node { id status } } } }"
+INBOX = """query($s: CaseStatus) { departmentCases(status: $s, first: 50) {
+  edges { node { id status } } } }"""
+
+
+@pytest.fixture(scope="module")
+def item() -> dict[str, Any]:
+    """A promised item (7 working days) with several required materials."""
+    for candidate in json.loads((SEEDS / "items.json").read_text()):
+        required = [m["name"] for m in candidate["materials"] if m.get("necessity") == "required"]
+        if (
+            candidate["status"] == "active"
+            and candidate["handling_type"] == "promised"
+            and candidate["promised_limit_days"] >= 5
+            and len(required) >= 2
+        ):
+            return {**candidate, "required": required}
+    raise AssertionError("no promised item with two required materials in the seeds")
+
+
+def application(
+    gateway: GatewayProcess, token: str, item: dict[str, Any], skip: int = 0
+) -> dict[str, Any]:
+    materials = [{"name": n, "fileId": upload_pdf(gateway, token)} for n in item["required"][skip:]]
+    return {
+        "itemCode": item["code"],
+        "form": {
+            "企业名称": "深圳市罗湖区示例贸易有限公司",
+            "统一社会信用代码": "91440303MA5F000000",
+        },
+        "materials": materials,
+        "delivery": "MAIL",
+        "address": "深圳市罗湖区人民南路3012号",
+    }
+
+
+def staff(gateway: GatewayProcess, department: str) -> str:
+    return gateway.token(f"staff-{uuid.uuid4().hex[:6]}", ("staff",), department=department)
+
+
+def advance(
+    gateway: GatewayProcess, token: str, case_id: str, action: str, **extra: str
+) -> dict[str, Any]:
+    variables = {"id": case_id, "a": action, "o": extra.get("opinion"), "t": extra.get("tracking")}
+    payload: dict[str, Any] = gateway.graphql(ADVANCE, variables, token=token).json()
+    return payload
+
+
+def test_a_case_from_submission_to_closing(gateway: GatewayProcess, item: dict[str, Any]) -> None:
+    applicant = citizen(gateway)
+    missing = gateway.graphql(
+        SUBMIT, {"input": application(gateway, applicant, item, skip=1)}, token=applicant
+    ).json()
+    assert code(missing) == "BAD_USER_INPUT"
+    assert missing["errors"][0]["extensions"]["fieldErrors"][0]["message"] == item["required"][0]
+    # Another citizen's upload is not the applicant's material.
+    borrowed = application(gateway, applicant, item)
+    borrowed["materials"][0]["fileId"] = upload_pdf(gateway, citizen(gateway))
+    refused = gateway.graphql(SUBMIT, {"input": borrowed}, token=applicant).json()
+    assert refused["errors"][0]["extensions"]["fieldErrors"][0]["code"] == "not_yours"
+
+    # A retried submit (same Idempotency-Key) makes one case.
+    body, key = application(gateway, applicant, item), str(uuid.uuid4())
+    first = gateway.graphql(
+        SUBMIT, {"input": body}, token=applicant, headers={"Idempotency-Key": key}
+    )
+    again = gateway.graphql(
+        SUBMIT, {"input": body}, token=applicant, headers={"Idempotency-Key": key}
+    )
+    case = first.json()["data"]["submitCase"]
+    assert again.json()["data"]["submitCase"]["id"] == case["id"]
+    assert gateway.data(MY, token=applicant)["myCases"]["totalCount"] == 1
+    assert case["status"] == "SUBMITTED" and case["dueDate"] is None
+    case_id = case["id"]
+
+    # Nobody else sees it.
+    assert (
+        code(gateway.graphql(CASE, {"id": case_id}, token=citizen(gateway)).json()) == "NOT_FOUND"
+    )
+
+    # Any window accepts (here a window of another department); the promise starts.
+    window = staff(gateway, "11440303MB2C912345")
+    accepted_answer = advance(gateway, window, case_id, "ACCEPT")
+    assert accepted_answer.get("data"), accepted_answer
+    accepted = accepted_answer["data"]["advanceCase"]
+    today = (datetime.utcnow() + timedelta(hours=8)).date()
+    assert accepted["status"] == "IN_REVIEW"
+    assert accepted["dueDate"] == add_working_days(today, item["promised_limit_days"]).isoformat()
+
+    # Only the owning department reviews, and a supplement request says what.
+    outsider = advance(gateway, window, case_id, "REQUEST_SUPPLEMENT", opinion="请补充")
+    assert code(outsider) == "FORBIDDEN"
+    office = staff(gateway, item["department_code"])
+    silent = advance(gateway, office, case_id, "REQUEST_SUPPLEMENT")
+    assert code(silent) == "BAD_USER_INPUT"
+    asked = advance(
+        gateway, office, case_id, "REQUEST_SUPPLEMENT", opinion="清算报告须全体股东签字"
+    )
+    assert asked["data"]["advanceCase"]["status"] == "SUPPLEMENT_REQUESTED"
+    assert code(advance(gateway, office, case_id, "APPROVE")) == "CONFLICT"  # not in review
+
+    # The applicant hands it in (only the applicant).
+    fresh = [{"name": item["required"][-1], "fileId": upload_pdf(gateway, applicant)}]
+    stranger = citizen(gateway)
+    assert (
+        code(gateway.graphql(SUPPLY, {"id": case_id, "m": fresh}, token=stranger).json())
+        == "NOT_FOUND"
+    )
+    supplied = gateway.data(SUPPLY, {"id": case_id, "m": fresh}, token=applicant)[
+        "supplyCaseMaterials"
+    ]
+    assert supplied["status"] == "IN_REVIEW"
+    assert fresh[0]["fileId"] in {m["fileId"] for m in supplied["materials"]}
+
+    # Two reviewers approve at once: one wins, the other is told the case moved.
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(
+            pool.map(
+                lambda t: advance(gateway, t, case_id, "APPROVE"),
+                (office, staff(gateway, item["department_code"])),
+            )
+        )
+    assert sorted("data" in a and a["data"] is not None for a in answers) == [False, True]
+    assert code(next(a for a in answers if a.get("errors"))) == "CONFLICT"
+
+    advance(gateway, office, case_id, "ISSUE_RESULT")
+    untracked = advance(gateway, window, case_id, "DELIVER")
+    assert untracked["errors"][0]["extensions"]["fieldErrors"][0]["field"] == "trackingNumber"
+    delivered = advance(gateway, window, case_id, "DELIVER", tracking="SF1234567890123")["data"][
+        "advanceCase"
+    ]
+    assert delivered["status"] == "DELIVERED" and delivered["trackingNumber"] == "SF1234567890123"
+    closed = advance(gateway, window, case_id, "CLOSE")["data"]["advanceCase"]
+    assert closed["status"] == "CLOSED"
+    assert [s["action"] for s in closed["steps"]] == [
+        "submit",
+        "accept",
+        "request_supplement",
+        "supply",
+        "approve",
+        "issue_result",
+        "deliver",
+        "close",
+    ]
+    assert closed["steps"][2]["opinion"] == "清算报告须全体股东签字"
+    assert closed["steps"][2]["actorDepartment"] == item["department_code"]
+    inbox = gateway.data(INBOX, {"s": "CLOSED"}, token=office)["departmentCases"]["edges"]
+    assert case_id in {e["node"]["id"] for e in inbox}
+    # The applicant cannot move their own case.
+    assert code(advance(gateway, applicant, case_id, "CLOSE")) == "FORBIDDEN"
+
+
+def test_a_special_procedure_pauses_the_promise(
+    gateway: GatewayProcess, item: dict[str, Any], later: Any
+) -> None:
+    applicant = citizen(gateway)
+    case_id = gateway.data(
+        SUBMIT, {"input": application(gateway, applicant, item)}, token=applicant
+    )["submitCase"]["id"]
+    office = staff(gateway, item["department_code"])
+    due = date.fromisoformat(
+        advance(gateway, office, case_id, "ACCEPT")["data"]["advanceCase"]["dueDate"]
+    )
+    paused = advance(gateway, office, case_id, "START_SPECIAL_PROCEDURE", opinion="现场核查")
+    assert paused["data"]["advanceCase"]["status"] == "SPECIAL_PROCEDURE"
+    # A week later (a gateway whose clock is a week on) the procedure ends.
+    today = (datetime.utcnow() + timedelta(hours=8)).date()
+    week_on = later(datetime.now().astimezone() + timedelta(days=7))
+    resumed = advance(week_on, office, case_id, "END_SPECIAL_PROCEDURE")["data"]["advanceCase"]
+    assert resumed["status"] == "IN_REVIEW"
+    shift = working_days_between(today, today + timedelta(days=7))
+    assert resumed["dueDate"] == add_working_days(due, shift).isoformat()
+    assert date.fromisoformat(resumed["dueDate"]) > due
+
+
+def test_the_applicant_hears_the_case_move(gateway: GatewayProcess, item: dict[str, Any]) -> None:
+    applicant = citizen(gateway)
+    body = application(gateway, applicant, item)
+    case_id = gateway.data(SUBMIT, {"input": body}, token=applicant)["submitCase"]["id"]
+    query = "subscription { caseUpdated { id status } }"
+    with socket(gateway, query, {}, applicant) as updates:
+        time.sleep(0.5)  # registered
+        advance(gateway, staff(gateway, "11440303MB2C912345"), case_id, "ACCEPT")
+        heard = next_result(updates)["data"]["caseUpdated"]
+    assert heard == {"id": case_id, "status": "IN_REVIEW"}
