@@ -240,3 +240,9 @@ class CaseRepository:
 
     async def count(self, query: dict[str, Any]) -> int:
         return await self.cases.count_documents(query)
+
+    async def open_of(self, department_code: str, statuses: Sequence[str]) -> list[dict[str, Any]]:
+        """A department's cases in ``statuses``, with what their light needs."""
+        projection = {"status": 1, "due_date": 1, "paused_on": 1, "promised_limit_days": 1}
+        query = {"department_code": department_code, "status": {"$in": list(statuses)}}
+        return await self.cases.find(query, projection).to_list()

@@ -10,11 +10,12 @@ import strawberry
 from strawberry.types import Info
 
 from gateway.context import Context
+from gateway.errors import Forbidden
 from gateway.kit.calendar import now_cst
 from gateway.kit.connections import After, First, Listing, keyset_page
 from gateway.permissions import requires, signed_in
 from gateway.subscriptions import events
-from modules.cases import appointments, casework, queues
+from modules.cases import appointments, casework, queues, supervision
 from modules.cases.events import CASE_CHANGED, QUEUE_CHANGED
 from modules.cases.permissions import APPOINTMENT_MANAGE, CASE_REVIEW, QUEUE_OPERATE
 from modules.cases.repository import CASE_ORDER, MINE
@@ -30,6 +31,7 @@ from modules.cases.types import (
     CaseConnection,
     CaseMaterialInput,
     CaseStatus,
+    DepartmentSupervision,
     HallQueue,
     QueueTicket,
     SubmitCaseInput,
@@ -147,6 +149,26 @@ class CasesQuery:
         if status is not None:
             query["status"] = status.value
         return await _cases(info, query, first, after)
+
+    @strawberry.field(
+        description="电子监察: a department's open cases by light — the caller's own department, "
+        "or any for admins.",
+        extensions=[requires(CASE_REVIEW.name)],
+    )
+    async def case_supervision(
+        self,
+        info: CasesInfo,
+        department_code: Annotated[
+            str | None,
+            strawberry.argument(description="Default: the caller's department (admins: any)."),
+        ] = None,
+    ) -> DepartmentSupervision:
+        principal = info.context.principal
+        wanted = department_code or principal.department or ""
+        if wanted != principal.department and not principal.has_role("admin"):
+            raise Forbidden("只能查看本部门 (own department only)")
+        counts = await supervision.department(casework.store(info.context), wanted)
+        return DepartmentSupervision(department_code=wanted, **counts)
 
 
 async def _cases(

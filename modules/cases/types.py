@@ -12,6 +12,7 @@ from strawberry.types import Info
 
 from gateway.context import Context
 from gateway.kit.connections import Connection
+from modules.cases import supervision
 from modules.cases.queues import position
 from modules.cases.slots import CANCEL_BEFORE, starts_at
 
@@ -181,6 +182,14 @@ class CaseStatus(Enum):
     CLOSED = strawberry.enum_value("closed", description="办结.")
 
 
+@strawberry.enum(description="电子监察: a case's light against its promised finish date.")
+class SupervisionLight(Enum):
+    GREEN = strawberry.enum_value("green", description="绿灯: done (decided, issued, delivered).")
+    WHITE = strawberry.enum_value("white", description="白灯: on track.")
+    YELLOW = strawberry.enum_value("yellow", description="黄灯: within 20% of the promised limit.")
+    RED = strawberry.enum_value("red", description="红灯: past the promised finish date.")
+
+
 @strawberry.enum(description="What staff do to a case (who may: see each value).")
 class CaseAction(Enum):
     ACCEPT = strawberry.enum_value("accept", description="受理 (any window staff).")
@@ -240,6 +249,9 @@ class Case:
         description="The promised finish date (working days from acceptance, moved by special "
         "procedures); null before acceptance."
     )
+    light: SupervisionLight | None = strawberry.field(
+        description="电子监察 light (null before acceptance: no promise yet)."
+    )
     delivery_method: DeliveryMethod = strawberry.field(description="How the result is delivered.")
     tracking_number: str | None = strawberry.field(description="The mail's tracking number.")
     materials: list[CaseMaterial] = strawberry.field(description="What was handed in.")
@@ -256,6 +268,7 @@ class Case:
             version=doc["version"],
             submitted_at=doc["submitted_at"],
             due_date=date.fromisoformat(doc["due_date"]) if doc.get("due_date") else None,
+            light=SupervisionLight(shade) if (shade := supervision.light(doc)) else None,
             delivery_method=DeliveryMethod(doc["delivery"]["method"]),
             tracking_number=doc["delivery"].get("tracking_number"),
             materials=[
@@ -296,3 +309,12 @@ class SubmitCaseInput:
     address: str | None = strawberry.field(
         default=None, description="The mailing address (delivery by mail)."
     )
+
+
+@strawberry.type(description="A department's open cases by light (电子监察 warnings).")
+class DepartmentSupervision:
+    department_code: str = strawberry.field(description="The department.")
+    open: int = strawberry.field(description="Accepted cases not yet done.")
+    white: int = strawberry.field(description="On track.")
+    yellow: int = strawberry.field(description="Within 20% of the limit.")
+    red: int = strawberry.field(description="Overdue.")

@@ -16,7 +16,7 @@ import pytest
 from cases_client import citizen, code, next_result, socket, upload_pdf
 from harness import GatewayProcess
 
-from gateway.kit.calendar import add_working_days, working_days_between
+from gateway.kit.calendar import CST, add_working_days, working_days_between
 
 SEEDS = Path(__file__).resolve().parents[3] / "seeds" / "affairs"
 SUBMIT = """mutation($input: SubmitCaseInput!) { submitCase(input: $input) {
@@ -212,3 +212,43 @@ def test_the_applicant_hears_the_case_move(gateway: GatewayProcess, item: dict[s
         advance(gateway, staff(gateway, "11440303MB2C912345"), case_id, "ACCEPT")
         heard = next_result(updates)["data"]["caseUpdated"]
     assert heard == {"id": case_id, "status": "IN_REVIEW"}
+
+
+LIGHT = "query($id: ID!) { case(id: $id) { light dueDate } }"
+SUPERVISION = """query($d: String) { caseSupervision(departmentCode: $d) {
+  departmentCode open white yellow red } }"""
+
+
+def test_the_light_turns_yellow_then_red_as_the_clock_passes_the_promise(
+    gateway: GatewayProcess, item: dict[str, Any], later: Any
+) -> None:
+    applicant = citizen(gateway)
+    body = application(gateway, applicant, item)
+    case_id = gateway.data(SUBMIT, {"input": body}, token=applicant)["submitCase"]["id"]
+    assert gateway.data(LIGHT, {"id": case_id}, token=applicant)["case"]["light"] is None
+    office = staff(gateway, item["department_code"])
+    due = date.fromisoformat(
+        advance(gateway, office, case_id, "ACCEPT")["data"]["advanceCase"]["dueDate"]
+    )
+    assert gateway.data(LIGHT, {"id": case_id}, token=applicant)["case"]["light"] == "WHITE"
+
+    def at(day: date) -> GatewayProcess:
+        """A gateway whose clock says noon of ``day`` in China."""
+        return later(datetime(day.year, day.month, day.day, 12, tzinfo=CST))
+
+    on_due_day = at(due)  # no working day left: within 20% of the limit
+    assert on_due_day.data(LIGHT, {"id": case_id}, token=applicant)["case"]["light"] == "YELLOW"
+    past = at(due + timedelta(days=3))
+    assert past.data(LIGHT, {"id": case_id}, token=applicant)["case"]["light"] == "RED"
+    counts = past.data(SUPERVISION, {"d": None}, token=office)["caseSupervision"]
+    assert counts["departmentCode"] == item["department_code"]
+    assert counts["red"] >= 1 and counts["open"] >= counts["red"]
+    # Another department's staff see only their own.
+    other = staff(gateway, "11440303MB2C912345")
+    refused = past.graphql(SUPERVISION, {"d": item["department_code"]}, token=other).json()
+    assert code(refused) == "FORBIDDEN"
+    # Approved is still open (the result not issued); issued is green, whatever the date.
+    advance(gateway, office, case_id, "APPROVE")
+    assert past.data(LIGHT, {"id": case_id}, token=applicant)["case"]["light"] == "RED"
+    advance(gateway, office, case_id, "ISSUE_RESULT")
+    assert past.data(LIGHT, {"id": case_id}, token=applicant)["case"]["light"] == "GREEN"
