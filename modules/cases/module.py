@@ -6,18 +6,26 @@ from gateway.registry import InterfaceUse, Module
 from modules.affairs.interface import CATALOG, ServiceCatalog
 from modules.cases.events import CASE_CHANGED, QUEUE_CHANGED
 from modules.cases.permissions import PERMISSIONS
-from modules.cases.repository import APPOINTMENTS, CASES, INDEXES, QUEUE_COUNTERS, SLOTS, TICKETS
+from modules.cases.repository import (
+    APPOINTMENTS,
+    CASES,
+    INDEXES,
+    QUEUE_COUNTERS,
+    RATINGS,
+    SLOTS,
+    TICKETS,
+)
 from modules.cases.schema import CasesMutation, CasesQuery, CasesSubscription
 
 module = Module(
     name="cases",
     version="0.1.0",
-    description="办件: appointments (预约取号), hall queues (排队叫号) and cases (办件).",
+    description="办件: appointments (预约取号), queues (排队叫号), cases (办件), ratings (好差评).",
     query=CasesQuery,
     mutation=CasesMutation,
     subscription=CasesSubscription,
     indexes=INDEXES,
-    collections=(APPOINTMENTS, SLOTS, TICKETS, QUEUE_COUNTERS, CASES),
+    collections=(APPOINTMENTS, SLOTS, TICKETS, QUEUE_COUNTERS, CASES, RATINGS),
     events=(QUEUE_CHANGED, CASE_CHANGED),
     permissions=PERMISSIONS,
     uses=(InterfaceUse(CATALOG.name, ServiceCatalog),),

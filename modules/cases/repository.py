@@ -17,9 +17,11 @@ __all__ = [
     "APPOINTMENTS",
     "CASES",
     "CASE_ORDER",
+    "FOLLOW_UP_ORDER",
     "INDEXES",
     "MINE",
     "QUEUE_COUNTERS",
+    "RATING_ORDER",
     "SLOTS",
     "TICKETS",
     "AppointmentRepository",
@@ -31,6 +33,7 @@ APPOINTMENTS = "cases_appointments"
 SLOTS = "cases_slot_counters"
 TICKETS = "cases_tickets"
 CASES = "cases_cases"
+RATINGS = "cases_ratings"
 QUEUE_COUNTERS = "cases_queue_counters"
 
 INDEXES = (
@@ -49,6 +52,10 @@ INDEXES = (
     ),
     IndexSpec(TICKETS, (("citizen", 1),), name="citizen"),
     IndexSpec(CASES, (("citizen", 1),), name="citizen"),
+    # One rating per case.
+    IndexSpec(RATINGS, (("case_id", 1),), name="one_per_case", unique=True),
+    IndexSpec(RATINGS, (("department_code", 1), ("rated_on", 1)), name="department_day"),
+    IndexSpec(RATINGS, (("citizen", 1),), name="citizen"),
     IndexSpec(CASES, (("department_code", 1), ("status", 1)), name="department_status"),
     # One ticket per booking.
     IndexSpec(TICKETS, (("appointment_id", 1),), name="one_per_booking", unique=True, sparse=True),
@@ -56,6 +63,11 @@ INDEXES = (
 
 #: A citizen's bookings, newest first (ids start with the booking time).
 MINE = Keyset("cases.appointments.mine", (SortKey("_id", "str", descending=True),))
+#: Ratings, newest first; open follow-ups, soonest deadline first.
+RATING_ORDER = Keyset("cases.ratings", (SortKey("_id", "str", descending=True),))
+FOLLOW_UP_ORDER = Keyset(
+    "cases.follow_ups", (SortKey("follow_up_deadline", "str"), SortKey("_id", "str"))
+)
 #: Cases, newest first (办件编号 start with the submission time).
 CASE_ORDER = Keyset("cases.cases", (SortKey("_id", "str", descending=True),))
 
@@ -246,3 +258,39 @@ class CaseRepository:
         projection = {"status": 1, "due_date": 1, "paused_on": 1, "promised_limit_days": 1}
         query = {"department_code": department_code, "status": {"$in": list(statuses)}}
         return await self.cases.find(query, projection).to_list()
+
+
+class RatingRepository:
+    """好差评: ratings, each with its follow-up task when it is a 差评 (the task's fields are
+    top-level — `follow_up_*` — to stay inside the subset both servers query alike)."""
+
+    def __init__(self, db: AsyncDatabase[Any]) -> None:
+        self.ratings = db[RATINGS]
+
+    async def insert(self, doc: dict[str, Any]) -> None:
+        """Raises DuplicateKeyError when the case is rated already."""
+        await self.ratings.insert_one(doc)
+
+    async def get(self, rating_id: str) -> dict[str, Any] | None:
+        return await self.ratings.find_one({"_id": rating_id})
+
+    async def page(
+        self, order: Keyset, query: dict[str, Any], after: Key | None, limit: int
+    ) -> list[dict[str, Any]]:
+        return await order.find_after(self.ratings, query, after, limit)
+
+    async def count(self, query: dict[str, Any]) -> int:
+        return await self.ratings.count_documents(query)
+
+    async def reply(
+        self, rating_id: str, department_code: str, reply: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        return await self.ratings.find_one_and_update(
+            {"_id": rating_id, "department_code": department_code, "follow_up_status": "open"},
+            {"$set": {"follow_up_status": "done", "follow_up_reply": reply}},
+            return_document=ReturnDocument.AFTER,
+        )
+
+    async def scores(self, department_code: str, first: str, last: str) -> list[dict[str, Any]]:
+        query = {"department_code": department_code, "rated_on": {"$gte": first, "$lte": last}}
+        return await self.ratings.find(query, {"score": 1, "item_code": 1}).to_list()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Mapping
 from datetime import date
 from typing import Annotated
 
@@ -10,15 +10,15 @@ import strawberry
 from strawberry.types import Info
 
 from gateway.context import Context
-from gateway.errors import Forbidden
+from gateway.errors import Forbidden, NotFound
 from gateway.kit.calendar import now_cst
-from gateway.kit.connections import After, First, Listing, keyset_page
+from gateway.kit.connections import After, First, Keyset, Listing, keyset_page
 from gateway.permissions import requires, signed_in
 from gateway.subscriptions import events
-from modules.cases import appointments, casework, queues, supervision
+from modules.cases import appointments, casework, queues, ratings, supervision
 from modules.cases.events import CASE_CHANGED, QUEUE_CHANGED
 from modules.cases.permissions import APPOINTMENT_MANAGE, CASE_REVIEW, QUEUE_OPERATE
-from modules.cases.repository import CASE_ORDER, MINE
+from modules.cases.repository import CASE_ORDER, FOLLOW_UP_ORDER, MINE, RATING_ORDER
 from modules.cases.slots import bookable_days, slots_on
 from modules.cases.types import (
     Appointment,
@@ -34,6 +34,11 @@ from modules.cases.types import (
     DepartmentSupervision,
     HallQueue,
     QueueTicket,
+    Rating,
+    RatingConnection,
+    RatingStatistics,
+    RatingTag,
+    ScoreCount,
     SubmitCaseInput,
 )
 
@@ -163,12 +168,86 @@ class CasesQuery:
             strawberry.argument(description="Default: the caller's department (admins: any)."),
         ] = None,
     ) -> DepartmentSupervision:
-        principal = info.context.principal
-        wanted = department_code or principal.department or ""
-        if wanted != principal.department and not principal.has_role("admin"):
-            raise Forbidden("只能查看本部门 (own department only)")
+        wanted = _own_department(info, department_code)
         counts = await supervision.department(casework.store(info.context), wanted)
         return DepartmentSupervision(department_code=wanted, **counts)
+
+    @strawberry.field(description="The caller's ratings, newest first.", extensions=[signed_in()])
+    async def my_ratings(
+        self, info: CasesInfo, first: First = None, after: After = None
+    ) -> RatingConnection:
+        query = {"citizen": info.context.principal.subject}
+        return await _ratings(info, RATING_ORDER, query, first, after)
+
+    @strawberry.field(
+        description="The caller's department's open 差评 follow-ups, soonest deadline first.",
+        extensions=[requires(CASE_REVIEW.name)],
+    )
+    async def department_follow_ups(
+        self, info: CasesInfo, first: First = None, after: After = None
+    ) -> RatingConnection:
+        query = {"department_code": info.context.principal.department, "follow_up_status": "open"}
+        return await _ratings(info, FOLLOW_UP_ORDER, query, first, after)
+
+    @strawberry.field(
+        description="好差评 statistics of a department over a period (at most a year): the "
+        "caller's own department, or any for admins.",
+        extensions=[requires(CASE_REVIEW.name)],
+    )
+    async def rating_statistics(
+        self,
+        info: CasesInfo,
+        from_: Annotated[date, strawberry.argument(name="from", description="First day.")],
+        to: Annotated[date, strawberry.argument(description="Last day (inclusive).")],
+        department_code: Annotated[
+            str | None,
+            strawberry.argument(description="Default: the caller's department (admins: any)."),
+        ] = None,
+    ) -> RatingStatistics:
+        wanted = _own_department(info, department_code)
+        counts = await ratings.statistics(info.context, wanted, from_, to)
+        return RatingStatistics(
+            department_code=wanted,
+            total=counts["total"],
+            by_score=[
+                ScoreCount(score=score, count=counts["by_score"][score])
+                for score in range(5, 0, -1)
+            ],
+            average=counts["average"],
+            bad_share=counts["bad_share"],
+        )
+
+
+def _own_department(info: CasesInfo, department_code: str | None) -> str:
+    principal = info.context.principal
+    wanted = department_code or principal.department or ""
+    if wanted != principal.department and not principal.has_role("admin"):
+        raise Forbidden("只能查看本部门 (own department only)")
+    return wanted
+
+
+async def _ratings(
+    info: CasesInfo,
+    order: Keyset,
+    query: Mapping[str, object],
+    first: int | None,
+    after: str | None,
+) -> RatingConnection:
+    store = ratings.store(info.context)
+    listing = Listing(
+        order=order,
+        fetch=lambda key, limit: store.page(order, dict(query), key, limit),
+        count=lambda: store.count(dict(query)),
+    )
+    return await keyset_page(
+        RatingConnection,
+        listing,
+        first=first,
+        after=after,
+        default=20,
+        maximum=info.context.settings.max_page_size,
+        node=Rating.from_doc,
+    )
 
 
 async def _cases(
@@ -356,6 +435,44 @@ class CasesMutation:
     ) -> Case:
         given = [(m.name, m.file_id) for m in materials]
         return Case.from_doc(await casework.supply(info.context, str(id), given))
+
+    @strawberry.mutation(
+        description="好差评: rate one's finished case once (1–5 with tags); a 1 or 2 opens a "
+        "follow-up the department must answer within 5 working days.",
+        extensions=[signed_in()],
+    )
+    async def rate_case(
+        self,
+        info: CasesInfo,
+        case_id: Annotated[strawberry.ID, strawberry.argument(description="The finished case.")],
+        score: Annotated[int, strawberry.argument(description="5 非常满意 … 1 非常不满意.")],
+        tags: Annotated[
+            list[RatingTag] | None, strawberry.argument(description="What it says.")
+        ] = None,
+        comment: Annotated[
+            str | None, strawberry.argument(description="In the citizen's words.")
+        ] = None,
+    ) -> Rating:
+        case = await casework.store(info.context).get(str(case_id))
+        if case is None:
+            raise NotFound("办件不存在 (no such case)")
+        chosen = [str(t.value) for t in tags or []]
+        return Rating.from_doc(await ratings.rate(info.context, case, score, chosen, comment))
+
+    @strawberry.mutation(
+        description="回访整改: the rated department answers a 差评 (how it called back, what it "
+        "fixed); the citizen sees the answer.",
+        extensions=[requires(CASE_REVIEW.name)],
+    )
+    async def answer_bad_rating(
+        self,
+        info: CasesInfo,
+        rating_id: Annotated[strawberry.ID, strawberry.argument(description="The 差评.")],
+        callback: Annotated[str, strawberry.argument(description="回访: how and when.")],
+        rectification: Annotated[str, strawberry.argument(description="整改: what was fixed.")],
+    ) -> Rating:
+        done = await ratings.reply(info.context, str(rating_id), callback, rectification)
+        return Rating.from_doc(done)
 
 
 @strawberry.type

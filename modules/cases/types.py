@@ -318,3 +318,86 @@ class DepartmentSupervision:
     white: int = strawberry.field(description="On track.")
     yellow: int = strawberry.field(description="Within 20% of the limit.")
     red: int = strawberry.field(description="Overdue.")
+
+
+@strawberry.enum(description="评价指标: what a rating says about the service.")
+class RatingTag(Enum):
+    FAST = strawberry.enum_value("fast", description="办事效率高.")
+    COURTEOUS = strawberry.enum_value("courteous", description="服务态度好.")
+    ONE_VISIT = strawberry.enum_value("one_visit", description="一次办成.")
+    CLEAR_GUIDE = strawberry.enum_value("clear_guide", description="指南清楚.")
+    SLOW = strawberry.enum_value("slow", description="办理超时或等候过久.")
+    DISCOURTEOUS = strawberry.enum_value("discourteous", description="服务态度差.")
+    MANY_VISITS = strawberry.enum_value("many_visits", description="多次跑动.")
+    TOO_MANY_MATERIALS = strawberry.enum_value("too_many_materials", description="材料繁琐.")
+    UNCLEAR_GUIDE = strawberry.enum_value("unclear_guide", description="指南不清、要求不一.")
+
+
+@strawberry.enum(description="Where a 差评's follow-up stands.")
+class FollowUpStatus(Enum):
+    OPEN = strawberry.enum_value("open", description="待回访整改: the department must answer.")
+    DONE = strawberry.enum_value("done", description="已回访整改: the answer is given.")
+
+
+@strawberry.type(description="回访整改: what a department owes after a 差评, and its answer.")
+class FollowUp:
+    status: FollowUpStatus = strawberry.field(description="Open or done.")
+    deadline: date = strawberry.field(description="Answer by this day (working days).")
+    callback: str | None = strawberry.field(description="How the citizen was called back.")
+    rectification: str | None = strawberry.field(description="What was fixed.")
+    answered_at: datetime | None = strawberry.field(description="When it was answered.")
+
+
+@strawberry.type(description="好差评: a rating of a finished case.")
+class Rating:
+    id: strawberry.ID = strawberry.field(description="The rating's id.")
+    case_id: str = strawberry.field(description="The rated case.")
+    item_name: str = strawberry.field(description="The item.")
+    score: int = strawberry.field(description="5 非常满意 … 1 非常不满意; 1–2 are 差评.")
+    tags: list[RatingTag] = strawberry.field(description="What it says about the service.")
+    comment: str | None = strawberry.field(description="The citizen's words.")
+    rated_at: datetime = strawberry.field(description="When.")
+    follow_up: FollowUp | None = strawberry.field(description="The follow-up of a 差评.")
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Rating:
+        follow_up = None
+        if doc.get("follow_up_status"):
+            answer = doc.get("follow_up_reply") or {}
+            follow_up = FollowUp(
+                status=FollowUpStatus(doc["follow_up_status"]),
+                deadline=date.fromisoformat(doc["follow_up_deadline"]),
+                callback=answer.get("callback"),
+                rectification=answer.get("rectification"),
+                answered_at=answer.get("at"),
+            )
+        return cls(
+            id=strawberry.ID(doc["_id"]),
+            case_id=doc["case_id"],
+            item_name=doc["item_name"],
+            score=doc["score"],
+            tags=[RatingTag(t) for t in doc["tags"]],
+            comment=doc.get("comment"),
+            rated_at=doc["rated_at"],
+            follow_up=follow_up,
+        )
+
+
+@strawberry.type(description="A page of ratings.")
+class RatingConnection(Connection[Rating]):
+    pass
+
+
+@strawberry.type(description="How many ratings had one score.")
+class ScoreCount:
+    score: int = strawberry.field(description="1 to 5.")
+    count: int = strawberry.field(description="Ratings with it.")
+
+
+@strawberry.type(description="A department's ratings in a period.")
+class RatingStatistics:
+    department_code: str = strawberry.field(description="The department.")
+    total: int = strawberry.field(description="Ratings in the period.")
+    by_score: list[ScoreCount] = strawberry.field(description="Counts for 5 down to 1.")
+    average: float | None = strawberry.field(description="Mean score (null without ratings).")
+    bad_share: float | None = strawberry.field(description="Share of 差评 (1–2), 0 to 1.")

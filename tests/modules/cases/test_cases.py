@@ -252,3 +252,79 @@ def test_the_light_turns_yellow_then_red_as_the_clock_passes_the_promise(
     assert past.data(LIGHT, {"id": case_id}, token=applicant)["case"]["light"] == "RED"
     advance(gateway, office, case_id, "ISSUE_RESULT")
     assert past.data(LIGHT, {"id": case_id}, token=applicant)["case"]["light"] == "GREEN"
+
+
+RATE = """mutation($c: ID!, $s: Int!, $t: [RatingTag!], $m: String) {
+  rateCase(caseId: $c, score: $s, tags: $t, comment: $m) {
+    id score tags followUp { status deadline callback } } }"""
+ANSWER = """mutation($r: ID!, $c: String!, $f: String!) {
+  answerBadRating(ratingId: $r, callback: $c, rectification: $f) { followUp { status callback rectification } } }"""
+MY_RATINGS = "{ myRatings(first: 5) { totalCount edges { node { id score followUp { status deadline rectification } } } } }"
+FOLLOW_UPS = "{ departmentFollowUps(first: 50) { edges { node { id score } } } }"
+STATS = """query($f: Date!, $t: Date!) { ratingStatistics(from: $f, to: $t) {
+  total average badShare byScore { score count } } }"""
+
+
+def finished_case(gateway: GatewayProcess, applicant: str, item: dict[str, Any]) -> str:
+    body = {**application(gateway, applicant, item), "delivery": "PICKUP", "address": None}
+    case_id: str = gateway.data(SUBMIT, {"input": body}, token=applicant)["submitCase"]["id"]
+    office = staff(gateway, item["department_code"])
+    for action in ("ACCEPT", "APPROVE", "ISSUE_RESULT", "DELIVER"):
+        assert advance(gateway, office, case_id, action).get("data"), action
+    return case_id
+
+
+def test_a_bad_rating_opens_a_follow_up_the_citizen_sees(
+    gateway: GatewayProcess, item: dict[str, Any]
+) -> None:
+    applicant = citizen(gateway)
+    open_case = gateway.data(
+        SUBMIT, {"input": application(gateway, applicant, item)}, token=applicant
+    )["submitCase"]["id"]
+    early = gateway.graphql(RATE, {"c": open_case, "s": 5}, token=applicant).json()
+    assert early["errors"][0]["extensions"]["reason"] == "not_finished"
+
+    case_id = finished_case(gateway, applicant, item)
+    assert (
+        code(gateway.graphql(RATE, {"c": case_id, "s": 1}, token=citizen(gateway)).json())
+        == "NOT_FOUND"
+    )
+    assert (
+        code(gateway.graphql(RATE, {"c": case_id, "s": 6}, token=applicant).json())
+        == "BAD_USER_INPUT"
+    )
+    rated = gateway.data(
+        RATE, {"c": case_id, "s": 2, "t": ["MANY_VISITS", "SLOW"], "m": "跑了三次"}, token=applicant
+    )["rateCase"]
+    today = (datetime.utcnow() + timedelta(hours=8)).date()
+    assert rated["followUp"] == {
+        "status": "OPEN",
+        "deadline": add_working_days(today, 5).isoformat(),
+        "callback": None,
+    }
+    assert sorted(rated["tags"]) == ["MANY_VISITS", "SLOW"]
+    again = gateway.graphql(RATE, {"c": case_id, "s": 5}, token=applicant).json()
+    assert again["errors"][0]["extensions"]["reason"] == "already_rated"
+
+    # The citizen sees the task; the department has it to answer.
+    mine = gateway.data(MY_RATINGS, token=applicant)["myRatings"]["edges"][0]["node"]
+    assert mine["followUp"]["status"] == "OPEN"
+    office = staff(gateway, item["department_code"])
+    todo = gateway.data(FOLLOW_UPS, token=office)["departmentFollowUps"]["edges"]
+    assert rated["id"] in {e["node"]["id"] for e in todo}
+    outsider = staff(gateway, "11440303MB2C912345")
+    variables = {"r": rated["id"], "c": "电话回访申请人", "f": "材料清单一次告知"}
+    assert code(gateway.graphql(ANSWER, variables, token=outsider).json()) == "FORBIDDEN"
+    answered = gateway.data(ANSWER, variables, token=office)["answerBadRating"]["followUp"]
+    assert answered == {
+        "status": "DONE",
+        "callback": "电话回访申请人",
+        "rectification": "材料清单一次告知",
+    }
+    mine = gateway.data(MY_RATINGS, token=applicant)["myRatings"]["edges"][0]["node"]
+    assert mine["followUp"]["rectification"] == "材料清单一次告知"
+
+    stats = gateway.data(STATS, {"f": today.isoformat(), "t": today.isoformat()}, token=office)
+    numbers = stats["ratingStatistics"]
+    assert numbers["total"] >= 1 and 0 < numbers["badShare"] <= 1
+    assert sum(row["count"] for row in numbers["byScore"]) == numbers["total"]
