@@ -25,7 +25,7 @@ from gateway.auth import IdentityLevel, Principal
 from gateway.context import Context
 from gateway.errors import BadUserInput, Conflict, FieldError, Forbidden, NotFound
 from gateway.kit.calendar import add_working_days, now_cst, working_days_between
-from modules.cases import appointments
+from modules.cases import appointments, instant
 from modules.cases.events import CASE_CHANGED, CaseChanged
 from modules.cases.permissions import CASE_INTAKE, CASE_REVIEW
 from modules.cases.repository import CaseRepository
@@ -33,6 +33,8 @@ from modules.cases.repository import CaseRepository
 __all__ = ["TRANSITIONS", "Transition", "advance", "readable", "submit", "supply"]
 
 MAX_FORM_CHARS = 16_000
+#: Who approves by rules (no person): recorded as the actor of 秒批's steps.
+INSTANT_ACTOR = "system:instant-approval"
 MAX_OPINION_CHARS = 500
 
 
@@ -155,9 +157,44 @@ async def submit(
         "submitted_at": now,
         "steps": [_step("submit", principal, "new", "submitted", None)],
     }
+    if "instant_approval" in item.flags:
+        await _instant(ctx, doc, principal, form)
     await store(ctx).insert(doc)
     await _announce(ctx, doc, "submit")
     return doc
+
+
+async def _instant(
+    ctx: Context, doc: dict[str, Any], principal: Principal, form: dict[str, Any]
+) -> None:
+    """秒批: the item's rules decide now. All pass: accepted, approved and the result issued
+    in this request, the rules recorded as the approving step; else the reasons are kept
+    and the case waits for the window like any other."""
+    outcomes = await instant.evaluate(ctx, doc["item_code"], principal, form)
+    if outcomes is None:
+        return
+    doc["instant"] = [{"rule": o.rule, "passed": o.passed, "reason": o.reason} for o in outcomes]
+    if not all(o.passed for o in outcomes):
+        return
+    now = now_cst()
+    opinion = "秒批: " + "；".join(o.rule for o in outcomes)
+    for action, source, target in (
+        ("accept", "submitted", "in_review"),
+        ("approve", "in_review", "approved"),
+        ("issue_result", "approved", "result_issued"),
+    ):
+        doc["steps"].append(
+            {
+                "action": action,
+                "from": source,
+                "to": target,
+                "actor": INSTANT_ACTOR,
+                "actor_department": doc["department_code"],
+                "at": now,
+                "opinion": opinion if action == "approve" else None,
+            }
+        )
+    doc.update(status="result_issued", accepted_at=now, due_date=now.date().isoformat())
 
 
 def readable(ctx: Context, doc: dict[str, Any] | None) -> dict[str, Any]:

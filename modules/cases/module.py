@@ -5,6 +5,7 @@ from __future__ import annotations
 from gateway.registry import InterfaceUse, Module
 from modules.affairs.interface import CATALOG, ServiceCatalog
 from modules.cases.events import CASE_CHANGED, QUEUE_CHANGED
+from modules.cases.instant import load_rules
 from modules.cases.permissions import PERMISSIONS
 from modules.cases.repository import (
     APPOINTMENTS,
@@ -12,6 +13,7 @@ from modules.cases.repository import (
     INDEXES,
     QUEUE_COUNTERS,
     RATINGS,
+    RULES,
     SLOTS,
     TICKETS,
 )
@@ -25,7 +27,8 @@ module = Module(
     mutation=CasesMutation,
     subscription=CasesSubscription,
     indexes=INDEXES,
-    collections=(APPOINTMENTS, SLOTS, TICKETS, QUEUE_COUNTERS, CASES, RATINGS),
+    collections=(APPOINTMENTS, SLOTS, TICKETS, QUEUE_COUNTERS, CASES, RATINGS, RULES),
+    seeds=(load_rules,),
     events=(QUEUE_CHANGED, CASE_CHANGED),
     permissions=PERMISSIONS,
     uses=(InterfaceUse(CATALOG.name, ServiceCatalog),),

@@ -34,6 +34,7 @@ SLOTS = "cases_slot_counters"
 TICKETS = "cases_tickets"
 CASES = "cases_cases"
 RATINGS = "cases_ratings"
+RULES = "cases_instant_rules"
 QUEUE_COUNTERS = "cases_queue_counters"
 
 INDEXES = (
@@ -294,3 +295,23 @@ class RatingRepository:
     async def scores(self, department_code: str, first: str, last: str) -> list[dict[str, Any]]:
         query = {"department_code": department_code, "rated_on": {"$gte": first, "$lte": last}}
         return await self.ratings.find(query, {"score": 1, "item_code": 1}).to_list()
+
+
+class RuleRepository:
+    """秒批 rules, one document per item (seeded from seeds/cases/instant_rules.json)."""
+
+    def __init__(self, db: AsyncDatabase[Any]) -> None:
+        self.rules_of = db[RULES]
+
+    async def rules(self, item_code: str) -> list[dict[str, Any]]:
+        doc = await self.rules_of.find_one({"_id": item_code})
+        return list(doc.get("rules") or []) if doc else []
+
+    async def replace_all(self, entries: Sequence[dict[str, Any]]) -> None:
+        for entry in entries:
+            # The id in the replacement too: nx-27017's upserting replace does not take it
+            # from the filter (test_conformance).
+            code = entry["item_code"]
+            await self.rules_of.replace_one(
+                {"_id": code}, {"_id": code, "rules": entry["rules"]}, upsert=True
+            )

@@ -236,6 +236,21 @@ class CaseStep:
     opinion: str | None = strawberry.field(description="The actor's opinion (意见).")
 
 
+@strawberry.type(description="One 秒批 rule as checked on submit.")
+class InstantRuleOutcome:
+    rule: str = strawberry.field(description="What was checked, in words.")
+    passed: bool = strawberry.field(description="Whether it held.")
+    reason: str | None = strawberry.field(description="Why not, when it did not.")
+
+
+@strawberry.type(description="秒批: the item's rules checked on submit.")
+class InstantApproval:
+    approved: bool = strawberry.field(
+        description="All held: approved and the result issued in the submit request."
+    )
+    rules: list[InstantRuleOutcome] = strawberry.field(description="Each rule and its outcome.")
+
+
 @strawberry.type(description="A case (办件): an application for an item and its handling.")
 class Case:
     id: strawberry.ID = strawberry.field(description="办件编号.")
@@ -254,6 +269,9 @@ class Case:
     )
     delivery_method: DeliveryMethod = strawberry.field(description="How the result is delivered.")
     tracking_number: str | None = strawberry.field(description="The mail's tracking number.")
+    instant_approval: InstantApproval | None = strawberry.field(
+        description="秒批 outcome (null for items without rules)."
+    )
     materials: list[CaseMaterial] = strawberry.field(description="What was handed in.")
     steps: list[CaseStep] = strawberry.field(description="Every step, oldest first.")
 
@@ -271,6 +289,15 @@ class Case:
             light=SupervisionLight(shade) if (shade := supervision.light(doc)) else None,
             delivery_method=DeliveryMethod(doc["delivery"]["method"]),
             tracking_number=doc["delivery"].get("tracking_number"),
+            instant_approval=InstantApproval(
+                approved=all(r["passed"] for r in doc["instant"]),
+                rules=[
+                    InstantRuleOutcome(rule=r["rule"], passed=r["passed"], reason=r["reason"])
+                    for r in doc["instant"]
+                ],
+            )
+            if doc.get("instant")
+            else None,
             materials=[
                 CaseMaterial(name=m["name"], file_id=m["file_id"]) for m in doc["materials"]
             ],

@@ -83,6 +83,18 @@ async def test_conditional_upsert_of_a_full_counter_is_a_duplicate_key(
     assert (await db.slots.find_one({"_id": "s"}))["booked"] == 5
 
 
+async def test_upserting_replace_takes_the_id_from_the_filter(
+    db: AsyncDatabase[Any], is_nx: bool
+) -> None:
+    """Gap on nx-27017: replace_one(filter, doc, upsert=True) inserts a new ObjectId instead
+    of the filter's `_id`. 秒批 rules (cases RuleRepository) put the id in the doc too."""
+    await db.rules.replace_one({"_id": "item-1"}, {"rules": [1]}, upsert=True)
+    found = await db.rules.find_one({"_id": "item-1"})
+    assert (found is None) is is_nx  # flip when fixed
+    await db.rules.replace_one({"_id": "item-2"}, {"_id": "item-2", "rules": [2]}, upsert=True)
+    assert (await db.rules.find_one({"_id": "item-2"}))["rules"] == [2]
+
+
 async def test_compound_index_with_id_breaks_inserts(db: AsyncDatabase[Any], is_nx: bool) -> None:
     """Appointments index a citizen's bookings by `citizen` alone because of this gap:
     nx-27017 refuses every insert into a collection with `_id` in a compound index."""

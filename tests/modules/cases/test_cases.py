@@ -328,3 +328,51 @@ def test_a_bad_rating_opens_a_follow_up_the_citizen_sees(
     numbers = stats["ratingStatistics"]
     assert numbers["total"] >= 1 and 0 < numbers["badShare"] <= 1
     assert sum(row["count"] for row in numbers["byScore"]) == numbers["total"]
+
+
+RULES = json.loads((SEEDS.parent / "cases" / "instant_rules.json").read_text())
+INSTANT = """mutation($input: SubmitCaseInput!) { submitCase(input: $input) {
+  id status dueDate steps { action status opinion }
+  instantApproval { approved rules { rule passed reason } } } }"""
+
+
+def instant_item(kind: str) -> dict[str, Any]:
+    """A 秒批 item whose last rule is of ``kind`` (form_in: personal; license: enterprise)."""
+    items = {i["code"]: i for i in json.loads((SEEDS / "items.json").read_text())}
+    code_ = next(r["item_code"] for r in RULES if r["rules"][-1]["kind"] == kind)
+    item = items[code_]
+    return {
+        **item,
+        "required": [m["name"] for m in item["materials"] if m.get("necessity") == "required"],
+    }
+
+
+def test_an_instant_item_is_approved_inside_the_submit_request(gateway: GatewayProcess) -> None:
+    item = instant_item("form_in")
+    verified = gateway.token(f"citizen-{uuid.uuid4().hex[:8]}", identity_level=3)
+    body = {**application(gateway, verified, item), "form": {"户籍所在区": "罗湖区"}}
+    case = gateway.data(INSTANT, {"input": body}, token=verified)["submitCase"]
+    assert case["status"] == "RESULT_ISSUED"
+    assert case["instantApproval"]["approved"] is True
+    assert all(r["passed"] for r in case["instantApproval"]["rules"])
+    assert [s["action"] for s in case["steps"]] == ["submit", "accept", "approve", "issue_result"]
+    assert case["steps"][2]["opinion"].startswith("秒批: ")
+    # Not face-verified and living elsewhere: the normal flow, with the reasons shown.
+    real_name = citizen(gateway)
+    other = {**application(gateway, real_name, item), "form": {"户籍所在区": "福田区"}}
+    waiting = gateway.data(INSTANT, {"input": other}, token=real_name)["submitCase"]
+    assert waiting["status"] == "SUBMITTED" and waiting["instantApproval"]["approved"] is False
+    failed = [r["reason"] for r in waiting["instantApproval"]["rules"] if not r["passed"]]
+    assert len(failed) == 2 and any("福田区" in reason for reason in failed)
+
+
+def test_an_enterprise_instant_item_needs_the_wallet(gateway: GatewayProcess) -> None:
+    """Until the wallet module exists, the e-license rule fails and says why."""
+    item = instant_item("license")
+    applicant = citizen(gateway)
+    case = gateway.data(INSTANT, {"input": application(gateway, applicant, item)}, token=applicant)[
+        "submitCase"
+    ]
+    assert case["status"] == "SUBMITTED"
+    (failed,) = [r for r in case["instantApproval"]["rules"] if not r["passed"]]
+    assert "wallet is not available" in failed["reason"]
