@@ -25,7 +25,7 @@ from gateway.auth import IdentityLevel, Principal
 from gateway.context import Context
 from gateway.errors import BadUserInput, Conflict, FieldError, Forbidden, NotFound
 from gateway.kit.calendar import add_working_days, now_cst, working_days_between
-from modules.cases import appointments, instant
+from modules.cases import appointments, instant, tolerance
 from modules.cases.events import CASE_CHANGED, CaseChanged
 from modules.cases.permissions import CASE_INTAKE, CASE_REVIEW
 from modules.cases.repository import CaseRepository
@@ -33,6 +33,8 @@ from modules.cases.repository import CaseRepository
 __all__ = ["TRANSITIONS", "Transition", "advance", "readable", "submit", "supply"]
 
 MAX_FORM_CHARS = 16_000
+#: Statuses a case never leaves.
+FINAL = frozenset({"refused", "denied", "closed", tolerance.LAPSED})
 #: Who approves by rules (no person): recorded as the actor of 秒批's steps.
 INSTANT_ACTOR = "system:instant-approval"
 MAX_OPINION_CHARS = 500
@@ -116,6 +118,7 @@ async def submit(
     materials: list[tuple[str, str]],
     delivery: str,
     address: str | None,
+    supply_by: date | None = None,
 ) -> dict[str, Any]:
     principal = ctx.require(identity_level=IdentityLevel.REAL_NAME)
     citizen = str(principal.subject)
@@ -132,14 +135,11 @@ async def submit(
             "邮寄须填写地址 (a mailed result needs an address)",
             [FieldError("address", "required for delivery by mail", "required")],
         )
-    required = [m.name for m in item.materials if m.necessity == "required"]
+    needed = [m.name for m in item.materials if m.necessity in ("required", "tolerated")]
     provided = await _materials(ctx, citizen, [m.name for m in item.materials], materials)
-    missing = [name for name in required if name not in {p["name"] for p in provided}]
-    if missing:
-        raise BadUserInput(
-            f"缺少材料: {'、'.join(missing)} (required materials missing)",
-            [FieldError("materials", name, "missing") for name in missing],
-        )
+    missing = [name for name in needed if name not in {p["name"] for p in provided}]
+    # Missing materials are refused, unless tolerated ones go with a promise (容缺受理).
+    promise = await tolerance.check_promise(ctx, item, citizen, missing, supply_by)
     now = now_cst()
     doc = {
         # 办件编号: submission time, then randomness — newest first by id.
@@ -152,6 +152,7 @@ async def submit(
         "form": form,
         "materials": provided,
         "delivery": {"method": delivery, "address": address},
+        "promise": promise,
         "status": "submitted",
         "version": 1,
         "submitted_at": now,
@@ -220,7 +221,7 @@ async def advance(
 ) -> dict[str, Any]:
     transition = TRANSITIONS[action]
     principal = ctx.require(transition.permission)
-    doc = readable(ctx, await store(ctx).get(case_id))
+    doc = await tolerance.lapse_if_due(ctx, readable(ctx, await store(ctx).get(case_id)))
     if (
         transition.permission == CASE_REVIEW.name
         and not principal.has_role("admin")
@@ -280,7 +281,10 @@ async def supply(ctx: Context, case_id: str, materials: list[tuple[str, str]]) -
     doc = await store(ctx).get(case_id)
     if doc is None or doc["citizen"] != principal.subject:
         raise NotFound("办件不存在 (no such case)")
-    if doc["status"] != "supplement_requested":
+    doc = await tolerance.lapse_if_due(ctx, doc)
+    # Asked for a supplement, or a 容缺 promise still open (the decision may have come first).
+    promised = bool(tolerance.outstanding(doc)) and doc["status"] not in FINAL
+    if doc["status"] != "supplement_requested" and not promised:
         raise Conflict(
             "办件未要求补正 (no supplement was requested)",
             extensions={"reason": "wrong_status", "status": doc["status"]},
@@ -294,8 +298,9 @@ async def supply(ctx: Context, case_id: str, materials: list[tuple[str, str]]) -
             [FieldError("materials", "at least one", "required")],
         )
     kept = [m for m in doc["materials"] if m["name"] not in {p["name"] for p in provided}]
-    step = _step("supply", principal, doc["status"], "in_review", None)
-    moved = await store(ctx).move(doc, {"status": "in_review", "materials": kept + provided}, step)
+    target = "in_review" if doc["status"] == "supplement_requested" else doc["status"]
+    step = _step("supply", principal, doc["status"], target, None)
+    moved = await store(ctx).move(doc, {"status": target, "materials": kept + provided}, step)
     if moved is None:
         raise Conflict(
             "办件已变化，请刷新 (the case changed; reload)",

@@ -35,6 +35,7 @@ TICKETS = "cases_tickets"
 CASES = "cases_cases"
 RATINGS = "cases_ratings"
 RULES = "cases_instant_rules"
+CREDIT_MARKS = "cases_credit_marks"
 QUEUE_COUNTERS = "cases_queue_counters"
 
 INDEXES = (
@@ -57,6 +58,7 @@ INDEXES = (
     IndexSpec(RATINGS, (("case_id", 1),), name="one_per_case", unique=True),
     IndexSpec(RATINGS, (("department_code", 1), ("rated_on", 1)), name="department_day"),
     IndexSpec(RATINGS, (("citizen", 1),), name="citizen"),
+    IndexSpec(CREDIT_MARKS, (("citizen", 1), ("until", 1)), name="citizen_until"),
     IndexSpec(CASES, (("department_code", 1), ("status", 1)), name="department_status"),
     # One ticket per booking.
     IndexSpec(TICKETS, (("appointment_id", 1),), name="one_per_booking", unique=True, sparse=True),
@@ -315,3 +317,21 @@ class RuleRepository:
             await self.rules_of.replace_one(
                 {"_id": code}, {"_id": code, "rules": entry["rules"]}, upsert=True
             )
+
+
+class CreditRepository:
+    """Bad credit marks that bar 容缺 (lapsed promises; imports from the credit platform)."""
+
+    def __init__(self, db: AsyncDatabase[Any]) -> None:
+        self.marks = db[CREDIT_MARKS]
+
+    async def active_mark(self, citizen: str, today: str) -> dict[str, Any] | None:
+        return await self.marks.find_one({"citizen": citizen, "until": {"$gte": today}})
+
+    async def mark(self, citizen: str, reason: str, until: str, case_id: str) -> None:
+        # One mark per case: a second lapse check of the same case changes nothing.
+        await self.marks.update_one(
+            {"_id": f"case:{case_id}"},
+            {"$set": {"citizen": citizen, "reason": reason, "until": until}},
+            upsert=True,
+        )

@@ -15,7 +15,7 @@ from gateway.kit.calendar import now_cst
 from gateway.kit.connections import After, First, Keyset, Listing, keyset_page
 from gateway.permissions import requires, signed_in
 from gateway.subscriptions import events
-from modules.cases import appointments, casework, queues, ratings, supervision
+from modules.cases import appointments, casework, queues, ratings, supervision, tolerance
 from modules.cases.events import CASE_CHANGED, QUEUE_CHANGED
 from modules.cases.permissions import APPOINTMENT_MANAGE, CASE_REVIEW, QUEUE_OPERATE
 from modules.cases.repository import CASE_ORDER, FOLLOW_UP_ORDER, MINE, RATING_ORDER
@@ -127,8 +127,8 @@ class CasesQuery:
         extensions=[signed_in()],
     )
     async def case(self, info: CasesInfo, id: CaseId) -> Case:
-        doc = await casework.store(info.context).get(str(id))
-        return Case.from_doc(casework.readable(info.context, doc))
+        doc = casework.readable(info.context, await casework.store(info.context).get(str(id)))
+        return Case.from_doc(await tolerance.lapse_if_due(info.context, doc))
 
     @strawberry.field(description="The caller's cases, newest first.", extensions=[signed_in()])
     async def my_cases(
@@ -395,9 +395,17 @@ class CasesMutation:
     ) -> Case:
         materials = [(m.name, m.file_id) for m in input.materials]
         form = input.form if isinstance(input.form, dict) else {}
+        supply_by = input.promise.supply_by if input.promise else None
         doc = await casework.submit(
-            info.context, input.item_code, form, materials, str(input.delivery.value), input.address
+            info.context,
+            input.item_code,
+            form,
+            materials,
+            str(input.delivery.value),
+            input.address,
+            supply_by,
         )
+
         return Case.from_doc(doc)
 
     @strawberry.mutation(

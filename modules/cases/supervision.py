@@ -22,7 +22,7 @@ from modules.cases.repository import CaseRepository
 
 __all__ = ["DONE", "OPEN", "department", "light"]
 
-DONE = frozenset({"result_issued", "delivered", "closed", "refused", "denied"})
+DONE = frozenset({"result_issued", "delivered", "closed", "refused", "denied", "promise_lapsed"})
 #: Accepted and not yet done: what supervision watches.
 OPEN = ("in_review", "supplement_requested", "special_procedure", "approved")
 #: Yellow when the working days left are at most this share of the promised limit.

@@ -15,6 +15,7 @@ from gateway.kit.connections import Connection
 from modules.cases import supervision
 from modules.cases.queues import position
 from modules.cases.slots import CANCEL_BEFORE, starts_at
+from modules.cases.tolerance import outstanding
 
 
 @strawberry.enum(description="Where a booking stands.")
@@ -180,6 +181,9 @@ class CaseStatus(Enum):
     RESULT_ISSUED = strawberry.enum_value("result_issued", description="结果已出具.")
     DELIVERED = strawberry.enum_value("delivered", description="已送达 (mailed or picked up).")
     CLOSED = strawberry.enum_value("closed", description="办结.")
+    PROMISE_LAPSED = strawberry.enum_value(
+        "promise_lapsed", description="容缺承诺期满未补齐: ended (final); 容缺 barred for a year."
+    )
 
 
 @strawberry.enum(description="电子监察: a case's light against its promised finish date.")
@@ -251,6 +255,13 @@ class InstantApproval:
     rules: list[InstantRuleOutcome] = strawberry.field(description="Each rule and its outcome.")
 
 
+@strawberry.type(description="容缺承诺: materials the applicant promised to supply, and by when.")
+class TolerancePromise:
+    supply_by: date = strawberry.field(description="The promised day.")
+    materials: list[str] = strawberry.field(description="The materials promised.")
+    outstanding: list[str] = strawberry.field(description="Those not yet supplied.")
+
+
 @strawberry.type(description="A case (办件): an application for an item and its handling.")
 class Case:
     id: strawberry.ID = strawberry.field(description="办件编号.")
@@ -269,6 +280,9 @@ class Case:
     )
     delivery_method: DeliveryMethod = strawberry.field(description="How the result is delivered.")
     tracking_number: str | None = strawberry.field(description="The mail's tracking number.")
+    promise: TolerancePromise | None = strawberry.field(
+        description="容缺受理's promise (null when nothing was missing)."
+    )
     instant_approval: InstantApproval | None = strawberry.field(
         description="秒批 outcome (null for items without rules)."
     )
@@ -289,6 +303,13 @@ class Case:
             light=SupervisionLight(shade) if (shade := supervision.light(doc)) else None,
             delivery_method=DeliveryMethod(doc["delivery"]["method"]),
             tracking_number=doc["delivery"].get("tracking_number"),
+            promise=TolerancePromise(
+                supply_by=date.fromisoformat(doc["promise"]["supply_by"]),
+                materials=doc["promise"]["materials"],
+                outstanding=outstanding(doc),
+            )
+            if doc.get("promise")
+            else None,
             instant_approval=InstantApproval(
                 approved=all(r["passed"] for r in doc["instant"]),
                 rules=[
@@ -325,6 +346,14 @@ class CaseMaterialInput:
     file_id: str = strawberry.field(description="One of the applicant's uploads (`uploadFile`).")
 
 
+@strawberry.input(description="容缺承诺书: signing it lets tolerated materials follow later.")
+class TolerancePromiseInput:
+    supply_by: date = strawberry.field(
+        description="The day the missing materials will be supplied by (at most the item's "
+        "promised limit from today)."
+    )
+
+
 @strawberry.input(description="An application for an item.")
 class SubmitCaseInput:
     item_code: str = strawberry.field(description="实施编码 of the item.")
@@ -335,6 +364,10 @@ class SubmitCaseInput:
     delivery: DeliveryMethod = strawberry.field(description="How the result is delivered.")
     address: str | None = strawberry.field(
         default=None, description="The mailing address (delivery by mail)."
+    )
+    promise: TolerancePromiseInput | None = strawberry.field(
+        default=None,
+        description="容缺受理: sign to leave out materials the item marks 容缺后补.",
     )
 
 

@@ -19,6 +19,8 @@ from harness import GatewayProcess
 from gateway.kit.calendar import CST, add_working_days, working_days_between
 
 SEEDS = Path(__file__).resolve().parents[3] / "seeds" / "affairs"
+#: What an application must carry: required materials, and 容缺后补 ones unless promised.
+NEEDED = ("required", "tolerated")
 SUBMIT = """mutation($input: SubmitCaseInput!) { submitCase(input: $input) {
   id status version dueDate materials { name } steps { action status } } }"""
 ADVANCE = """mutation($id: ID!, $a: CaseAction!, $o: String, $t: String) {
@@ -36,7 +38,7 @@ INBOX = """query($s: CaseStatus) { departmentCases(status: $s, first: 50) {
 def item() -> dict[str, Any]:
     """A promised item (7 working days) with several required materials."""
     for candidate in json.loads((SEEDS / "items.json").read_text()):
-        required = [m["name"] for m in candidate["materials"] if m.get("necessity") == "required"]
+        required = [m["name"] for m in candidate["materials"] if m.get("necessity") in NEEDED]
         if (
             candidate["status"] == "active"
             and candidate["handling_type"] == "promised"
@@ -343,7 +345,7 @@ def instant_item(kind: str) -> dict[str, Any]:
     item = items[code_]
     return {
         **item,
-        "required": [m["name"] for m in item["materials"] if m.get("necessity") == "required"],
+        "required": [m["name"] for m in item["materials"] if m.get("necessity") in NEEDED],
     }
 
 
@@ -376,3 +378,86 @@ def test_an_enterprise_instant_item_needs_the_wallet(gateway: GatewayProcess) ->
     assert case["status"] == "SUBMITTED"
     (failed,) = [r for r in case["instantApproval"]["rules"] if not r["passed"]]
     assert "wallet is not available" in failed["reason"]
+
+
+def tolerant_item() -> dict[str, Any]:
+    """An item open to 容缺受理 with a 容缺后补 material."""
+    for candidate in json.loads((SEEDS / "items.json").read_text()):
+        tolerated = [m["name"] for m in candidate["materials"] if m.get("necessity") == "tolerated"]
+        if candidate["status"] == "active" and candidate.get("tolerates_missing") and tolerated:
+            needed = [m["name"] for m in candidate["materials"] if m.get("necessity") in NEEDED]
+            return {**candidate, "required": needed, "tolerated": tolerated}
+    raise AssertionError("no item open to 容缺 in the seeds")
+
+
+PROMISED = """mutation($input: SubmitCaseInput!) { submitCase(input: $input) {
+  id status promise { supplyBy materials outstanding } } }"""
+PROMISE = "query($id: ID!) { case(id: $id) { status promise { outstanding } } }"
+
+
+def test_tolerance_a_material_may_follow_on_a_promise(gateway: GatewayProcess, later: Any) -> None:
+    item = tolerant_item()
+    applicant = citizen(gateway)
+    body = application(gateway, applicant, item)
+    left_out = item["tolerated"][0]
+    body["materials"] = [m for m in body["materials"] if m["name"] != left_out]
+    # Without a promise: sign one (the error says where).
+    missing = gateway.graphql(PROMISED, {"input": body}, token=applicant).json()
+    assert missing["errors"][0]["extensions"]["fieldErrors"][0]["field"] == "promise.supplyBy"
+    today = (datetime.utcnow() + timedelta(hours=8)).date()
+    limit = add_working_days(today, item["promised_limit_days"])
+    too_late = {**body, "promise": {"supplyBy": (limit + timedelta(days=1)).isoformat()}}
+    late = gateway.graphql(PROMISED, {"input": too_late}, token=applicant).json()
+    assert late["errors"][0]["extensions"]["fieldErrors"][0]["code"] == "range"
+    # A required (not 容缺后补) material cannot be promised.
+    required_only = next(n for n in item["required"] if n not in item["tolerated"])
+    no_required = {
+        **application(gateway, applicant, item),
+        "promise": {"supplyBy": limit.isoformat()},
+    }
+    no_required["materials"] = [m for m in no_required["materials"] if m["name"] != required_only]
+    assert (
+        code(gateway.graphql(PROMISED, {"input": no_required}, token=applicant).json())
+        == "BAD_USER_INPUT"
+    )
+
+    promised = {**body, "promise": {"supplyBy": limit.isoformat()}}
+    case = gateway.data(PROMISED, {"input": promised}, token=applicant)["submitCase"]
+    assert case["promise"] == {
+        "supplyBy": limit.isoformat(),
+        "materials": [left_out],
+        "outstanding": [left_out],
+    }
+    # The decision may come first; the material follows.
+    office = staff(gateway, item["department_code"])
+    advance(gateway, office, case["id"], "ACCEPT")
+    advance(gateway, office, case["id"], "APPROVE")
+    supplied = gateway.data(
+        SUPPLY,
+        {"id": case["id"], "m": [{"name": left_out, "fileId": upload_pdf(gateway, applicant)}]},
+        token=applicant,
+    )["supplyCaseMaterials"]
+    assert supplied["status"] == "APPROVED"
+    assert (
+        gateway.data(PROMISE, {"id": case["id"]}, token=applicant)["case"]["promise"]["outstanding"]
+        == []
+    )
+
+    # Another applicant lets the promise lapse: the case ends and 容缺 is barred.
+    forgetful = citizen(gateway)
+    lapsing = application(gateway, forgetful, item)
+    lapsing["materials"] = [m for m in lapsing["materials"] if m["name"] != left_out]
+    lapsing["promise"] = {"supplyBy": today.isoformat()}
+    lapsed_id = gateway.data(PROMISED, {"input": lapsing}, token=forgetful)["submitCase"]["id"]
+    next_week = later(
+        datetime(today.year, today.month, today.day, 12, tzinfo=CST) + timedelta(days=7)
+    )
+    ended = next_week.data(PROMISE, {"id": lapsed_id}, token=forgetful)["case"]
+    assert ended["status"] == "PROMISE_LAPSED"
+    again = application(gateway, forgetful, item)
+    again["materials"] = [m for m in again["materials"] if m["name"] != left_out]
+    again["promise"] = {"supplyBy": limit.isoformat()}
+    barred = gateway.graphql(PROMISED, {"input": again}, token=forgetful).json()
+    assert (
+        code(barred) == "FORBIDDEN" and barred["errors"][0]["extensions"]["reason"] == "credit_mark"
+    )
