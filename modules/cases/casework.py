@@ -30,7 +30,17 @@ from modules.cases.events import CASE_CHANGED, CaseChanged
 from modules.cases.permissions import CASE_INTAKE, CASE_REVIEW
 from modules.cases.repository import CaseRepository
 
-__all__ = ["TRANSITIONS", "Transition", "advance", "readable", "submit", "supply"]
+__all__ = [
+    "TRANSITIONS",
+    "Application",
+    "Transition",
+    "advance",
+    "announce",
+    "prepare",
+    "readable",
+    "submit",
+    "supply",
+]
 
 MAX_FORM_CHARS = 16_000
 #: Statuses a case never leaves.
@@ -111,35 +121,54 @@ async def _materials(
     return provided
 
 
-async def submit(
-    ctx: Context,
-    item_code: str,
-    form: dict[str, Any],
-    materials: list[tuple[str, str]],
-    delivery: str,
-    address: str | None,
-    supply_by: date | None = None,
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Application:
+    """What a citizen submits for one item."""
+
+    item_code: str
+    form: dict[str, Any]
+    materials: list[tuple[str, str]]  # (material name, upload file id)
+    delivery: str  # mail / pickup
+    address: str | None = None
+    supply_by: date | None = None  # 容缺 promise
+    #: e-license types an earlier case of the same bundle will issue: their materials wait
+    fed: frozenset[str] = frozenset()
+
+
+async def prepare(ctx: Context, application: Application) -> dict[str, Any]:
+    """Check an application and build its case (not stored yet)."""
     principal = ctx.require(identity_level=IdentityLevel.REAL_NAME)
     citizen = str(principal.subject)
-    item = await appointments.catalog(ctx).item(item_code)
+    item = await appointments.catalog(ctx).item(application.item_code)
     if item is None or item.status != "active":
-        raise NotFound(f"事项不存在或已停办 (no active item {item_code!r})")
-    if len(str(form)) > MAX_FORM_CHARS:
+        raise NotFound(f"事项不存在或已停办 (no active item {application.item_code!r})")
+    if len(str(application.form)) > MAX_FORM_CHARS:
         raise BadUserInput(
             "表单过大 (form too large)",
             [FieldError("form", f"at most {MAX_FORM_CHARS} characters", "too_long")],
         )
-    if delivery == "mail" and not (address and address.strip()):
+    if application.delivery == "mail" and not (application.address or "").strip():
         raise BadUserInput(
             "邮寄须填写地址 (a mailed result needs an address)",
             [FieldError("address", "required for delivery by mail", "required")],
         )
-    needed = [m.name for m in item.materials if m.necessity in ("required", "tolerated")]
-    provided = await _materials(ctx, citizen, [m.name for m in item.materials], materials)
+    # A material an earlier case of the bundle issues (an e-license) is fed, not handed in.
+    awaiting = [
+        {"name": m.name, "license_type": m.license_type}
+        for m in item.materials
+        if m.license_type in application.fed
+    ]
+    waits = {a["name"] for a in awaiting}
+    needed = [
+        m.name
+        for m in item.materials
+        if m.necessity in ("required", "tolerated") and m.name not in waits
+    ]
+    names = [m.name for m in item.materials]
+    provided = await _materials(ctx, citizen, names, application.materials)
     missing = [name for name in needed if name not in {p["name"] for p in provided}]
     # Missing materials are refused, unless tolerated ones go with a promise (容缺受理).
-    promise = await tolerance.check_promise(ctx, item, citizen, missing, supply_by)
+    promise = await tolerance.check_promise(ctx, item, citizen, missing, application.supply_by)
     now = now_cst()
     doc = {
         # 办件编号: submission time, then randomness — newest first by id.
@@ -149,19 +178,26 @@ async def submit(
         "item_name": item.name,
         "department_code": item.department_code,
         "promised_limit_days": item.promised_limit_days,
-        "form": form,
+        "result_licenses": [r.license_type for r in item.results if r.license_type],
+        "form": application.form,
         "materials": provided,
-        "delivery": {"method": delivery, "address": address},
+        "awaiting": awaiting,
+        "delivery": {"method": application.delivery, "address": application.address},
         "promise": promise,
         "status": "submitted",
         "version": 1,
         "submitted_at": now,
         "steps": [_step("submit", principal, "new", "submitted", None)],
     }
-    if "instant_approval" in item.flags:
-        await _instant(ctx, doc, principal, form)
+    if "instant_approval" in item.flags and not awaiting:
+        await _instant(ctx, doc, principal, application.form)
+    return doc
+
+
+async def submit(ctx: Context, application: Application) -> dict[str, Any]:
+    doc = await prepare(ctx, application)
     await store(ctx).insert(doc)
-    await _announce(ctx, doc, "submit")
+    await announce(ctx, doc, "submit")
     return doc
 
 
@@ -271,7 +307,7 @@ async def advance(
             "办件已被他人处理，请刷新 (someone else moved the case; reload)",
             extensions={"reason": "moved_meanwhile"},
         )
-    await _announce(ctx, moved, action)
+    await announce(ctx, moved, action)
     return moved
 
 
@@ -306,11 +342,11 @@ async def supply(ctx: Context, case_id: str, materials: list[tuple[str, str]]) -
             "办件已变化，请刷新 (the case changed; reload)",
             extensions={"reason": "moved_meanwhile"},
         )
-    await _announce(ctx, moved, "supply")
+    await announce(ctx, moved, "supply")
     return moved
 
 
-async def _announce(ctx: Context, doc: dict[str, Any], action: str) -> None:
+async def announce(ctx: Context, doc: dict[str, Any], action: str) -> None:
     await ctx.bus.publish(
         CASE_CHANGED,
         CaseChanged(

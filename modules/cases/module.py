@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gateway.registry import InterfaceUse, Module
 from modules.affairs.interface import CATALOG, ServiceCatalog
+from modules.cases.bundles import load_bundles
 from modules.cases.events import CASE_CHANGED, QUEUE_CHANGED
 from modules.cases.instant import load_rules
 from modules.cases.permissions import PERMISSIONS
@@ -28,7 +29,7 @@ module = Module(
     subscription=CasesSubscription,
     indexes=INDEXES,
     collections=(APPOINTMENTS, SLOTS, TICKETS, QUEUE_COUNTERS, CASES, RATINGS, RULES),
-    seeds=(load_rules,),
+    seeds=(load_rules, load_bundles),
     events=(QUEUE_CHANGED, CASE_CHANGED),
     permissions=PERMISSIONS,
     uses=(InterfaceUse(CATALOG.name, ServiceCatalog),),

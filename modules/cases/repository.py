@@ -36,6 +36,8 @@ CASES = "cases_cases"
 RATINGS = "cases_ratings"
 RULES = "cases_instant_rules"
 CREDIT_MARKS = "cases_credit_marks"
+BUNDLE_TYPES = "cases_bundle_types"
+BUNDLES = "cases_bundles"
 QUEUE_COUNTERS = "cases_queue_counters"
 
 INDEXES = (
@@ -54,6 +56,8 @@ INDEXES = (
     ),
     IndexSpec(TICKETS, (("citizen", 1),), name="citizen"),
     IndexSpec(CASES, (("citizen", 1),), name="citizen"),
+    IndexSpec(CASES, (("bundle_id", 1),), name="bundle", sparse=True),
+    IndexSpec(BUNDLES, (("citizen", 1),), name="citizen"),
     # One rating per case.
     IndexSpec(RATINGS, (("case_id", 1),), name="one_per_case", unique=True),
     IndexSpec(RATINGS, (("department_code", 1), ("rated_on", 1)), name="department_day"),
@@ -248,6 +252,16 @@ class CaseRepository:
             return_document=ReturnDocument.AFTER,
         )
 
+    async def update_if_unchanged(
+        self, seen: dict[str, Any], changes: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """Change fields (not the status) if the case is still at the version seen."""
+        return await self.cases.find_one_and_update(
+            {"_id": seen["_id"], "version": seen["version"]},
+            {"$set": changes, "$inc": {"version": 1}},
+            return_document=ReturnDocument.AFTER,
+        )
+
     async def page(
         self, query: dict[str, Any], after: Key | None, limit: int
     ) -> list[dict[str, Any]]:
@@ -335,3 +349,36 @@ class CreditRepository:
             {"$set": {"citizen": citizen, "reason": reason, "until": until}},
             upsert=True,
         )
+
+
+class BundleRepository:
+    """一件事一次办: the life-event definitions (seeded) and the citizens' bundles."""
+
+    def __init__(self, db: AsyncDatabase[Any]) -> None:
+        self.types = db[BUNDLE_TYPES]
+        self.bundles = db[BUNDLES]
+        self.cases = db[CASES]
+
+    async def replace_types(self, entries: Sequence[dict[str, Any]]) -> None:
+        for entry in entries:
+            # The id in the document too (nx-27017's upserting replace: test_conformance).
+            await self.types.replace_one(
+                {"_id": entry["code"]}, {"_id": entry["code"], **entry}, upsert=True
+            )
+
+    async def all_types(self) -> list[dict[str, Any]]:
+        return await self.types.find({}).sort([("_id", 1)]).to_list()
+
+    async def type(self, code: str) -> dict[str, Any] | None:
+        return await self.types.find_one({"_id": code})
+
+    async def insert(self, bundle: dict[str, Any], cases: Sequence[dict[str, Any]]) -> None:
+        """The cases, then the bundle naming them (a bundle never names a missing case)."""
+        await self.cases.insert_many(list(cases))
+        await self.bundles.insert_one(bundle)
+
+    async def get(self, bundle_id: str) -> dict[str, Any] | None:
+        return await self.bundles.find_one({"_id": bundle_id})
+
+    async def cases_of(self, bundle_id: str) -> list[dict[str, Any]]:
+        return await self.cases.find({"bundle_id": bundle_id}).to_list()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Mapping
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -15,7 +15,15 @@ from gateway.kit.calendar import now_cst
 from gateway.kit.connections import After, First, Keyset, Listing, keyset_page
 from gateway.permissions import requires, signed_in
 from gateway.subscriptions import events
-from modules.cases import appointments, casework, queues, ratings, supervision, tolerance
+from modules.cases import (
+    appointments,
+    bundles,
+    casework,
+    queues,
+    ratings,
+    supervision,
+    tolerance,
+)
 from modules.cases.events import CASE_CHANGED, QUEUE_CHANGED
 from modules.cases.permissions import APPOINTMENT_MANAGE, CASE_REVIEW, QUEUE_OPERATE
 from modules.cases.repository import CASE_ORDER, FOLLOW_UP_ORDER, MINE, RATING_ORDER
@@ -25,6 +33,9 @@ from modules.cases.types import (
     AppointmentConnection,
     AppointmentSlot,
     BookAppointmentInput,
+    Bundle,
+    BundleStatus,
+    BundleType,
     CalledTicket,
     Case,
     CaseAction,
@@ -39,6 +50,7 @@ from modules.cases.types import (
     RatingStatistics,
     RatingTag,
     ScoreCount,
+    SubmitBundleInput,
     SubmitCaseInput,
 )
 
@@ -216,6 +228,39 @@ class CasesQuery:
             average=counts["average"],
             bad_share=counts["bad_share"],
         )
+
+    @strawberry.field(description="一件事一次办: the life events that can be applied for at once.")
+    async def life_event_bundles(self, info: CasesInfo) -> list[BundleType]:
+        types = await bundles.store(info.context).all_types()
+        return [
+            BundleType(code=t["_id"], name=t["name"], item_codes=t["item_codes"]) for t in types
+        ]
+
+    @strawberry.field(
+        description="One of the caller's 一件事 with its cases.", extensions=[signed_in()]
+    )
+    async def bundle(
+        self,
+        info: CasesInfo,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The bundle's id.")],
+    ) -> Bundle:
+        doc = await bundles.store(info.context).get(str(id))
+        if doc is None or doc["citizen"] != info.context.principal.subject:
+            raise NotFound("一件事不存在 (no such bundle)")
+        cases = await bundles.store(info.context).cases_of(doc["_id"])
+        return _bundle(doc, cases)
+
+
+def _bundle(doc: dict[str, Any], cases: list[dict[str, Any]]) -> Bundle:
+    order = {case_id: n for n, case_id in enumerate(doc["case_ids"])}
+    ordered = sorted(cases, key=lambda c: order.get(c["_id"], 0))
+    return Bundle(
+        id=strawberry.ID(str(doc["_id"])),
+        code=str(doc["code"]),
+        name=str(doc["name"]),
+        status=BundleStatus(bundles.status(ordered)),
+        cases=[Case.from_doc(c) for c in ordered],
+    )
 
 
 def _own_department(info: CasesInfo, department_code: str | None) -> str:
@@ -395,18 +440,36 @@ class CasesMutation:
     ) -> Case:
         materials = [(m.name, m.file_id) for m in input.materials]
         form = input.form if isinstance(input.form, dict) else {}
-        supply_by = input.promise.supply_by if input.promise else None
-        doc = await casework.submit(
-            info.context,
-            input.item_code,
-            form,
-            materials,
-            str(input.delivery.value),
-            input.address,
-            supply_by,
+        application = casework.Application(
+            item_code=input.item_code,
+            form=form,
+            materials=materials,
+            delivery=str(input.delivery.value),
+            address=input.address,
+            supply_by=input.promise.supply_by if input.promise else None,
         )
-
+        doc = await casework.submit(info.context, application)
         return Case.from_doc(doc)
+
+    @strawberry.mutation(
+        description="一件事一次办: apply for a whole life event; its cases are made together "
+        "(all checked first), and each earlier result is fed to the later cases.",
+        extensions=[signed_in(identity_level=2)],
+    )
+    async def submit_bundle(
+        self,
+        info: CasesInfo,
+        input: Annotated[SubmitBundleInput, strawberry.argument(description="The application.")],
+    ) -> Bundle:
+        common = casework.Application(
+            item_code="",
+            form=input.form if isinstance(input.form, dict) else {},
+            materials=[(m.name, m.file_id) for m in input.materials],
+            delivery=str(input.delivery.value),
+            address=input.address,
+        )
+        bundle, cases = await bundles.submit(info.context, input.bundle_code, common)
+        return _bundle(bundle, cases)
 
     @strawberry.mutation(
         description="Move a case one step (staff; who may do what: see CaseAction). Refused "
@@ -432,6 +495,8 @@ class CasesMutation:
         doc = await casework.advance(
             info.context, str(id), str(action.value), opinion, tracking_number
         )
+        if doc["status"] == "result_issued":
+            await bundles.feed(info.context, doc)  # a later case of its bundle may wait for it
         return Case.from_doc(doc)
 
     @strawberry.mutation(

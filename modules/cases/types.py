@@ -223,10 +223,16 @@ class DeliveryMethod(Enum):
     PICKUP = strawberry.enum_value("pickup", description="窗口领取.")
 
 
-@strawberry.type(description="A material handed in with a case.")
+@strawberry.type(description="A material handed in with a case, or fed by an earlier case.")
 class CaseMaterial:
     name: str = strawberry.field(description="The item's material it is.")
-    file_id: str = strawberry.field(description="The uploaded file (`StoredFile.fileId`).")
+    file_id: str = strawberry.field(
+        description="The uploaded file (`StoredFile.fileId`), or `result:<case id>` when an "
+        "earlier case of the bundle issued it."
+    )
+    from_case: str | None = strawberry.field(
+        description="The bundle's earlier case whose result this is (一件事一次办)."
+    )
 
 
 @strawberry.type(description="One step of a case: who did what, when, and why.")
@@ -287,6 +293,10 @@ class Case:
         description="秒批 outcome (null for items without rules)."
     )
     materials: list[CaseMaterial] = strawberry.field(description="What was handed in.")
+    awaiting: list[str] = strawberry.field(
+        description="Materials an earlier case of the bundle will issue (fed when it does)."
+    )
+    bundle_id: str | None = strawberry.field(description="The 一件事 bundle it belongs to.")
     steps: list[CaseStep] = strawberry.field(description="Every step, oldest first.")
 
     @classmethod
@@ -320,8 +330,11 @@ class Case:
             if doc.get("instant")
             else None,
             materials=[
-                CaseMaterial(name=m["name"], file_id=m["file_id"]) for m in doc["materials"]
+                CaseMaterial(name=m["name"], file_id=m["file_id"], from_case=m.get("from_case"))
+                for m in doc["materials"]
             ],
+            awaiting=[a["name"] for a in doc.get("awaiting", [])],
+            bundle_id=doc.get("bundle_id"),
             steps=[
                 CaseStep(
                     action=s["action"],
@@ -461,3 +474,40 @@ class RatingStatistics:
     by_score: list[ScoreCount] = strawberry.field(description="Counts for 5 down to 1.")
     average: float | None = strawberry.field(description="Mean score (null without ratings).")
     bad_share: float | None = strawberry.field(description="Share of 差评 (1–2), 0 to 1.")
+
+
+@strawberry.enum(description="Where a 一件事 bundle stands, from its cases.")
+class BundleStatus(Enum):
+    IN_PROGRESS = strawberry.enum_value("in_progress", description="Cases still open.")
+    COMPLETED = strawberry.enum_value("completed", description="Every result issued.")
+    STOPPED = strawberry.enum_value("stopped", description="A case was refused or denied.")
+
+
+@strawberry.type(description="一件事一次办: a life event handled as one application.")
+class BundleType:
+    code: str = strawberry.field(description="The bundle's code (NEWBORN, START_BUSINESS …).")
+    name: str = strawberry.field(description="Its name (新生儿出生一件事 …).")
+    item_codes: list[str] = strawberry.field(description="Its items, in handling order.")
+
+
+@strawberry.type(description="A citizen's 一件事: its linked cases and overall status.")
+class Bundle:
+    id: strawberry.ID = strawberry.field(description="The bundle's id.")
+    code: str = strawberry.field(description="Which life event.")
+    name: str = strawberry.field(description="Its name.")
+    status: BundleStatus = strawberry.field(description="From its cases.")
+    cases: list[Case] = strawberry.field(description="Its cases, in handling order.")
+
+
+@strawberry.input(description="One application for a whole life event.")
+class SubmitBundleInput:
+    bundle_code: str = strawberry.field(description="A code from `lifeEventBundles`.")
+    form: JSON = strawberry.field(description="The shared form (at most 16,000 characters).")
+    materials: list[CaseMaterialInput] = strawberry.field(
+        description="Every material the bundle's items need, by name, once each; those an "
+        "earlier item issues are fed, not handed in."
+    )
+    delivery: DeliveryMethod = strawberry.field(description="How results are delivered.")
+    address: str | None = strawberry.field(
+        default=None, description="The mailing address (delivery by mail)."
+    )

@@ -461,3 +461,70 @@ def test_tolerance_a_material_may_follow_on_a_promise(gateway: GatewayProcess, l
     assert (
         code(barred) == "FORBIDDEN" and barred["errors"][0]["extensions"]["reason"] == "credit_mark"
     )
+
+
+BUNDLE = """mutation($input: SubmitBundleInput!) { submitBundle(input: $input) {
+  id code status cases { id itemCode status awaiting materials { name fromCase } } } }"""
+BUNDLE_STATUS = "query($id: ID!) { bundle(id: $id) { status cases { id status awaiting materials { name fromCase } } } }"
+
+
+def test_a_bundle_makes_linked_cases_and_passes_a_result_on(gateway: GatewayProcess) -> None:
+    bundles = json.loads((SEEDS.parent / "cases" / "bundles.json").read_text())
+    newborn = next(b for b in bundles if b["code"] == "NEWBORN")
+    items = {i["code"]: i for i in json.loads((SEEDS / "items.json").read_text())}
+    first = items[newborn["item_codes"][0]]
+    issued = {r["license_type"] for r in first["results"] if r.get("license_type")}
+    fed_names = {
+        m["name"]
+        for code in newborn["item_codes"][1:]
+        for m in items[code]["materials"]
+        if m.get("license_type") in issued
+    }
+    needed = sorted(
+        {
+            m["name"]
+            for code in newborn["item_codes"]
+            for m in items[code]["materials"]
+            if m.get("necessity") in NEEDED and m["name"] not in fed_names
+        }
+    )
+    parent = citizen(gateway)
+    body = {
+        "bundleCode": "NEWBORN",
+        "form": {"新生儿姓名": "王小明"},
+        "delivery": "PICKUP",
+        "materials": [{"name": n, "fileId": upload_pdf(gateway, parent)} for n in needed],
+    }
+    # One material short: refused, and no case of the bundle is left behind.
+    short = {**body, "materials": body["materials"][1:]}
+    assert code(gateway.graphql(BUNDLE, {"input": short}, token=parent).json()) == "BAD_USER_INPUT"
+    assert gateway.data(MY, token=parent)["myCases"]["totalCount"] == 0
+
+    bundle = gateway.data(BUNDLE, {"input": body}, token=parent)["submitBundle"]
+    assert bundle["status"] == "IN_PROGRESS"
+    assert [c["itemCode"] for c in bundle["cases"]] == newborn["item_codes"]
+    waiting = [c for c in bundle["cases"] if c["awaiting"]]
+    assert waiting and set(waiting[0]["awaiting"]) <= fed_names
+    # The 出生医学证明 is issued: the later cases get it as their material.
+    office = staff(gateway, first["department_code"])
+    head = bundle["cases"][0]["id"]
+    for action in ("ACCEPT", "APPROVE", "ISSUE_RESULT"):
+        assert advance(gateway, office, head, action).get("data"), action
+    after = gateway.data(BUNDLE_STATUS, {"id": bundle["id"]}, token=parent)["bundle"]
+    for case in after["cases"][1:]:
+        assert case["awaiting"] == []
+    fed = [m for c in after["cases"] for m in c["materials"] if m["fromCase"]]
+    assert fed and all(m["fromCase"] == head for m in fed)
+    # A refused case stops the bundle.
+    last = after["cases"][-1]["id"]
+    window = staff(gateway, "11440303MB2C912345")
+    advance(gateway, window, last, "REFUSE", opinion="不符合申领条件")
+    assert (
+        gateway.data(BUNDLE_STATUS, {"id": bundle["id"]}, token=parent)["bundle"]["status"]
+        == "STOPPED"
+    )
+    # Not another citizen's to read.
+    assert (
+        code(gateway.graphql(BUNDLE_STATUS, {"id": bundle["id"]}, token=citizen(gateway)).json())
+        == "NOT_FOUND"
+    )
