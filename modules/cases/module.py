@@ -7,6 +7,7 @@ from modules.affairs.interface import CATALOG, ServiceCatalog
 from modules.cases.bundles import load_bundles
 from modules.cases.events import CASE_CHANGED, QUEUE_CHANGED
 from modules.cases.instant import load_rules
+from modules.cases.notifications import HANDLERS
 from modules.cases.permissions import PERMISSIONS
 from modules.cases.repository import (
     APPOINTMENTS,
@@ -31,6 +32,7 @@ module = Module(
     collections=(APPOINTMENTS, SLOTS, TICKETS, QUEUE_COUNTERS, CASES, RATINGS, RULES),
     seeds=(load_rules, load_bundles),
     events=(QUEUE_CHANGED, CASE_CHANGED),
+    event_handlers=HANDLERS,
     permissions=PERMISSIONS,
     uses=(InterfaceUse(CATALOG.name, ServiceCatalog),),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -38,6 +39,7 @@ RULES = "cases_instant_rules"
 CREDIT_MARKS = "cases_credit_marks"
 BUNDLE_TYPES = "cases_bundle_types"
 BUNDLES = "cases_bundles"
+NOTIFICATIONS = "cases_notifications"
 QUEUE_COUNTERS = "cases_queue_counters"
 
 INDEXES = (
@@ -58,6 +60,7 @@ INDEXES = (
     IndexSpec(CASES, (("citizen", 1),), name="citizen"),
     IndexSpec(CASES, (("bundle_id", 1),), name="bundle", sparse=True),
     IndexSpec(BUNDLES, (("citizen", 1),), name="citizen"),
+    IndexSpec(NOTIFICATIONS, (("citizen", 1), ("read", 1)), name="citizen_read"),
     # One rating per case.
     IndexSpec(RATINGS, (("case_id", 1),), name="one_per_case", unique=True),
     IndexSpec(RATINGS, (("department_code", 1), ("rated_on", 1)), name="department_day"),
@@ -75,6 +78,8 @@ RATING_ORDER = Keyset("cases.ratings", (SortKey("_id", "str", descending=True),)
 FOLLOW_UP_ORDER = Keyset(
     "cases.follow_ups", (SortKey("follow_up_deadline", "str"), SortKey("_id", "str"))
 )
+#: A citizen's notifications, newest first (ids start with the time).
+NOTIFICATION_ORDER = Keyset("cases.notifications", (SortKey("_id", "str", descending=True),))
 #: Cases, newest first (办件编号 start with the submission time).
 CASE_ORDER = Keyset("cases.cases", (SortKey("_id", "str", descending=True),))
 
@@ -382,3 +387,30 @@ class BundleRepository:
 
     async def cases_of(self, bundle_id: str) -> list[dict[str, Any]]:
         return await self.cases.find({"bundle_id": bundle_id}).to_list()
+
+
+class NotificationRepository:
+    """What a citizen is told (case moves, tickets called), newest first."""
+
+    def __init__(self, db: AsyncDatabase[Any]) -> None:
+        self.notes = db[NOTIFICATIONS]
+
+    async def insert(self, doc: dict[str, Any]) -> None:
+        # The id is the event's: a handler run twice for one event writes one notification.
+        with contextlib.suppress(DuplicateKeyError):
+            await self.notes.insert_one(doc)
+
+    async def page(
+        self, query: dict[str, Any], after: Key | None, limit: int
+    ) -> list[dict[str, Any]]:
+        return await NOTIFICATION_ORDER.find_after(self.notes, query, after, limit)
+
+    async def count(self, query: dict[str, Any]) -> int:
+        return await self.notes.count_documents(query)
+
+    async def mark_read(self, citizen: str, ids: Sequence[str]) -> int:
+        result = await self.notes.update_many(
+            {"_id": {"$in": list(ids)}, "citizen": citizen, "read": False},
+            {"$set": {"read": True}},
+        )
+        return int(result.modified_count)

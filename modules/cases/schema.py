@@ -10,7 +10,7 @@ import strawberry
 from strawberry.types import Info
 
 from gateway.context import Context
-from gateway.errors import Forbidden, NotFound
+from gateway.errors import BadUserInput, FieldError, Forbidden, NotFound
 from gateway.kit.calendar import now_cst
 from gateway.kit.connections import After, First, Keyset, Listing, keyset_page
 from gateway.permissions import requires, signed_in
@@ -26,7 +26,14 @@ from modules.cases import (
 )
 from modules.cases.events import CASE_CHANGED, QUEUE_CHANGED
 from modules.cases.permissions import APPOINTMENT_MANAGE, CASE_REVIEW, QUEUE_OPERATE
-from modules.cases.repository import CASE_ORDER, FOLLOW_UP_ORDER, MINE, RATING_ORDER
+from modules.cases.repository import (
+    CASE_ORDER,
+    FOLLOW_UP_ORDER,
+    MINE,
+    NOTIFICATION_ORDER,
+    RATING_ORDER,
+    NotificationRepository,
+)
 from modules.cases.slots import bookable_days, slots_on
 from modules.cases.types import (
     Appointment,
@@ -44,6 +51,8 @@ from modules.cases.types import (
     CaseStatus,
     DepartmentSupervision,
     HallQueue,
+    Notification,
+    NotificationConnection,
     QueueTicket,
     Rating,
     RatingConnection,
@@ -249,6 +258,38 @@ class CasesQuery:
             raise NotFound("一件事不存在 (no such bundle)")
         cases = await bundles.store(info.context).cases_of(doc["_id"])
         return _bundle(doc, cases)
+
+    @strawberry.field(
+        description="The caller's notifications (case moves, tickets called), newest first.",
+        extensions=[signed_in()],
+    )
+    async def my_notifications(
+        self,
+        info: CasesInfo,
+        unread_only: Annotated[
+            bool, strawberry.argument(description="Only those not marked read.")
+        ] = False,
+        first: First = None,
+        after: After = None,
+    ) -> NotificationConnection:
+        query: dict[str, Any] = {"citizen": info.context.principal.subject}
+        if unread_only:
+            query["read"] = False
+        store = NotificationRepository(info.context.db)
+        listing = Listing(
+            order=NOTIFICATION_ORDER,
+            fetch=lambda key, limit: store.page(dict(query), key, limit),
+            count=lambda: store.count(dict(query)),
+        )
+        return await keyset_page(
+            NotificationConnection,
+            listing,
+            first=first,
+            after=after,
+            default=20,
+            maximum=info.context.settings.max_page_size,
+            node=Notification.from_doc,
+        )
 
 
 def _bundle(doc: dict[str, Any], cases: list[dict[str, Any]]) -> Bundle:
@@ -546,6 +587,25 @@ class CasesMutation:
     ) -> Rating:
         done = await ratings.reply(info.context, str(rating_id), callback, rectification)
         return Rating.from_doc(done)
+
+    @strawberry.mutation(
+        description="Mark some of one's notifications read; returns how many changed.",
+        extensions=[signed_in()],
+    )
+    async def mark_notifications_read(
+        self,
+        info: CasesInfo,
+        ids: Annotated[
+            list[strawberry.ID], strawberry.argument(description="At most 100 notifications.")
+        ],
+    ) -> int:
+        if len(ids) > 100:
+            raise BadUserInput(
+                "一次最多 100 条 (at most 100 at once)",
+                [FieldError("ids", "at most 100", "too_many")],
+            )
+        store = NotificationRepository(info.context.db)
+        return await store.mark_read(str(info.context.principal.subject), [str(i) for i in ids])
 
 
 @strawberry.type

@@ -511,3 +511,35 @@ class SubmitBundleInput:
     address: str | None = strawberry.field(
         default=None, description="The mailing address (delivery by mail)."
     )
+
+
+@strawberry.enum(description="What a notification is about.")
+class NotificationKind(Enum):
+    CASE = strawberry.enum_value("case", description="A case of yours moved.")
+    TICKET = strawberry.enum_value("ticket", description="Your queue ticket was called.")
+
+
+@strawberry.type(description="消息: something the citizen was told.")
+class Notification:
+    id: strawberry.ID = strawberry.field(description="The notification's id.")
+    kind: NotificationKind = strawberry.field(description="What it is about.")
+    text: str = strawberry.field(description="The message.")
+    ref: str = strawberry.field(description="The case id or ticket id it is about.")
+    read: bool = strawberry.field(description="Marked as read.")
+    at: datetime = strawberry.field(description="When.")
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Notification:
+        return cls(
+            id=strawberry.ID(doc["_id"]),
+            kind=NotificationKind(doc["kind"]),
+            text=doc["text"],
+            ref=doc["ref"],
+            read=bool(doc["read"]),  # nx-27017 stores a set `true` as 1
+            at=doc["at"],
+        )
+
+
+@strawberry.type(description="A page of notifications, newest first.")
+class NotificationConnection(Connection[Notification]):
+    pass

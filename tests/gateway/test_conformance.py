@@ -95,6 +95,22 @@ async def test_upserting_replace_takes_the_id_from_the_filter(
     assert (await db.rules.find_one({"_id": "item-2"}))["rules"] == [2]
 
 
+async def test_in_on_punctuated_string_ids_and_set_of_true(
+    db: AsyncDatabase[Any], is_nx: bool
+) -> None:
+    """Gaps on nx-27017: `$in` does not match a string `_id` shaped like an ISO time with an
+    offset and a suffix, and `$set` of `true` stores 1. Notifications (modules/cases) use
+    digit-and-hex ids and read the flag with bool()."""
+    odd = "2026-12-02T10:55:01.1+00:00|ab"
+    await db.notes.insert_many([{"_id": odd, "read": False}, {"_id": "0001ab", "read": False}])
+    odd_hit = await db.notes.update_many({"_id": {"$in": [odd]}}, {"$set": {"read": True}})
+    assert odd_hit.matched_count == (0 if is_nx else 1)  # flip when fixed
+    plain = await db.notes.update_many({"_id": {"$in": ["0001ab"]}}, {"$set": {"read": True}})
+    assert plain.matched_count == 1
+    stored = (await db.notes.find_one({"_id": "0001ab"}))["read"]
+    assert stored == 1 and (stored is True) is (not is_nx)  # flip when fixed
+
+
 async def test_compound_index_with_id_breaks_inserts(db: AsyncDatabase[Any], is_nx: bool) -> None:
     """Appointments index a citizen's bookings by `citizen` alone because of this gap:
     nx-27017 refuses every insert into a collection with `_id` in a compound index."""

@@ -528,3 +528,36 @@ def test_a_bundle_makes_linked_cases_and_passes_a_result_on(gateway: GatewayProc
         code(gateway.graphql(BUNDLE_STATUS, {"id": bundle["id"]}, token=citizen(gateway)).json())
         == "NOT_FOUND"
     )
+
+
+NOTES = """query($u: Boolean!) { myNotifications(unreadOnly: $u, first: 10) {
+  totalCount edges { node { id kind text ref read } } } }"""
+READ = "mutation($ids: [ID!]!) { markNotificationsRead(ids: $ids) }"
+
+
+def test_the_citizen_keeps_a_notification_list(
+    gateway: GatewayProcess, item: dict[str, Any]
+) -> None:
+    applicant = citizen(gateway)
+    case_id = gateway.data(
+        SUBMIT, {"input": application(gateway, applicant, item)}, token=applicant
+    )["submitCase"]["id"]
+    advance(gateway, staff(gateway, "11440303MB2C912345"), case_id, "ACCEPT")
+    deadline = time.monotonic() + 10  # written by a bus handler, just after the answer
+    while (notes := gateway.data(NOTES, {"u": False}, token=applicant)["myNotifications"])[
+        "totalCount"
+    ] < 2:
+        assert time.monotonic() < deadline, notes
+        time.sleep(0.2)
+    texts = [e["node"]["text"] for e in notes["edges"]]
+    assert texts == ["办件已受理", "办件已提交，等待受理"]  # newest first
+    assert {e["node"]["ref"] for e in notes["edges"]} == {case_id}
+    newest = notes["edges"][0]["node"]["id"]
+    assert (
+        gateway.data(READ, {"ids": [newest]}, token=citizen(gateway))["markNotificationsRead"] == 0
+    )
+    assert gateway.data(READ, {"ids": [newest]}, token=applicant)["markNotificationsRead"] == 1
+    unread = gateway.data(NOTES, {"u": True}, token=applicant)["myNotifications"]
+    assert (
+        unread["totalCount"] == 1 and unread["edges"][0]["node"]["text"] == "办件已提交，等待受理"
+    )
