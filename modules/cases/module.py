@@ -6,7 +6,7 @@ from gateway.registry import InterfaceUse, Module
 from modules.affairs.interface import CATALOG, ServiceCatalog
 from modules.cases.bundles import load_bundles
 from modules.cases.events import CASE_CHANGED, QUEUE_CHANGED
-from modules.cases.instant import load_rules
+from modules.cases.instant import LICENSES, HeldLicenses, load_rules
 from modules.cases.notifications import HANDLERS
 from modules.cases.permissions import PERMISSIONS
 from modules.cases.repository import (
@@ -34,5 +34,5 @@ module = Module(
     events=(QUEUE_CHANGED, CASE_CHANGED),
     event_handlers=HANDLERS,
     permissions=PERMISSIONS,
-    uses=(InterfaceUse(CATALOG.name, ServiceCatalog),),
+    uses=(InterfaceUse(CATALOG.name, ServiceCatalog), InterfaceUse(LICENSES, HeldLicenses)),
 )

@@ -5,6 +5,7 @@ recorded, with the promised date in working days and special procedures pausing 
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -561,3 +562,29 @@ def test_the_citizen_keeps_a_notification_list(
     assert (
         unread["totalCount"] == 1 and unread["edges"][0]["node"]["text"] == "办件已提交，等待受理"
     )
+
+
+@pytest.fixture(scope="module")
+def with_wallet(start_gateway: Any) -> GatewayProcess:
+    """A gateway with a stand-in wallet module (tests/fixtures/wallet_stub) on its path."""
+    stub = Path(__file__).resolve().parents[2] / "fixtures" / "wallet_stub"
+    path = os.pathsep.join(p for p in (str(stub), os.environ.get("PYTHONPATH", "")) if p)
+    gateway: GatewayProcess = start_gateway({"PYTHONPATH": path})
+    return gateway
+
+
+def test_the_wallet_seam_decides_an_enterprise_instant_item(with_wallet: GatewayProcess) -> None:
+    """秒批's e-license rule asks the wallet through wallet.licenses: with a stand-in wallet,
+    a holder of the business licence is approved in the submit request, others wait."""
+    item = instant_item("license")
+    form = {"企业名称": "深圳市罗湖区示例贸易有限公司", "统一社会信用代码": "91440303MA5F00000X"}
+    holder = with_wallet.token(f"licensed-{uuid.uuid4().hex[:8]}", identity_level=2)
+    body = {**application(with_wallet, holder, item), "form": form}
+    case = with_wallet.data(INSTANT, {"input": body}, token=holder)["submitCase"]
+    assert case["status"] == "RESULT_ISSUED", case["instantApproval"]
+    other = citizen(with_wallet)
+    body = {**application(with_wallet, other, item), "form": form}
+    waiting = with_wallet.data(INSTANT, {"input": body}, token=other)["submitCase"]
+    assert waiting["status"] == "SUBMITTED"
+    (failed,) = [r for r in waiting["instantApproval"]["rules"] if not r["passed"]]
+    assert "BUSINESS_LICENSE" in failed["reason"]
