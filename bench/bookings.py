@@ -32,8 +32,9 @@ from typing import Any
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "modules" / "cases")]
 
+from cases_client import hall_taking_bookings  # noqa: E402
 from harness import GatewayProcess  # noqa: E402
 
 from gateway.embedded import EmbeddedMongo  # noqa: E402
@@ -44,22 +45,6 @@ SLOTS = """query($i: String!, $l: String!, $d: Date!) {
   appointmentSlots(itemCode: $i, locationCode: $l, date: $d) { start capacity } }"""
 BOOK = """mutation($i: String!, $l: String!, $d: Date!, $s: String!) {
   bookAppointment(input: {itemCode: $i, locationCode: $l, date: $d, start: $s}) { number } }"""
-
-
-def hall() -> tuple[str, list[str]]:
-    """A 10-window street hall and the items it takes bookings for (from the seeds)."""
-    seeds = ROOT / "seeds" / "affairs"
-    items = {i["code"]: i for i in json.loads((seeds / "items.json").read_text())}
-    for place in json.loads((seeds / "locations.json").read_text()):
-        if place["kind"] == "street_hall" and place["window_count"] == 10:
-            codes = [
-                c
-                for c in place["item_codes"]
-                if items[c]["appointment"] and items[c]["status"] == "active"
-            ]
-            if len(codes) >= 3:
-                return place["code"], codes
-    raise SystemExit("no 10-window street hall taking bookings in the seeds")
 
 
 async def burst(url: str, bookings: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
@@ -97,7 +82,8 @@ async def burst(url: str, bookings: list[tuple[str, dict[str, Any]]]) -> dict[st
 
 
 def run(rounds: int, workdir: Path) -> dict[str, Any]:
-    location, items = hall()
+    place = hall_taking_bookings()
+    location, items = place["location"], place["items"]
     with EmbeddedMongo(workdir / "db") as database:
         gateway = GatewayProcess(
             workdir / "gw",

@@ -9,7 +9,7 @@ the composition holds for its type (``Module(nodes=...)``), this module's own
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -18,7 +18,14 @@ from strawberry.types import Info
 
 from gateway.accounts import ACCOUNT_INDEXES, mask_phone, normalize_phone
 from gateway.audit import AUDIT_INDEXES, AUDIT_ORDER, AuditOutcome
-from gateway.auth import REVOCATION_INDEXES, IdentityLevel, RefreshTokenReused, Role, TokenError
+from gateway.auth import (
+    REVOCATION_INDEXES,
+    IdentityLevel,
+    RefreshTokenReused,
+    Role,
+    TokenError,
+    TokenPair,
+)
 from gateway.context import Context
 from gateway.errors import (
     BadUserInput,
@@ -199,6 +206,12 @@ def _account_id(ctx: Context) -> str:
     return subject
 
 
+PhoneArg = Annotated[
+    str, strawberry.argument(description="Mobile number (11 digits; +86 allowed).")
+]
+LoginCodeArg = Annotated[str, strawberry.argument(description="The six-digit code sent by SMS.")]
+
+
 def _client_ip(ctx: Context) -> str | None:
     """The caller's address as uvicorn resolved it.
 
@@ -227,14 +240,20 @@ async def _viewer(ctx: Context, subject: str, claims: dict[str, Any]) -> Viewer:
 async def _new_session(ctx: Context, user_id: str) -> AuthPayload:
     """A fresh token pair for an account that just proved who it is."""
     claims = await ctx.runtime.accounts.claims_for(user_id) or {}
-    pair = ctx.runtime.tokens.issue_pair(user_id, claims)
+    return await _auth_payload(ctx, user_id, claims, ctx.runtime.tokens.issue_pair(user_id, claims))
+
+
+async def _auth_payload(
+    ctx: Context, subject: str, claims: Mapping[str, Any], pair: TokenPair
+) -> AuthPayload:
+    """What a sign-in or a refresh answers: the pair, and who it is for."""
     return AuthPayload(
         access_token=pair.access_token,
         refresh_token=pair.refresh_token,
         token_type=pair.token_type,
         expires_in=pair.expires_in,
         refresh_expires_in=pair.refresh_expires_in,
-        viewer=await _viewer(ctx, user_id, dict(claims)),
+        viewer=await _viewer(ctx, subject, dict(claims)),
     )
 
 
@@ -396,9 +415,7 @@ class GatewayMutation:
     async def request_login_code(
         self,
         info: GatewayInfo,
-        phone: Annotated[
-            str, strawberry.argument(description="Mobile number (11 digits; +86 allowed).")
-        ],
+        phone: PhoneArg,
     ) -> LoginCodeRequest:
         ctx = info.context
         number = normalize_phone(phone)
@@ -416,10 +433,8 @@ class GatewayMutation:
     async def login(
         self,
         info: GatewayInfo,
-        phone: Annotated[
-            str, strawberry.argument(description="Mobile number (11 digits; +86 allowed).")
-        ],
-        code: Annotated[str, strawberry.argument(description="The six-digit code sent by SMS.")],
+        phone: PhoneArg,
+        code: LoginCodeArg,
     ) -> AuthPayload:
         ctx = info.context
         number = normalize_phone(phone)
@@ -523,10 +538,8 @@ class GatewayMutation:
     async def bind_phone(
         self,
         info: GatewayInfo,
-        phone: Annotated[
-            str, strawberry.argument(description="Mobile number (11 digits; +86 allowed).")
-        ],
-        code: Annotated[str, strawberry.argument(description="The six-digit code sent by SMS.")],
+        phone: PhoneArg,
+        code: LoginCodeArg,
     ) -> Viewer:
         ctx = info.context
         user_id = _account_id(ctx)
@@ -576,14 +589,7 @@ class GatewayMutation:
                     detail={"action": "session revoked"},
                 )
             raise Unauthenticated(f"刷新令牌无效 ({exc.reason})") from None
-        return AuthPayload(
-            access_token=pair.access_token,
-            refresh_token=pair.refresh_token,
-            token_type=pair.token_type,
-            expires_in=pair.expires_in,
-            refresh_expires_in=pair.refresh_expires_in,
-            viewer=await _viewer(ctx, subject, dict(claims)),
-        )
+        return await _auth_payload(ctx, subject, claims, pair)
 
     @strawberry.mutation(description="Sign out: revoke the session of this refresh token.")
     async def logout(

@@ -328,6 +328,22 @@ class Keyset:
         finally:
             await cursor.close()
 
+    def listing(
+        self, collection: AsyncCollection[Any], query: Mapping[str, Any]
+    ) -> Listing[dict[str, Any]]:
+        """The usual listing over one collection: the documents matching ``query``, in
+        this order, counted by the same query (a repository returns it; the schema pages
+        it with :func:`keyset_page`)."""
+        match = dict(query)
+
+        async def fetch(after: Key | None, limit: int) -> list[dict[str, Any]]:
+            return await self.find_after(collection, match, after, limit)
+
+        async def count() -> int:
+            return await collection.count_documents(match)
+
+        return Listing(self, fetch, count)
+
     def sort_key(self, doc: Mapping[str, Any]) -> tuple[Any, ...]:
         """A Python sort key for documents in this order (descending keys reversed)."""
         return tuple(

@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 
 from gateway.config import Settings
 from gateway.errors import BadUserInput, FieldError
-from gateway.kit.connections import Key, Listing
+from gateway.kit.connections import Listing
 from gateway.uploads.formats import (
     FORMATS,
     SNIFF_BYTES,
@@ -32,7 +32,7 @@ from gateway.uploads.formats import (
 )
 from gateway.uploads.multipart import ReceivedFile
 from gateway.uploads.signing import LinkVerdict, UrlSigner
-from gateway.uploads.store import CHUNK_BYTES, UPLOAD_ORDER, FileStore
+from gateway.uploads.store import CHUNK_BYTES, FileStore
 
 __all__ = ["DOWNLOAD_PREFIX", "UploadLimits", "UploadPurpose", "UploadRefused", "Uploads"]
 
@@ -188,14 +188,7 @@ class Uploads:
 
     def listing(self, owner: str) -> Listing[dict[str, Any]]:
         """The owner's files, newest first."""
-
-        async def fetch(after: Key | None, limit: int) -> list[dict[str, Any]]:
-            return await self.store.page(owner, after, limit)
-
-        async def count() -> int:
-            return await self.store.count(owner)
-
-        return Listing(UPLOAD_ORDER, fetch, count)
+        return self.store.listing(owner)
 
     async def used(self, owner: str) -> int:
         """Bytes the owner's files take from the quota."""

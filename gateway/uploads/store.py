@@ -29,7 +29,7 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from gateway.kit.connections import Key, Keyset, SortKey
+from gateway.kit.connections import Keyset, Listing, SortKey
 from gateway.registry import IndexSpec
 
 __all__ = [
@@ -181,11 +181,9 @@ class FileStore:
         )
         return doc
 
-    async def page(self, owner: str, after: Key | None, limit: int) -> list[dict[str, Any]]:
-        return await UPLOAD_ORDER.find_after(self.records, {"owner": owner}, after, limit)
-
-    async def count(self, owner: str) -> int:
-        return await self.records.count_documents({"owner": owner})
+    def listing(self, owner: str) -> Listing[dict[str, Any]]:
+        """The owner's files, newest first."""
+        return UPLOAD_ORDER.listing(self.records, {"owner": owner})
 
 
 async def _numbered(chunks: AsyncIterator[bytes]) -> AsyncIterator[tuple[int, bytes]]:

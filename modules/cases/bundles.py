@@ -25,9 +25,6 @@ from modules.cases.repository import BundleRepository, CaseRepository
 
 __all__ = ["feed", "load_bundles", "status", "submit"]
 
-STOPPED = frozenset({"refused", "denied", "promise_lapsed"})
-DONE = frozenset({"result_issued", "delivered", "closed"})
-
 
 def store(ctx: Context) -> BundleRepository:
     return BundleRepository(ctx.db)
@@ -35,9 +32,9 @@ def store(ctx: Context) -> BundleRepository:
 
 def status(cases: list[dict[str, Any]]) -> str:
     """stopped / completed / in_progress, from the bundle's cases."""
-    if any(c["status"] in STOPPED for c in cases):
+    if any(c["status"] in casework.ENDED for c in cases):
         return "stopped"
-    if cases and all(c["status"] in DONE for c in cases):
+    if cases and all(c["status"] in casework.RESULT_OUT for c in cases):
         return "completed"
     return "in_progress"
 

@@ -43,8 +43,14 @@ __all__ = [
 ]
 
 MAX_FORM_CHARS = 16_000
+#: The item's result is out (then delivered, closed).
+RESULT_OUT = frozenset({"result_issued", "delivered", "closed"})
+#: Ended without a result: refused at intake, denied, or a 容缺 promise lapsed.
+ENDED = frozenset({"refused", "denied", tolerance.LAPSED})
+#: Done, for supervision lights and ratings: a result out, or ended.
+DONE = RESULT_OUT | ENDED
 #: Statuses a case never leaves.
-FINAL = frozenset({"refused", "denied", "closed", tolerance.LAPSED})
+FINAL = ENDED | {"closed"}
 #: Who approves by rules (no person): recorded as the actor of 秒批's steps.
 INSTANT_ACTOR = "system:instant-approval"
 MAX_OPINION_CHARS = 500

@@ -16,9 +16,9 @@ from pymongo.errors import DuplicateKeyError
 from gateway.context import Context
 from gateway.errors import BadUserInput, Conflict, FieldError, Forbidden, NotFound
 from gateway.kit.calendar import add_working_days, now_cst
+from modules.cases.casework import DONE
 from modules.cases.permissions import CASE_REVIEW
 from modules.cases.repository import RatingRepository
-from modules.cases.supervision import DONE
 
 __all__ = ["FOLLOW_UP_WORKING_DAYS", "rate", "reply", "statistics"]
 

@@ -11,7 +11,7 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from gateway.kit.connections import Key, Keyset, SortKey
+from gateway.kit.connections import Keyset, Listing, SortKey
 from gateway.registry import IndexSpec
 
 __all__ = [
@@ -148,11 +148,9 @@ class AppointmentRepository:
         query = {"citizen": citizen, "status": "no_show", "date": {"$gte": day}}
         return await self.appointments.find(query, {"date": 1}).to_list()
 
-    async def mine(self, citizen: str, after: Key | None, limit: int) -> list[dict[str, Any]]:
-        return await MINE.find_after(self.appointments, {"citizen": citizen}, after, limit)
-
-    async def count_mine(self, citizen: str) -> int:
-        return await self.appointments.count_documents({"citizen": citizen})
+    def mine(self, citizen: str) -> Listing[dict[str, Any]]:
+        """A citizen's bookings, newest first."""
+        return MINE.listing(self.appointments, {"citizen": citizen})
 
 
 class TicketRepository:
@@ -267,13 +265,9 @@ class CaseRepository:
             return_document=ReturnDocument.AFTER,
         )
 
-    async def page(
-        self, query: dict[str, Any], after: Key | None, limit: int
-    ) -> list[dict[str, Any]]:
-        return await CASE_ORDER.find_after(self.cases, query, after, limit)
-
-    async def count(self, query: dict[str, Any]) -> int:
-        return await self.cases.count_documents(query)
+    def listing(self, query: dict[str, Any]) -> Listing[dict[str, Any]]:
+        """Cases matching ``query``, newest first."""
+        return CASE_ORDER.listing(self.cases, query)
 
     async def open_of(self, department_code: str, statuses: Sequence[str]) -> list[dict[str, Any]]:
         """A department's cases in ``statuses``, with what their light needs."""
@@ -296,13 +290,9 @@ class RatingRepository:
     async def get(self, rating_id: str) -> dict[str, Any] | None:
         return await self.ratings.find_one({"_id": rating_id})
 
-    async def page(
-        self, order: Keyset, query: dict[str, Any], after: Key | None, limit: int
-    ) -> list[dict[str, Any]]:
-        return await order.find_after(self.ratings, query, after, limit)
-
-    async def count(self, query: dict[str, Any]) -> int:
-        return await self.ratings.count_documents(query)
+    def listing(self, order: Keyset, query: dict[str, Any]) -> Listing[dict[str, Any]]:
+        """Ratings matching ``query`` in ``order`` (RATING_ORDER, FOLLOW_UP_ORDER)."""
+        return order.listing(self.ratings, query)
 
     async def reply(
         self, rating_id: str, department_code: str, reply: dict[str, Any]
@@ -400,13 +390,9 @@ class NotificationRepository:
         with contextlib.suppress(DuplicateKeyError):
             await self.notes.insert_one(doc)
 
-    async def page(
-        self, query: dict[str, Any], after: Key | None, limit: int
-    ) -> list[dict[str, Any]]:
-        return await NOTIFICATION_ORDER.find_after(self.notes, query, after, limit)
-
-    async def count(self, query: dict[str, Any]) -> int:
-        return await self.notes.count_documents(query)
+    def listing(self, query: dict[str, Any]) -> Listing[dict[str, Any]]:
+        """Notifications matching ``query``, newest first."""
+        return NOTIFICATION_ORDER.listing(self.notes, query)
 
     async def mark_read(self, citizen: str, ids: Sequence[str]) -> int:
         result = await self.notes.update_many(

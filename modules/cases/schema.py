@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Callable
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from strawberry.types import Info
@@ -12,7 +12,7 @@ from strawberry.types import Info
 from gateway.context import Context
 from gateway.errors import BadUserInput, FieldError, Forbidden, NotFound
 from gateway.kit.calendar import now_cst
-from gateway.kit.connections import After, First, Keyset, Listing, keyset_page
+from gateway.kit.connections import After, Connection, First, Keyset, Listing, keyset_page
 from gateway.permissions import requires, signed_in
 from gateway.subscriptions import events
 from modules.cases import (
@@ -27,10 +27,7 @@ from modules.cases import (
 from modules.cases.events import CASE_CHANGED, QUEUE_CHANGED
 from modules.cases.permissions import APPOINTMENT_MANAGE, CASE_REVIEW, QUEUE_OPERATE
 from modules.cases.repository import (
-    CASE_ORDER,
     FOLLOW_UP_ORDER,
-    MINE,
-    NOTIFICATION_ORDER,
     RATING_ORDER,
     NotificationRepository,
 )
@@ -66,6 +63,7 @@ from modules.cases.types import (
 __all__ = ["CasesMutation", "CasesQuery", "CasesSubscription"]
 
 CasesInfo = Info[Context, None]
+DEFAULT_PAGE = 20
 CaseId = Annotated[strawberry.ID, strawberry.argument(description="办件编号.")]
 ItemCode = Annotated[
     str, strawberry.argument(description="实施编码 of an item that takes bookings.")
@@ -111,22 +109,8 @@ class CasesQuery:
     async def my_appointments(
         self, info: CasesInfo, first: First = None, after: After = None
     ) -> AppointmentConnection:
-        citizen = str(info.context.principal.subject)
-        store = appointments.repository(info.context)
-        listing = Listing(
-            order=MINE,
-            fetch=lambda key, limit: store.mine(citizen, key, limit),
-            count=lambda: store.count_mine(citizen),
-        )
-        return await keyset_page(
-            AppointmentConnection,
-            listing,
-            first=first,
-            after=after,
-            default=20,
-            maximum=info.context.settings.max_page_size,
-            node=Appointment.from_doc,
-        )
+        mine = appointments.repository(info.context).mine(str(info.context.principal.subject))
+        return await _page(info, AppointmentConnection, mine, Appointment.from_doc, first, after)
 
     @strawberry.field(
         description="The caller's queue tickets of today, in issue order.",
@@ -275,21 +259,8 @@ class CasesQuery:
         query: dict[str, Any] = {"citizen": info.context.principal.subject}
         if unread_only:
             query["read"] = False
-        store = NotificationRepository(info.context.db)
-        listing = Listing(
-            order=NOTIFICATION_ORDER,
-            fetch=lambda key, limit: store.page(dict(query), key, limit),
-            count=lambda: store.count(dict(query)),
-        )
-        return await keyset_page(
-            NotificationConnection,
-            listing,
-            first=first,
-            after=after,
-            default=20,
-            maximum=info.context.settings.max_page_size,
-            node=Notification.from_doc,
-        )
+        notes = NotificationRepository(info.context.db).listing(query)
+        return await _page(info, NotificationConnection, notes, Notification.from_doc, first, after)
 
 
 def _bundle(doc: dict[str, Any], cases: list[dict[str, Any]]) -> Bundle:
@@ -315,44 +286,41 @@ def _own_department(info: CasesInfo, department_code: str | None) -> str:
 async def _ratings(
     info: CasesInfo,
     order: Keyset,
-    query: Mapping[str, object],
+    query: dict[str, Any],
     first: int | None,
     after: str | None,
 ) -> RatingConnection:
-    store = ratings.store(info.context)
-    listing = Listing(
-        order=order,
-        fetch=lambda key, limit: store.page(order, dict(query), key, limit),
-        count=lambda: store.count(dict(query)),
-    )
-    return await keyset_page(
-        RatingConnection,
-        listing,
-        first=first,
-        after=after,
-        default=20,
-        maximum=info.context.settings.max_page_size,
-        node=Rating.from_doc,
-    )
+    listing = ratings.store(info.context).listing(order, query)
+    return await _page(info, RatingConnection, listing, Rating.from_doc, first, after)
 
 
 async def _cases(
-    info: CasesInfo, query: dict[str, object], first: int | None, after: str | None
+    info: CasesInfo, query: dict[str, Any], first: int | None, after: str | None
 ) -> CaseConnection:
-    store = casework.store(info.context)
-    listing = Listing(
-        order=CASE_ORDER,
-        fetch=lambda key, limit: store.page(dict(query), key, limit),
-        count=lambda: store.count(dict(query)),
-    )
+    listing = casework.store(info.context).listing(query)
+    return await _page(info, CaseConnection, listing, Case.from_doc, first, after)
+
+
+C = TypeVar("C", bound=Connection[Any])
+
+
+async def _page(
+    info: CasesInfo,
+    connection: type[C],
+    listing: Listing[dict[str, Any]],
+    node: Callable[[dict[str, Any]], Any],
+    first: int | None,
+    after: str | None,
+) -> C:
+    """One page of a listing, at the module's default size and the gateway's maximum."""
     return await keyset_page(
-        CaseConnection,
+        connection,
         listing,
         first=first,
         after=after,
-        default=20,
+        default=DEFAULT_PAGE,
         maximum=info.context.settings.max_page_size,
-        node=Case.from_doc,
+        node=node,
     )
 
 

@@ -18,11 +18,11 @@ from datetime import date
 from typing import Any
 
 from gateway.kit.calendar import now_cst, working_days_between
+from modules.cases.casework import DONE
 from modules.cases.repository import CaseRepository
 
-__all__ = ["DONE", "OPEN", "department", "light"]
+__all__ = ["OPEN", "department", "light"]
 
-DONE = frozenset({"result_issued", "delivered", "closed", "refused", "denied", "promise_lapsed"})
 #: Accepted and not yet done: what supervision watches.
 OPEN = ("in_review", "supplement_requested", "special_procedure", "approved")
 #: Yellow when the working days left are at most this share of the promised limit.

@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from harness import GatewayProcess
@@ -87,3 +88,22 @@ def next_result(ws: Any) -> dict[str, Any]:
         if message["type"] == "next":
             result: dict[str, Any] = message["payload"]
             return result
+
+
+SEEDS = Path(__file__).resolve().parents[3] / "seeds" / "affairs"
+
+
+def hall_taking_bookings() -> dict[str, Any]:
+    """From the committed seeds: a 10-window street hall (10 places a slot), the active items
+    it takes bookings for, and every item by code. The tests and bench/bookings.py use it."""
+    items = {i["code"]: i for i in json.loads((SEEDS / "items.json").read_text())}
+    for location in json.loads((SEEDS / "locations.json").read_text()):
+        if location["kind"] == "street_hall" and location["window_count"] == 10:
+            codes = [
+                c
+                for c in location["item_codes"]
+                if items[c]["appointment"] and items[c]["status"] == "active"
+            ]
+            if len(codes) >= 3:
+                return {"location": location["code"], "items": codes, "by_code": items}
+    raise AssertionError("the seeds have no 10-window street hall taking bookings")

@@ -3,31 +3,18 @@ is moved (the rules that depend on "now": booking windows, cancel deadlines, che
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
+from cases_client import hall_taking_bookings
 from harness import GatewayProcess
-
-SEEDS = Path(__file__).resolve().parents[3] / "seeds" / "affairs"
 
 
 @pytest.fixture(scope="session")
 def place() -> dict[str, Any]:
-    """A street hall with 10 windows (10 places a slot) and an item it takes bookings for."""
-    items = {i["code"]: i for i in json.loads((SEEDS / "items.json").read_text())}
-    for location in json.loads((SEEDS / "locations.json").read_text()):
-        if location["kind"] == "street_hall" and location["window_count"] == 10:
-            codes = [
-                c
-                for c in location["item_codes"]
-                if items[c]["appointment"] and items[c]["status"] == "active"
-            ]
-            if len(codes) >= 3:
-                return {"location": location["code"], "items": codes, "by_code": items}
-    raise AssertionError("the seeds have no 10-window street hall taking bookings")
+    """A street hall with 10 windows (10 places a slot) and items it takes bookings for."""
+    return hall_taking_bookings()
 
 
 @pytest.fixture(scope="session")

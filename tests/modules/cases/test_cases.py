@@ -14,12 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cases_client import citizen, code, next_result, socket, upload_pdf
+from cases_client import SEEDS, citizen, code, next_result, socket, upload_pdf
 from harness import GatewayProcess
 
 from gateway.kit.calendar import CST, add_working_days, working_days_between
 
-SEEDS = Path(__file__).resolve().parents[3] / "seeds" / "affairs"
 #: What an application must carry: required materials, and 容缺后补 ones unless promised.
 NEEDED = ("required", "tolerated")
 SUBMIT = """mutation($input: SubmitCaseInput!) { submitCase(input: $input) {
