@@ -22,24 +22,15 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from gateway.auth import Principal
 from gateway.context import Context
 from gateway.registry import SeedContext
 from modules.cases.repository import RuleRepository
+from modules.wallet.interface import LICENSES, HeldLicenses
 
-__all__ = ["LICENSES", "HeldLicenses", "Outcome", "evaluate", "load_rules"]
-
-#: The wallet's interface this module calls for ``license`` rules (the seam until it exists).
-LICENSES = "wallet.licenses"
-
-
-@runtime_checkable
-class HeldLicenses(Protocol):
-    """What the cases module asks the wallet: does the holder hold a valid license?"""
-
-    async def holds_valid(self, holder: str, license_type: str) -> bool: ...
+__all__ = ["Outcome", "evaluate", "load_rules"]
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ from gateway.registry import InterfaceUse, Module
 from modules.affairs.interface import CATALOG, ServiceCatalog
 from modules.cases.bundles import load_bundles
 from modules.cases.events import CASE_CHANGED, QUEUE_CHANGED
-from modules.cases.instant import LICENSES, HeldLicenses, load_rules
+from modules.cases.instant import load_rules
+from modules.cases.interface import CASE_RESULTS
 from modules.cases.notifications import HANDLERS
 from modules.cases.permissions import PERMISSIONS
 from modules.cases.repository import (
@@ -20,6 +21,7 @@ from modules.cases.repository import (
     TICKETS,
 )
 from modules.cases.schema import CasesMutation, CasesQuery, CasesSubscription
+from modules.wallet.interface import LICENSES, HeldLicenses
 
 module = Module(
     name="cases",
@@ -34,5 +36,6 @@ module = Module(
     events=(QUEUE_CHANGED, CASE_CHANGED),
     event_handlers=HANDLERS,
     permissions=PERMISSIONS,
+    interfaces=(CASE_RESULTS,),
     uses=(InterfaceUse(CATALOG.name, ServiceCatalog), InterfaceUse(LICENSES, HeldLicenses)),
 )
