@@ -55,7 +55,7 @@ async def submit(
         item = items.get(code)
         # The shared list of materials: each case takes those its item asks for.
         names = {m.name for m in item.materials} if item else set()
-        mine = [(name, file_id) for name, file_id in common.materials if name in names]
+        mine = [g for g in common.materials if g.name in names]
         application = replace(common, item_code=code, materials=mine, fed=frozenset(issued))
         doc = await casework.prepare(ctx, application)
         doc["bundle_id"] = bundle_id
@@ -64,7 +64,7 @@ async def submit(
             issued |= {r.license_type for r in item.results if r.license_type}
     # A material named that no item of the bundle asks for is a mistake, not a no-op.
     known = {m.name for item in items.values() for m in item.materials}
-    unknown = [name for name, _ in common.materials if name not in known]
+    unknown = [g.name for g in common.materials if g.name not in known]
     if unknown:
         raise BadUserInput(
             "材料无效 (invalid materials)",

@@ -27,6 +27,7 @@ from gateway.errors import BadUserInput, Conflict, FieldError, Forbidden, NotFou
 from gateway.kit.calendar import add_working_days, now_cst, working_days_between
 from modules.cases import appointments, instant, tolerance
 from modules.cases.events import CASE_CHANGED, CaseChanged
+from modules.cases.materials import Given, collect
 from modules.cases.permissions import CASE_INTAKE, CASE_REVIEW
 from modules.cases.repository import CaseRepository
 
@@ -102,38 +103,13 @@ def _step(
     }
 
 
-async def _materials(
-    ctx: Context, citizen: str, wanted: list[str], given: list[tuple[str, str]]
-) -> list[dict[str, Any]]:
-    """Each named material with the applicant's uploaded file; refuses unknown names, files
-    that are not the applicant's and missing required materials (named in the error)."""
-    files = await ctx.uploads.by_ids([file_id for _, file_id in given])
-    provided: list[dict[str, Any]] = []
-    errors: list[FieldError] = []
-    for n, (name, file_id) in enumerate(given):
-        record = files.get(file_id)
-        if name not in wanted:
-            errors.append(
-                FieldError(f"materials.{n}.name", "not a material of the item", "unknown")
-            )
-        elif record is None or record.get("owner") != citizen:
-            errors.append(
-                FieldError(f"materials.{n}.fileId", "not one of your uploads", "not_yours")
-            )
-        else:
-            provided.append({"name": name, "file_id": file_id, "kind": record.get("kind")})
-    if errors:
-        raise BadUserInput("材料无效 (invalid materials)", errors)
-    return provided
-
-
 @dataclass(frozen=True)
 class Application:
     """What a citizen submits for one item."""
 
     item_code: str
     form: dict[str, Any]
-    materials: list[tuple[str, str]]  # (material name, upload file id)
+    materials: list[Given]  # uploads, or e-licenses in their place (免证办)
     delivery: str  # mail / pickup
     address: str | None = None
     supply_by: date | None = None  # 容缺 promise
@@ -170,8 +146,7 @@ async def prepare(ctx: Context, application: Application) -> dict[str, Any]:
         for m in item.materials
         if m.necessity in ("required", "tolerated") and m.name not in waits
     ]
-    names = [m.name for m in item.materials]
-    provided = await _materials(ctx, citizen, names, application.materials)
+    provided = await collect(ctx, citizen, item, application.materials)
     missing = [name for name in needed if name not in {p["name"] for p in provided}]
     # Missing materials are refused, unless tolerated ones go with a promise (容缺受理).
     promise = await tolerance.check_promise(ctx, item, citizen, missing, application.supply_by)
@@ -317,7 +292,7 @@ async def advance(
     return moved
 
 
-async def supply(ctx: Context, case_id: str, materials: list[tuple[str, str]]) -> dict[str, Any]:
+async def supply(ctx: Context, case_id: str, materials: list[Given]) -> dict[str, Any]:
     """The applicant hands in what a supplement request asked for: back to review."""
     principal = ctx.require()
     doc = await store(ctx).get(case_id)
@@ -332,8 +307,7 @@ async def supply(ctx: Context, case_id: str, materials: list[tuple[str, str]]) -
             extensions={"reason": "wrong_status", "status": doc["status"]},
         )
     item = await appointments.catalog(ctx).item(doc["item_code"])
-    names = [m.name for m in item.materials] if item else []
-    provided = await _materials(ctx, str(principal.subject), names, materials)
+    provided = await collect(ctx, str(principal.subject), item, materials)
     if not provided:
         raise BadUserInput(
             "请提交补正材料 (hand in at least one material)",

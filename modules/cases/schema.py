@@ -447,7 +447,7 @@ class CasesMutation:
         info: CasesInfo,
         input: Annotated[SubmitCaseInput, strawberry.argument(description="The application.")],
     ) -> Case:
-        materials = [(m.name, m.file_id) for m in input.materials]
+        materials = [m.given() for m in input.materials]
         form = input.form if isinstance(input.form, dict) else {}
         application = casework.Application(
             item_code=input.item_code,
@@ -473,7 +473,7 @@ class CasesMutation:
         common = casework.Application(
             item_code="",
             form=input.form if isinstance(input.form, dict) else {},
-            materials=[(m.name, m.file_id) for m in input.materials],
+            materials=[m.given() for m in input.materials],
             delivery=str(input.delivery.value),
             address=input.address,
         )
@@ -515,7 +515,7 @@ class CasesMutation:
     async def supply_case_materials(
         self, info: CasesInfo, id: CaseId, materials: Materials
     ) -> Case:
-        given = [(m.name, m.file_id) for m in materials]
+        given = [m.given() for m in materials]
         return Case.from_doc(await casework.supply(info.context, str(id), given))
 
     @strawberry.mutation(

@@ -13,6 +13,7 @@ from strawberry.types import Info
 from gateway.context import Context
 from gateway.kit.connections import Connection
 from modules.cases import supervision
+from modules.cases.materials import Given
 from modules.cases.queues import position
 from modules.cases.slots import CANCEL_BEFORE, starts_at
 from modules.cases.tolerance import outstanding
@@ -223,6 +224,24 @@ class DeliveryMethod(Enum):
     PICKUP = strawberry.enum_value("pickup", description="窗口领取.")
 
 
+@strawberry.type(
+    description="免证办: an applicant's e-license as the wallet verified it for this case "
+    "(personal fields masked)."
+)
+class CaseLicense:
+    license_id: str = strawberry.field(description="The license in the applicant's wallet.")
+    type_code: str = strawberry.field(description="E-license type code.")
+    type_name: str = strawberry.field(description="E-license type name.")
+    number: str = strawberry.field(description="证照编号 (masked).")
+    holder_name: str = strawberry.field(description="持证人 (masked).")
+    issuer: str = strawberry.field(description="发证机关.")
+    issued_on: str = strawberry.field(description="发证日期 (ISO date).")
+    valid_until: str | None = strawberry.field(description="有效期至 (ISO date); null: 长期.")
+    status: str = strawberry.field(description="Status code when used (01 有效).")
+    authentic: bool = strawberry.field(description="The issuer's signature checked.")
+    stamp: str = strawberry.field(description="用证 stamp: 仅供办理…使用，有效期至….")
+
+
 @strawberry.type(description="A material handed in with a case, or fed by an earlier case.")
 class CaseMaterial:
     name: str = strawberry.field(description="The item's material it is.")
@@ -232,6 +251,9 @@ class CaseMaterial:
     )
     from_case: str | None = strawberry.field(
         description="The bundle's earlier case whose result this is (一件事一次办)."
+    )
+    license: CaseLicense | None = strawberry.field(
+        description="免证办: the e-license given in place of a scan, as the wallet verified it."
     )
 
 
@@ -330,7 +352,12 @@ class Case:
             if doc.get("instant")
             else None,
             materials=[
-                CaseMaterial(name=m["name"], file_id=m["file_id"], from_case=m.get("from_case"))
+                CaseMaterial(
+                    name=m["name"],
+                    file_id=m["file_id"],
+                    from_case=m.get("from_case"),
+                    license=CaseLicense(**m["license"]) if m.get("license") else None,
+                )
                 for m in doc["materials"]
             ],
             awaiting=[a["name"] for a in doc.get("awaiting", [])],
@@ -353,10 +380,24 @@ class CaseConnection(Connection[Case]):
     pass
 
 
-@strawberry.input(description="A material handed in: the item's material name and an upload.")
+@strawberry.input(
+    description="A material handed in: the item's material name and either an upload or, for "
+    "a material an e-license replaces (`AffairMaterial.licenseType`), one of the applicant's "
+    "e-licenses (免证办)."
+)
 class CaseMaterialInput:
     name: str = strawberry.field(description="The item's material (`AffairItem.materials.name`).")
-    file_id: str = strawberry.field(description="One of the applicant's uploads (`uploadFile`).")
+    file_id: str | None = strawberry.field(
+        default=None, description="One of the applicant's uploads (`uploadFile`)."
+    )
+    license_id: str | None = strawberry.field(
+        default=None,
+        description="One of the applicant's e-licenses in the wallet, in place of an upload; "
+        "the handling department is granted a copy for this item.",
+    )
+
+    def given(self) -> Given:
+        return Given(self.name, self.file_id, self.license_id)
 
 
 @strawberry.input(description="容缺承诺书: signing it lets tolerated materials follow later.")

@@ -587,3 +587,77 @@ def test_the_wallet_seam_decides_an_enterprise_instant_item(with_wallet: Gateway
     assert waiting["status"] == "SUBMITTED"
     (failed,) = [r for r in waiting["instantApproval"]["rules"] if not r["passed"]]
     assert "BUSINESS_LICENSE" in failed["reason"]
+
+
+LICENSED_MATERIALS = """query($id: ID!) { case(id: $id) { status materials { name fileId
+  license { licenseId typeCode number holderName authentic status stamp } } } }"""
+
+
+def license_item() -> dict[str, Any]:
+    """A promised item two of whose required materials an e-license replaces (免证办)."""
+    for candidate in json.loads((SEEDS / "items.json").read_text()):
+        needed = [m for m in candidate["materials"] if m.get("necessity") in NEEDED]
+        if (
+            candidate["status"] == "active"
+            and candidate["handling_type"] == "promised"
+            and sum(1 for m in needed if m.get("license_type")) >= 2
+            and any(not m.get("license_type") for m in needed)
+        ):
+            return {**candidate, "needed": needed}
+    raise AssertionError("no item with two e-license materials in the seeds")
+
+
+def test_an_e_license_stands_in_for_a_scan(with_wallet: GatewayProcess) -> None:
+    """免证办: materials an e-license replaces are given as the applicant's licenses; the
+    wallet vouches for each, and the department's staff see its verified, masked copy."""
+    item = license_item()
+    holder = with_wallet.token(f"licensed-{uuid.uuid4().hex[:8]}", identity_level=2)
+
+    def given(m: dict[str, Any], token: str) -> dict[str, str]:
+        if m.get("license_type"):
+            return {"name": m["name"], "licenseId": f"stub-{m['license_type']}"}
+        return {"name": m["name"], "fileId": upload_pdf(with_wallet, token)}
+
+    body = {
+        **application(with_wallet, holder, {**item, "required": []}),
+        "materials": [given(m, holder) for m in item["needed"]],
+    }
+    case = with_wallet.data(SUBMIT, {"input": body}, token=holder)["submitCase"]
+    assert case["status"] == "SUBMITTED"
+    office = staff(with_wallet, item["department_code"])
+    seen = with_wallet.data(LICENSED_MATERIALS, {"id": case["id"]}, token=office)["case"]
+    licensed = [m for m in seen["materials"] if m["license"]]
+    assert {m["license"]["typeCode"] for m in licensed} == {
+        m["license_type"] for m in item["needed"] if m.get("license_type")
+    }
+    for material in licensed:
+        copy = material["license"]
+        assert material["fileId"] == f"license:{copy['licenseId']}"
+        assert copy["authentic"] is True and copy["status"] == "01"
+        assert "*" in copy["number"] and "*" in copy["holderName"]  # masked for staff
+        assert copy["stamp"].startswith(f"仅供办理{item['name']}使用，有效期至")
+    # Somebody without the license, a license of the wrong type, both or neither kinds given,
+    # a license for a material no e-license replaces: each refused, named, nothing stored.
+    stranger = citizen(with_wallet)
+    wrong = [{**given(m, stranger)} for m in item["needed"]]
+    first = next(n for n, m in enumerate(item["needed"]) if m.get("license_type"))
+    plain = next(n for n, m in enumerate(item["needed"]) if not m.get("license_type"))
+    wrong[plain] = {"name": item["needed"][plain]["name"], "licenseId": "stub-ID_CARD"}
+    refused = with_wallet.graphql(
+        SUBMIT, {"input": {**body, "materials": wrong}}, token=stranger
+    ).json()
+    assert code(refused) == "BAD_USER_INPUT"
+    reasons = {e["field"]: e["code"] for e in refused["errors"][0]["extensions"]["fieldErrors"]}
+    assert reasons[f"materials.{first}.licenseId"] == "license_not_found"
+    assert reasons[f"materials.{plain}.licenseId"] == "no_license"
+    mixed = [given(m, holder) for m in item["needed"]]
+    mixed[first] = {**mixed[first], "licenseId": "stub-NOPE"}
+    mixed[plain] = {**mixed[plain], "licenseId": "stub-ID_CARD"}
+    swapped = with_wallet.graphql(
+        SUBMIT, {"input": {**body, "materials": mixed}}, token=holder
+    ).json()
+    reasons = {e["field"]: e["code"] for e in swapped["errors"][0]["extensions"]["fieldErrors"]}
+    assert reasons[f"materials.{first}.licenseId"] == "license_type_mismatch"
+    assert reasons[f"materials.{plain}"] == "one_of"
+    mine = with_wallet.data(MY, token=stranger)["myCases"]
+    assert mine["totalCount"] == 0
