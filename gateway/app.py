@@ -122,6 +122,7 @@ def _bind(handler: Any, runtime: Runtime) -> Any:
 
 
 async def close_runtime(runtime: Runtime) -> None:
+    await runtime.stop_tasks()
     await runtime.wechat.close()
     await runtime.bus.close()
     await runtime.cache.close()

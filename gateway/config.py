@@ -154,6 +154,12 @@ class Settings(BaseSettings):
         description="move the service's clock (deadlines, booking windows) by this many seconds; "
         "dev and tests only",
     )
+    supervision_sweep_seconds: float = Field(
+        default=600,
+        ge=0,
+        description="how often each process looks for newly overdue cases to remind (电子监察); "
+        "0: never",
+    )
     # Subscriptions over graphql-transport-ws (gateway/subscriptions.py).
     subscriptions_per_connection: int = Field(
         default=20, ge=1, le=1000, description="operations one socket may run at once"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -23,6 +26,7 @@ from gateway.wechat import WeChatSignIn
 __all__ = ["Runtime"]
 
 T = TypeVar("T")
+log = logging.getLogger("onestop.runtime")
 
 
 @dataclass
@@ -45,6 +49,28 @@ class Runtime:
     embedded: EmbeddedMongo | None = None
     interfaces: dict[str, object] = field(default_factory=dict)
     states: dict[object, object] = field(default_factory=dict)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def every(self, name: str, seconds: float, job: Callable[[Runtime], Awaitable[object]]) -> None:
+        """Run ``job`` now and then every ``seconds`` until the process stops (a module's
+        periodic work, e.g. a sweep; every replica runs it, so the job must claim its work
+        with conditional writes). A failing run is logged and the next one still comes."""
+
+        async def loop() -> None:
+            while True:
+                try:
+                    await job(self)
+                except Exception:
+                    log.exception("periodic job failed", extra={"job": name})
+                await asyncio.sleep(seconds)
+
+        self.tasks.append(asyncio.create_task(loop(), name=name))
+
+    async def stop_tasks(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        self.tasks.clear()
 
     def state(self, kind: type[T]) -> T:
         """The per-process state a module declared with ``Module(state=kind)``.

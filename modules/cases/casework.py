@@ -29,7 +29,7 @@ from modules.cases import appointments, instant, tolerance
 from modules.cases.events import CASE_CHANGED, CaseChanged
 from modules.cases.materials import Given, collect
 from modules.cases.permissions import CASE_INTAKE, CASE_REVIEW
-from modules.cases.repository import CaseRepository
+from modules.cases.repository import NEVER_REMINDED, CaseRepository
 
 __all__ = [
     "TRANSITIONS",
@@ -168,6 +168,7 @@ async def prepare(ctx: Context, application: Application) -> dict[str, Any]:
         "status": "submitted",
         "version": 1,
         "submitted_at": now,
+        "reminded_on": NEVER_REMINDED,  # 督办 not yet raised (supervision.remind_overdue)
         "steps": [_step("submit", principal, "new", "submitted", None)],
     }
     if "instant_approval" in item.flags and not awaiting:

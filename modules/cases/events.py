@@ -6,7 +6,14 @@ from dataclasses import dataclass
 
 from gateway.bus import Topic
 
-__all__ = ["CASE_CHANGED", "QUEUE_CHANGED", "CaseChanged", "QueueChanged"]
+__all__ = [
+    "CASE_CHANGED",
+    "CASE_OVERDUE",
+    "QUEUE_CHANGED",
+    "CaseChanged",
+    "CaseOverdue",
+    "QueueChanged",
+]
 
 
 @dataclass(frozen=True)
@@ -44,4 +51,23 @@ CASE_CHANGED = Topic(
     "cases.case.changed",
     CaseChanged,
     "A case moved (submitted, accepted, supplement requested, approved, delivered…).",
+)
+
+
+@dataclass(frozen=True)
+class CaseOverdue:
+    """电子监察: an open case passed its promised finish date (once per case and day)."""
+
+    case_id: str
+    citizen: str
+    department_code: str
+    item_name: str
+    due_date: str  # ISO date
+    working_days_over: int
+
+
+CASE_OVERDUE = Topic(
+    "cases.case.overdue",
+    CaseOverdue,
+    "督办: an open case is past its promised date; raised once per case and day by the sweep.",
 )

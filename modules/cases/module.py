@@ -5,7 +5,7 @@ from __future__ import annotations
 from gateway.registry import InterfaceUse, Module
 from modules.affairs.interface import CATALOG, ServiceCatalog
 from modules.cases.bundles import load_bundles
-from modules.cases.events import CASE_CHANGED, QUEUE_CHANGED
+from modules.cases.events import CASE_CHANGED, CASE_OVERDUE, QUEUE_CHANGED
 from modules.cases.instant import load_rules
 from modules.cases.interface import CASE_RESULTS
 from modules.cases.notifications import HANDLERS
@@ -21,6 +21,7 @@ from modules.cases.repository import (
     TICKETS,
 )
 from modules.cases.schema import CasesMutation, CasesQuery, CasesSubscription
+from modules.cases.supervision import start_sweep
 from modules.wallet.interface import LICENSES, HeldLicenses
 
 module = Module(
@@ -33,9 +34,10 @@ module = Module(
     indexes=INDEXES,
     collections=(APPOINTMENTS, SLOTS, TICKETS, QUEUE_COUNTERS, CASES, RATINGS, RULES),
     seeds=(load_rules, load_bundles),
-    events=(QUEUE_CHANGED, CASE_CHANGED),
+    events=(QUEUE_CHANGED, CASE_CHANGED, CASE_OVERDUE),
     event_handlers=HANDLERS,
     permissions=PERMISSIONS,
     interfaces=(CASE_RESULTS,),
+    on_startup=(start_sweep,),
     uses=(InterfaceUse(CATALOG.name, ServiceCatalog), InterfaceUse(LICENSES, HeldLicenses)),
 )

@@ -15,7 +15,7 @@ from typing import Any
 from gateway.bus import Event
 from gateway.kit.calendar import now_cst
 from gateway.runtime import Runtime
-from modules.cases.events import CASE_CHANGED, QUEUE_CHANGED
+from modules.cases.events import CASE_CHANGED, CASE_OVERDUE, QUEUE_CHANGED
 from modules.cases.repository import NotificationRepository
 
 __all__ = ["HANDLERS"]
@@ -67,4 +67,15 @@ async def on_queue_changed(event: Event, runtime: Runtime) -> None:
     await NotificationRepository(runtime.db).insert(note)
 
 
-HANDLERS = {CASE_CHANGED.name: (on_case_changed,), QUEUE_CHANGED.name: (on_queue_changed,)}
+async def on_case_overdue(event: Event, runtime: Runtime) -> None:
+    overdue = CASE_OVERDUE.payload_of(event)
+    text = f"您的办件“{overdue.item_name}”已超过承诺办结时限，已列入督办"
+    note = _note(event, overdue.citizen, "case", text, overdue.case_id)
+    await NotificationRepository(runtime.db).insert(note)
+
+
+HANDLERS = {
+    CASE_CHANGED.name: (on_case_changed,),
+    CASE_OVERDUE.name: (on_case_overdue,),
+    QUEUE_CHANGED.name: (on_queue_changed,),
+}

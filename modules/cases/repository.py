@@ -67,6 +67,8 @@ INDEXES = (
     IndexSpec(RATINGS, (("citizen", 1),), name="citizen"),
     IndexSpec(CREDIT_MARKS, (("citizen", 1), ("until", 1)), name="citizen_until"),
     IndexSpec(CASES, (("department_code", 1), ("status", 1)), name="department_status"),
+    # The overdue sweep: open cases by promised date.
+    IndexSpec(CASES, (("status", 1), ("due_date", 1)), name="status_due"),
     # One ticket per booking.
     IndexSpec(TICKETS, (("appointment_id", 1),), name="one_per_booking", unique=True, sparse=True),
 )
@@ -224,6 +226,10 @@ class TicketRepository:
         )
 
 
+#: ``reminded_on`` of a case never reminded as overdue: date-shaped, before any day.
+NEVER_REMINDED = "0001-01-01"
+
+
 class CaseRepository:
     """Cases (办件): one document each, with its steps."""
 
@@ -274,6 +280,26 @@ class CaseRepository:
         projection = {"status": 1, "due_date": 1, "paused_on": 1, "promised_limit_days": 1}
         query = {"department_code": department_code, "status": {"$in": list(statuses)}}
         return await self.cases.find(query, projection).to_list()
+
+    async def overdue(self, statuses: Sequence[str], today: str) -> list[dict[str, Any]]:
+        """Cases in ``statuses`` due before ``today`` not yet reminded today."""
+        query = {
+            "status": {"$in": list(statuses)},
+            "due_date": {"$lt": today},
+            "reminded_on": {"$lt": today},
+        }
+        return await self.cases.find(query).to_list()
+
+    async def claim_reminder(self, case_id: str, today: str) -> bool:
+        """Mark today's reminder sent; False when another process already did.
+
+        ``reminded_on`` always holds a date (``NEVER_REMINDED`` at first) and is claimed with
+        ``$lt``: nx-27017's ``$ne`` matches neither a missing field nor every string
+        (test_conformance)."""
+        done = await self.cases.update_one(
+            {"_id": case_id, "reminded_on": {"$lt": today}}, {"$set": {"reminded_on": today}}
+        )
+        return done.modified_count == 1
 
 
 class RatingRepository:

@@ -18,10 +18,12 @@ from datetime import date
 from typing import Any
 
 from gateway.kit.calendar import now_cst, working_days_between
+from gateway.runtime import Runtime
 from modules.cases.casework import DONE
+from modules.cases.events import CASE_OVERDUE, CaseOverdue
 from modules.cases.repository import CaseRepository
 
-__all__ = ["OPEN", "department", "light"]
+__all__ = ["OPEN", "department", "light", "remind_overdue", "start_sweep"]
 
 #: Accepted and not yet done: what supervision watches.
 OPEN = ("in_review", "supplement_requested", "special_procedure", "approved")
@@ -56,3 +58,40 @@ async def department(store: CaseRepository, department_code: str) -> dict[str, i
         if shade in counts:
             counts[shade] += 1
     return counts
+
+
+async def remind_overdue(runtime: Runtime) -> int:
+    """督办: raise ``CASE_OVERDUE`` once per red case and day; returns how many were raised.
+
+    Every replica sweeps; the conditional ``reminded_on`` mark decides which one raises a
+    case's reminder, so a day's reminder is raised once however many processes run.
+    """
+    today = now_cst().date()
+    store = CaseRepository(runtime.db)
+    raised = 0
+    for case in await store.overdue(OPEN, today.isoformat()):
+        if light(case, today) != "red":  # paused by a special procedure
+            continue
+        if not await store.claim_reminder(case["_id"], today.isoformat()):
+            continue
+        due = date.fromisoformat(case["due_date"])
+        await runtime.bus.publish(
+            CASE_OVERDUE,
+            CaseOverdue(
+                case_id=case["_id"],
+                citizen=case["citizen"],
+                department_code=case["department_code"],
+                item_name=case["item_name"],
+                due_date=case["due_date"],
+                working_days_over=working_days_between(due, today),
+            ),
+        )
+        raised += 1
+    return raised
+
+
+async def start_sweep(runtime: Runtime) -> None:
+    """Start-up hook: the overdue sweep every ``ONESTOP_SUPERVISION_SWEEP_SECONDS``."""
+    seconds = runtime.settings.supervision_sweep_seconds
+    if seconds > 0:
+        runtime.every("cases.overdue-sweep", seconds, remind_overdue)

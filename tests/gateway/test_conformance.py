@@ -565,3 +565,24 @@ async def test_gridfs_abort_of_an_unfinished_upload(db: AsyncDatabase[Any], is_n
         await db["files.chunks"].delete_many({"files_id": "file-3"})
     assert await db["files.files"].find({"_id": "file-3"}).to_list() == []
     assert await db["files.chunks"].find({"files_id": "file-3"}).to_list() == []
+
+
+async def test_ne_and_missing_fields_in_update_filters(db: AsyncDatabase[Any], is_nx: bool) -> None:
+    """The overdue sweep claims a case's daily reminder with a conditional update on
+    ``reminded_on``. MongoDB's ``$ne`` matches a missing field and any other string; nx-27017
+    matches neither a missing field nor some strings ("" or words). The sweep therefore
+    stores a date-shaped "never" (``0001-01-01``) and claims with ``$lt`` today."""
+    c = db["reminders"]
+    await c.insert_many(
+        [{"_id": "missing"}, {"_id": "word", "on": "never"}, {"_id": "date", "on": "0001-01-01"}]
+    )
+    ne = {"on": {"$ne": "2026-12-05"}}
+    claimed = {
+        key: (await c.update_one({"_id": key, **ne}, {"$set": {"x": 1}})).modified_count
+        for key in ("missing", "word")
+    }
+    assert claimed == ({"missing": 0, "word": 0} if is_nx else {"missing": 1, "word": 1})
+    lt = {"on": {"$lt": "2026-12-05"}}
+    first = await c.update_one({"_id": "date", **lt}, {"$set": {"on": "2026-12-05"}})
+    again = await c.update_one({"_id": "date", **lt}, {"$set": {"on": "2026-12-05"}})
+    assert (first.modified_count, again.modified_count) == (1, 0)

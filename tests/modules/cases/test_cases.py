@@ -240,11 +240,20 @@ def test_the_light_turns_yellow_then_red_as_the_clock_passes_the_promise(
 
     on_due_day = at(due)  # no working day left: within 20% of the limit
     assert on_due_day.data(LIGHT, {"id": case_id}, token=applicant)["case"]["light"] == "YELLOW"
-    past = at(due + timedelta(days=3))
+    past_day = due + timedelta(days=3)
+    past = at(past_day)
     assert past.data(LIGHT, {"id": case_id}, token=applicant)["case"]["light"] == "RED"
     counts = past.data(SUPERVISION, {"d": None}, token=office)["caseSupervision"]
     assert counts["departmentCode"] == item["department_code"]
     assert counts["red"] >= 1 and counts["open"] >= counts["red"]
+    # 督办: each process's sweep at start raises the reminder; a second process with a red
+    # clock the same day finds it claimed — the applicant is told once.
+    also_past = later(datetime(past_day.year, past_day.month, past_day.day, 15, tzinfo=CST))
+    assert also_past.data(LIGHT, {"id": case_id}, token=applicant)["case"]["light"] == "RED"
+    reminded = wait_for(lambda: overdue_notes(past, applicant), what="an overdue reminder")
+    assert reminded[0]["ref"] == case_id and item["name"] in reminded[0]["text"]
+    time.sleep(1)  # give a duplicate, if any, the time to arrive
+    assert len(overdue_notes(past, applicant)) == 1
     # Another department's staff see only their own.
     other = staff(gateway, "11440303MB2C912345")
     refused = past.graphql(SUPERVISION, {"d": item["department_code"]}, token=other).json()
@@ -254,6 +263,21 @@ def test_the_light_turns_yellow_then_red_as_the_clock_passes_the_promise(
     assert past.data(LIGHT, {"id": case_id}, token=applicant)["case"]["light"] == "RED"
     advance(gateway, office, case_id, "ISSUE_RESULT")
     assert past.data(LIGHT, {"id": case_id}, token=applicant)["case"]["light"] == "GREEN"
+
+
+def overdue_notes(gateway: GatewayProcess, token: str) -> list[dict[str, Any]]:
+    notes = gateway.data(NOTES, {"u": False}, token=token)["myNotifications"]["edges"]
+    return [n["node"] for n in notes if "督办" in n["node"]["text"]]
+
+
+def wait_for(probe: Any, what: str, seconds: float = 10) -> Any:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = probe()
+        if found:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"no {what} within {seconds} s")
 
 
 RATE = """mutation($c: ID!, $s: Int!, $t: [RatingTag!], $m: String) {
