@@ -85,6 +85,11 @@ class Settings(BaseSettings):
     workers: int = Field(default=1, ge=1, le=64)
     log_level: str = "INFO"
     seed_on_start: bool = Field(default=True, description="seed an empty database on start")
+    seed_history: bool = Field(
+        default=True,
+        description="with the seeds, load modules' historical data (the cases module's month "
+        "of 20,000 cases, seeds/cases/history.json)",
+    )
 
     jwt_algorithm: str = "ES256"
     jwt_private_key: str | None = Field(default=None, description="PEM; prod signing key")

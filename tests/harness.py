@@ -121,6 +121,9 @@ class GatewayProcess:
             "ONESTOP_DATA_DIR": str(self.data_dir),
             "ONESTOP_SEEDS_DIR": str(ROOT / "seeds"),
             "ONESTOP_LOG_LEVEL": "INFO",
+            # A month of historical cases costs seconds per seeded database; the tests that
+            # read statistics load it (tests/modules/cases/test_statistics.py).
+            "ONESTOP_SEED_HISTORY": "false",
             # Every test gateway shares one Redis, and the suite's requests all come from
             # 127.0.0.1: with production limits the suite would throttle itself. The rate
             # limit tests set their own (tests/gateway/test_rate_limit.py).

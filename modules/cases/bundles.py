@@ -22,6 +22,7 @@ from gateway.kit.calendar import now_cst
 from gateway.registry import SeedContext
 from modules.cases import appointments, casework
 from modules.cases.repository import BundleRepository, CaseRepository
+from modules.cases.statuses import ENDED, RESULT_OUT
 
 __all__ = ["feed", "load_bundles", "status", "submit"]
 
@@ -32,9 +33,9 @@ def store(ctx: Context) -> BundleRepository:
 
 def status(cases: list[dict[str, Any]]) -> str:
     """stopped / completed / in_progress, from the bundle's cases."""
-    if any(c["status"] in casework.ENDED for c in cases):
+    if any(c["status"] in ENDED for c in cases):
         return "stopped"
-    if cases and all(c["status"] in casework.RESULT_OUT for c in cases):
+    if cases and all(c["status"] in RESULT_OUT for c in cases):
         return "completed"
     return "in_progress"
 

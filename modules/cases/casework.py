@@ -25,11 +25,13 @@ from gateway.auth import IdentityLevel, Principal
 from gateway.context import Context
 from gateway.errors import BadUserInput, Conflict, FieldError, Forbidden, NotFound
 from gateway.kit.calendar import add_working_days, now_cst, working_days_between
-from modules.cases import appointments, instant, tolerance
+from modules.cases import appointments, instant, rollup, tolerance
 from modules.cases.events import CASE_CHANGED, CaseChanged
 from modules.cases.materials import Given, collect
 from modules.cases.permissions import CASE_INTAKE, CASE_REVIEW
 from modules.cases.repository import NEVER_REMINDED, CaseRepository
+from modules.cases.statuses import DONE, FINAL
+from modules.cases.steps import step
 
 __all__ = [
     "TRANSITIONS",
@@ -44,14 +46,6 @@ __all__ = [
 ]
 
 MAX_FORM_CHARS = 16_000
-#: The item's result is out (then delivered, closed).
-RESULT_OUT = frozenset({"result_issued", "delivered", "closed"})
-#: Ended without a result: refused at intake, denied, or a 容缺 promise lapsed.
-ENDED = frozenset({"refused", "denied", tolerance.LAPSED})
-#: Done, for supervision lights and ratings: a result out, or ended.
-DONE = RESULT_OUT | ENDED
-#: Statuses a case never leaves.
-FINAL = ENDED | {"closed"}
 #: Who approves by rules (no person): recorded as the actor of 秒批's steps.
 INSTANT_ACTOR = "system:instant-approval"
 MAX_OPINION_CHARS = 500
@@ -92,15 +86,15 @@ def store(ctx: Context) -> CaseRepository:
 def _step(
     action: str, principal: Principal, source: str, target: str, opinion: str | None
 ) -> dict[str, Any]:
-    return {
-        "action": action,
-        "from": source,
-        "to": target,
-        "actor": principal.subject,
-        "actor_department": principal.department,
-        "at": now_cst(),
-        "opinion": opinion,
-    }
+    return step(
+        action,
+        source,
+        target,
+        actor=principal.subject,
+        department=principal.department,
+        at=now_cst(),
+        opinion=opinion,
+    )
 
 
 @dataclass(frozen=True)
@@ -110,7 +104,7 @@ class Application:
     item_code: str
     form: dict[str, Any]
     materials: list[Given]  # uploads, or e-licenses in their place (免证办)
-    delivery: str  # mail / pickup
+    delivery: str  # mail / pickup / electronic
     address: str | None = None
     supply_by: date | None = None  # 容缺 promise
     #: e-license types an earlier case of the same bundle will issue: their materials wait
@@ -128,6 +122,11 @@ async def prepare(ctx: Context, application: Application) -> dict[str, Any]:
         raise BadUserInput(
             "表单过大 (form too large)",
             [FieldError("form", f"at most {MAX_FORM_CHARS} characters", "too_long")],
+        )
+    if application.delivery == "electronic" and "zero_visit" not in item.flags:
+        raise BadUserInput(
+            "该事项不支持电子送达 (this item's result cannot be sent electronically)",
+            [FieldError("delivery", "electronic only for 零跑动 items", "not_offered")],
         )
     if application.delivery == "mail" and not (application.address or "").strip():
         raise BadUserInput(
@@ -168,6 +167,7 @@ async def prepare(ctx: Context, application: Application) -> dict[str, Any]:
         "status": "submitted",
         "version": 1,
         "submitted_at": now,
+        "channel": "online",  # through the app; window staff's own channel is not built yet
         "reminded_on": NEVER_REMINDED,  # 督办 not yet raised (supervision.remind_overdue)
         "steps": [_step("submit", principal, "new", "submitted", None)],
     }
@@ -203,17 +203,23 @@ async def _instant(
         ("issue_result", "approved", "result_issued"),
     ):
         doc["steps"].append(
-            {
-                "action": action,
-                "from": source,
-                "to": target,
-                "actor": INSTANT_ACTOR,
-                "actor_department": doc["department_code"],
-                "at": now,
-                "opinion": opinion if action == "approve" else None,
-            }
+            step(
+                action,
+                source,
+                target,
+                actor=INSTANT_ACTOR,
+                department=doc["department_code"],
+                at=now,
+                opinion=opinion if action == "approve" else None,
+            )
         )
-    doc.update(status="result_issued", accepted_at=now, due_date=now.date().isoformat())
+    doc.update(
+        status="result_issued",
+        accepted_at=now,
+        due_date=now.date().isoformat(),
+        finished_at=now,
+        instant_approved=True,  # for the statistics' 秒批 rate
+    )
 
 
 def readable(ctx: Context, doc: dict[str, Any] | None) -> dict[str, Any]:
@@ -263,6 +269,8 @@ async def advance(
         )
     today = now_cst().date()
     changes: dict[str, Any] = {"status": transition.target}
+    if transition.target in DONE and doc["status"] not in DONE:
+        changes["finished_at"] = now_cst()  # decided: the statistics' finish time
     if action == "accept":
         changes["accepted_at"] = now_cst()
         changes["due_date"] = add_working_days(today, doc["promised_limit_days"]).isoformat()
@@ -289,7 +297,7 @@ async def advance(
             "办件已被他人处理，请刷新 (someone else moved the case; reload)",
             extensions={"reason": "moved_meanwhile"},
         )
-    await announce(ctx, moved, action)
+    await announce(ctx, moved, action, doc)
     return moved
 
 
@@ -323,11 +331,16 @@ async def supply(ctx: Context, case_id: str, materials: list[Given]) -> dict[str
             "办件已变化，请刷新 (the case changed; reload)",
             extensions={"reason": "moved_meanwhile"},
         )
-    await announce(ctx, moved, "supply")
+    await announce(ctx, moved, "supply", doc)
     return moved
 
 
-async def announce(ctx: Context, doc: dict[str, Any], action: str) -> None:
+async def announce(
+    ctx: Context, doc: dict[str, Any], action: str, before: dict[str, Any] | None = None
+) -> None:
+    """After a case is stored (``before``: as it was; None when new): count it in the
+    statistics' roll-up, then tell the bus."""
+    await rollup.moved(ctx.db, before, doc)
     await ctx.bus.publish(
         CASE_CHANGED,
         CaseChanged(

@@ -13,9 +13,9 @@ from typing import Any, Protocol, runtime_checkable
 
 from gateway.registry import Interface
 from gateway.runtime import Runtime
-from modules.cases.casework import RESULT_OUT
 from modules.cases.events import CASE_CHANGED, CaseChanged
 from modules.cases.repository import CaseRepository
+from modules.cases.statuses import RESULT_OUT
 
 __all__ = ["CASE_CHANGED", "CASE_RESULTS", "CaseChanged", "CaseResults", "IssuedCase"]
 

@@ -6,6 +6,7 @@ from gateway.registry import InterfaceUse, Module
 from modules.affairs.interface import CATALOG, ServiceCatalog
 from modules.cases.bundles import load_bundles
 from modules.cases.events import CASE_CHANGED, CASE_OVERDUE, QUEUE_CHANGED
+from modules.cases.history import load_history
 from modules.cases.instant import load_rules
 from modules.cases.interface import CASE_RESULTS
 from modules.cases.notifications import HANDLERS
@@ -33,7 +34,7 @@ module = Module(
     subscription=CasesSubscription,
     indexes=INDEXES,
     collections=(APPOINTMENTS, SLOTS, TICKETS, QUEUE_COUNTERS, CASES, RATINGS, RULES),
-    seeds=(load_rules, load_bundles),
+    seeds=(load_rules, load_bundles, load_history),
     events=(QUEUE_CHANGED, CASE_CHANGED, CASE_OVERDUE),
     event_handlers=HANDLERS,
     permissions=PERMISSIONS,

@@ -8,6 +8,8 @@ and, once given, the department's reply. Statistics count ratings by department 
 from __future__ import annotations
 
 import os
+from collections import Counter
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -16,9 +18,10 @@ from pymongo.errors import DuplicateKeyError
 from gateway.context import Context
 from gateway.errors import BadUserInput, Conflict, FieldError, Forbidden, NotFound
 from gateway.kit.calendar import add_working_days, now_cst
-from modules.cases.casework import DONE
+from modules.cases import rollup
 from modules.cases.permissions import CASE_REVIEW
 from modules.cases.repository import RatingRepository
+from modules.cases.statuses import DONE
 
 __all__ = ["FOLLOW_UP_WORKING_DAYS", "rate", "reply", "statistics"]
 
@@ -81,6 +84,7 @@ async def rate(
         raise Conflict(
             "该办件已评价 (this case is rated already)", extensions={"reason": "already_rated"}
         ) from None
+    await rollup.rated(ctx.db, doc)
     return doc
 
 
@@ -106,21 +110,29 @@ async def reply(ctx: Context, rating_id: str, callback: str, rectification: str)
     return done
 
 
-async def statistics(ctx: Context, department_code: str, first: date, last: date) -> dict[str, Any]:
-    """Ratings of a department in a period: how many at each score, the average, the 差评 share."""
+def check_period(first: date, last: date) -> None:
+    """Statistics cover a period of at most a year."""
     if last < first or (last - first).days > 366:
         raise BadUserInput(
             "统计区间须在一年内 (a period of at most a year)",
             [FieldError("to", "on or after `from`, within a year", "range")],
         )
-    rows = await store(ctx).scores(department_code, first.isoformat(), last.isoformat())
-    by_score = {score: 0 for score in range(1, 6)}
-    for row in rows:
-        by_score[int(row["score"])] += 1
-    total = len(rows)
+
+
+def summarize(counted: Mapping[int, int]) -> dict[str, Any]:
+    """From how many at each score: the counts, the average, the 差评 share."""
+    by_score = {score: int(counted.get(score, 0)) for score in range(1, 6)}
+    total = sum(by_score.values())
     return {
         "total": total,
         "by_score": by_score,
         "average": round(sum(s * n for s, n in by_score.items()) / total, 2) if total else None,
         "bad_share": round((by_score[1] + by_score[2]) / total, 4) if total else None,
     }
+
+
+async def statistics(ctx: Context, department_code: str, first: date, last: date) -> dict[str, Any]:
+    """Ratings of a department in a period."""
+    check_period(first, last)
+    rows = await store(ctx).scores(department_code, first.isoformat(), last.isoformat())
+    return summarize(Counter(int(row["score"]) for row in rows))

@@ -34,6 +34,7 @@ APPOINTMENTS = "cases_appointments"
 SLOTS = "cases_slot_counters"
 TICKETS = "cases_tickets"
 CASES = "cases_cases"
+CASE_DAYS = "cases_days"  # the statistics' daily roll-up (rollup.py)
 RATINGS = "cases_ratings"
 RULES = "cases_instant_rules"
 CREDIT_MARKS = "cases_credit_marks"
@@ -69,6 +70,10 @@ INDEXES = (
     IndexSpec(CASES, (("department_code", 1), ("status", 1)), name="department_status"),
     # The overdue sweep: open cases by promised date.
     IndexSpec(CASES, (("status", 1), ("due_date", 1)), name="status_due"),
+    # Statistics: a period's days (rollup.py), and its open cases, of one department or all.
+    IndexSpec(CASE_DAYS, (("department_code", 1), ("day", 1)), name="department_day"),
+    IndexSpec(CASE_DAYS, (("day", 1),), name="day"),
+    IndexSpec(CASES, (("department_code", 1), ("submitted_at", 1)), name="department_submitted"),
     # One ticket per booking.
     IndexSpec(TICKETS, (("appointment_id", 1),), name="one_per_booking", unique=True, sparse=True),
 )
@@ -275,11 +280,18 @@ class CaseRepository:
         """Cases matching ``query``, newest first."""
         return CASE_ORDER.listing(self.cases, query)
 
-    async def open_of(self, department_code: str, statuses: Sequence[str]) -> list[dict[str, Any]]:
-        """A department's cases in ``statuses``, with what their light needs."""
-        projection = {"status": 1, "due_date": 1, "paused_on": 1, "promised_limit_days": 1}
-        query = {"department_code": department_code, "status": {"$in": list(statuses)}}
-        return await self.cases.find(query, projection).to_list()
+    async def open_of(
+        self, department_code: str | None, statuses: Sequence[str]
+    ) -> list[dict[str, Any]]:
+        """A department's (or every) case in ``statuses``, with what its light needs.
+
+        Open cases are few (hundreds) whatever the history, and the status leads both indexes
+        that serve this; a time range here would make nx-27017 scan every case."""
+        fields = "department_code status due_date paused_on promised_limit_days submitted_at"
+        query: dict[str, Any] = {"status": {"$in": list(statuses)}}
+        if department_code is not None:
+            query["department_code"] = department_code
+        return await self.cases.find(query, dict.fromkeys(fields.split(), 1)).to_list()
 
     async def overdue(self, statuses: Sequence[str], today: str) -> list[dict[str, Any]]:
         """Cases in ``statuses`` due before ``today`` not yet reminded today."""
@@ -329,9 +341,15 @@ class RatingRepository:
             return_document=ReturnDocument.AFTER,
         )
 
-    async def scores(self, department_code: str, first: str, last: str) -> list[dict[str, Any]]:
-        query = {"department_code": department_code, "rated_on": {"$gte": first, "$lte": last}}
-        return await self.ratings.find(query, {"score": 1, "item_code": 1}).to_list()
+    async def scores(
+        self, department_code: str | None, first: str, last: str
+    ) -> list[dict[str, Any]]:
+        """Ratings given in the period (of one department, or all)."""
+        query: dict[str, Any] = {"rated_on": {"$gte": first, "$lte": last}}
+        if department_code is not None:
+            query["department_code"] = department_code
+        projection = {"score": 1, "item_code": 1, "department_code": 1}
+        return await self.ratings.find(query, projection).to_list()
 
 
 class RuleRepository:

@@ -21,6 +21,7 @@ from modules.cases import (
     casework,
     queues,
     ratings,
+    statistics,
     supervision,
     tolerance,
 )
@@ -45,6 +46,7 @@ from modules.cases.types import (
     CaseAction,
     CaseConnection,
     CaseMaterialInput,
+    CaseStatistics,
     CaseStatus,
     DepartmentSupervision,
     HallQueue,
@@ -221,6 +223,45 @@ class CasesQuery:
             average=counts["average"],
             bad_share=counts["bad_share"],
         )
+
+    @strawberry.field(
+        description="办件统计 of a period (at most a year): the caller's department; admins "
+        "any department, or the whole district when they name none.",
+        extensions=[requires(CASE_REVIEW.name)],
+    )
+    async def case_statistics(
+        self,
+        info: CasesInfo,
+        from_: Annotated[date, strawberry.argument(name="from", description="First day.")],
+        to: Annotated[date, strawberry.argument(description="Last day (inclusive).")],
+        department_code: Annotated[
+            str | None,
+            strawberry.argument(description="Default: the caller's department (admins: any)."),
+        ] = None,
+    ) -> CaseStatistics:
+        principal = info.context.principal
+        wanted = department_code or principal.department
+        if wanted is not None:
+            wanted = _own_department(info, wanted)
+        elif not principal.has_role("admin"):
+            raise Forbidden("只能查看本部门 (own department only)")
+        (found,) = await statistics.tally(info.context, wanted, from_, to, by_department=False)
+        return CaseStatistics.from_tally(found, from_, to)
+
+    @strawberry.field(
+        description="办件统计 of a period for every department with cases, busiest first (admins).",
+        extensions=[requires(CASE_REVIEW.name)],
+    )
+    async def case_statistics_by_department(
+        self,
+        info: CasesInfo,
+        from_: Annotated[date, strawberry.argument(name="from", description="First day.")],
+        to: Annotated[date, strawberry.argument(description="Last day (inclusive).")],
+    ) -> list[CaseStatistics]:
+        if not info.context.principal.has_role("admin"):
+            raise Forbidden("仅管理员可查看全区统计 (admins only)")
+        found = await statistics.tally(info.context, None, from_, to, by_department=True)
+        return [CaseStatistics.from_tally(t, from_, to) for t in found]
 
     @strawberry.field(description="一件事一次办: the life events that can be applied for at once.")
     async def life_event_bundles(self, info: CasesInfo) -> list[BundleType]:

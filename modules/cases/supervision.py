@@ -19,9 +19,9 @@ from typing import Any
 
 from gateway.kit.calendar import now_cst, working_days_between
 from gateway.runtime import Runtime
-from modules.cases.casework import DONE
 from modules.cases.events import CASE_OVERDUE, CaseOverdue
 from modules.cases.repository import CaseRepository
+from modules.cases.statuses import DONE
 
 __all__ = ["OPEN", "department", "light", "remind_overdue", "start_sweep"]
 

@@ -19,12 +19,14 @@ from gateway.context import Context
 from gateway.errors import BadUserInput, FieldError, Forbidden
 from gateway.kit.calendar import add_working_days, now_cst
 from modules.affairs.interface import CatalogItem
+from modules.cases import rollup
 from modules.cases.repository import CaseRepository, CreditRepository
+from modules.cases.statuses import LAPSED
+from modules.cases.steps import step
 
 __all__ = ["LAPSE_BLOCK_DAYS", "check_promise", "lapse_if_due", "outstanding"]
 
 LAPSE_BLOCK_DAYS = 365
-LAPSED = "promise_lapsed"
 
 
 async def check_promise(
@@ -89,16 +91,19 @@ async def lapse_if_due(ctx: Context, case: dict[str, Any]) -> dict[str, Any]:
     today = now_cst().date()
     if today <= date.fromisoformat(promise["supply_by"]):
         return case
-    step = {
-        "action": "promise_lapsed",
-        "from": case["status"],
-        "to": LAPSED,
-        "actor": "system:tolerance",
-        "actor_department": case["department_code"],
-        "at": now_cst(),
-        "opinion": "承诺期满未补齐: " + "、".join(outstanding(case)),
-    }
-    ended = await CaseRepository(ctx.db).move(case, {"status": LAPSED}, step)
+    lapsed = step(
+        "promise_lapsed",
+        case["status"],
+        LAPSED,
+        actor="system:tolerance",
+        department=case["department_code"],
+        at=now_cst(),
+        opinion="承诺期满未补齐: " + "、".join(outstanding(case)),
+    )
+    changes = {"status": LAPSED, "finished_at": lapsed["at"]}
+    ended = await CaseRepository(ctx.db).move(case, changes, lapsed)
+    if ended is not None:
+        await rollup.moved(ctx.db, case, ended)
     until = (today + timedelta(days=LAPSE_BLOCK_DAYS)).isoformat()
     await CreditRepository(ctx.db).mark(case["citizen"], "容缺承诺未履行", until, case["_id"])
     return ended or case

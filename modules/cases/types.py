@@ -16,6 +16,7 @@ from modules.cases import supervision
 from modules.cases.materials import Given
 from modules.cases.queues import position
 from modules.cases.slots import CANCEL_BEFORE, starts_at
+from modules.cases.statistics import Tally
 from modules.cases.tolerance import outstanding
 
 
@@ -222,6 +223,11 @@ class CaseAction(Enum):
 class DeliveryMethod(Enum):
     MAIL = strawberry.enum_value("mail", description="快递 to the given address.")
     PICKUP = strawberry.enum_value("pickup", description="窗口领取.")
+    ELECTRONIC = strawberry.enum_value(
+        "electronic",
+        description="电子送达: sent to the app (an e-license into the wallet, an e-document); "
+        "only for 零跑动 items.",
+    )
 
 
 @strawberry.type(
@@ -515,6 +521,57 @@ class RatingStatistics:
     by_score: list[ScoreCount] = strawberry.field(description="Counts for 5 down to 1.")
     average: float | None = strawberry.field(description="Mean score (null without ratings).")
     bad_share: float | None = strawberry.field(description="Share of 差评 (1–2), 0 to 1.")
+
+
+@strawberry.type(
+    description="办件统计: a department's (or the district's) cases submitted in a period, and "
+    "the ratings given in it. Rates are shares of the cases submitted, 0 to 1 (null without "
+    "cases)."
+)
+class CaseStatistics:
+    department_code: str | None = strawberry.field(
+        description="The department; null for the whole district."
+    )
+    first_day: date = strawberry.field(description="First day of the period.")
+    last_day: date = strawberry.field(description="Last day of the period (inclusive).")
+    submitted: int = strawberry.field(description="Cases submitted in the period.")
+    finished: int = strawberry.field(description="Of them, decided: a result out, or ended.")
+    finish_rate: float | None = strawberry.field(description="办结率.")
+    instant_rate: float | None = strawberry.field(description="秒批率: approved by rules.")
+    online_rate: float | None = strawberry.field(description="网办率: applied for online.")
+    zero_visit_rate: float | None = strawberry.field(
+        description="零跑动率: online, and the result mailed or sent electronically."
+    )
+    average_working_days: float | None = strawberry.field(
+        description="Mean working days from acceptance to the result (special procedures "
+        "excluded), over the cases with a result."
+    )
+    average_promised_days: float | None = strawberry.field(
+        description="Mean promised limit of the same cases: compare with the working days."
+    )
+    finished_late: int = strawberry.field(description="Decided after their promised date.")
+    overdue_open: int = strawberry.field(description="Still open and past their date (red) now.")
+    ratings: int = strawberry.field(description="Ratings given in the period.")
+    rating_average: float | None = strawberry.field(description="Their mean score.")
+    bad_rating_share: float | None = strawberry.field(description="Share of 差评 (1–2).")
+
+    @classmethod
+    def from_tally(cls, tally: Tally, first: date, last: date) -> CaseStatistics:
+        rates = tally.rates()
+        scored = rates.pop("ratings")
+        return cls(
+            department_code=tally.department_code,
+            first_day=first,
+            last_day=last,
+            submitted=tally.counts["submitted"],
+            finished=tally.counts["finished"],
+            finished_late=tally.counts["finished_late"],
+            overdue_open=tally.overdue_open,
+            ratings=scored["total"],
+            rating_average=scored["average"],
+            bad_rating_share=scored["bad_share"],
+            **rates,
+        )
 
 
 @strawberry.enum(description="Where a 一件事 bundle stands, from its cases.")

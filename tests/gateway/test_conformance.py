@@ -586,3 +586,19 @@ async def test_ne_and_missing_fields_in_update_filters(db: AsyncDatabase[Any], i
     first = await c.update_one({"_id": "date", **lt}, {"$set": {"on": "2026-12-05"}})
     again = await c.update_one({"_id": "date", **lt}, {"$set": {"on": "2026-12-05"}})
     assert (first.modified_count, again.modified_count) == (1, 0)
+
+
+async def test_equality_on_iso_date_shaped_string_ids(db: AsyncDatabase[Any], is_nx: bool) -> None:
+    """The statistics' roll-up upserts one document per day and department by ``_id``.
+    nx-27017 does not find a string id that starts like an ISO date by equality, so the
+    second upsert inserts again and fails; the roll-up writes the day without dashes."""
+    c = db["days"]
+    await c.update_one({"_id": "20261105|dept"}, {"$inc": {"n": 1}}, upsert=True)
+    await c.update_one({"_id": "20261105|dept"}, {"$inc": {"n": 1}}, upsert=True)
+    assert (await c.find_one({"_id": "20261105|dept"}) or {}).get("n") == 2
+    await c.update_one({"_id": "2026-11-05|dept"}, {"$inc": {"n": 1}}, upsert=True)
+    if is_nx:
+        with pytest.raises(DuplicateKeyError):
+            await c.update_one({"_id": "2026-11-05|dept"}, {"$inc": {"n": 1}}, upsert=True)
+    else:
+        await c.update_one({"_id": "2026-11-05|dept"}, {"$inc": {"n": 1}}, upsert=True)
