@@ -15,7 +15,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from gateway.kit.connections import Key, Keyset, SortKey
+from gateway.kit.connections import Key, Keyset, SortKey, count_matching
 from gateway.observability import current_request_id
 from gateway.registry import IndexSpec
 
@@ -92,7 +92,7 @@ class AuditTrail:
         return {doc["_id"]: doc async for doc in self.entries.find({"_id": {"$in": list(ids)}})}
 
     async def count(self, *, actor: str | None, subject: str | None, action: str | None) -> int:
-        return await self.entries.count_documents(_query(actor, subject, action))
+        return await count_matching(self.entries, _query(actor, subject, action))
 
 
 def _query(actor: str | None, subject: str | None, action: str | None) -> dict[str, Any]:

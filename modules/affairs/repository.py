@@ -16,7 +16,7 @@ import numpy as np
 from pymongo import InsertOne, ReplaceOne, ReturnDocument, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
-from gateway.kit.connections import Key, Keyset
+from gateway.kit.connections import Key, Keyset, count_matching
 from gateway.kit.textsearch.index import DocIds, IndexCollections, InvertedIndex, Terms
 from gateway.registry import IndexSpec
 from modules.affairs.flags import FLAG_FIELDS
@@ -379,7 +379,7 @@ class CatalogRepository:
         return await order.find_after(self.db[FAQ], query, after, limit)
 
     async def count_faq(self, query: Mapping[str, Any]) -> int:
-        return await self.db[FAQ].count_documents(dict(query))
+        return await count_matching(self.db[FAQ], query)
 
     async def insert_faq_entry(self, doc: dict[str, Any]) -> None:
         await self.db[FAQ].insert_one(doc)

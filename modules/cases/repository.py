@@ -68,6 +68,8 @@ INDEXES = (
     IndexSpec(RATINGS, (("citizen", 1),), name="citizen"),
     IndexSpec(CREDIT_MARKS, (("citizen", 1), ("until", 1)), name="citizen_until"),
     IndexSpec(CASES, (("department_code", 1), ("status", 1)), name="department_status"),
+    # The inbox's deadlines view: a department's cases by promised date.
+    IndexSpec(CASES, (("department_code", 1), ("due_date", 1)), name="department_due"),
     # The overdue sweep: open cases by promised date.
     IndexSpec(CASES, (("status", 1), ("due_date", 1)), name="status_due"),
     # Statistics: a period's days (rollup.py), and its open cases, of one department or all.
@@ -89,6 +91,8 @@ FOLLOW_UP_ORDER = Keyset(
 NOTIFICATION_ORDER = Keyset("cases.notifications", (SortKey("_id", "str", descending=True),))
 #: Cases, newest first (办件编号 start with the submission time).
 CASE_ORDER = Keyset("cases.cases", (SortKey("_id", "str", descending=True),))
+#: Accepted cases, the soonest promised date first (the inbox's deadlines view).
+DUE_ORDER = Keyset("cases.cases.due", (SortKey("due_date", "str"), SortKey("_id", "str")))
 
 
 class AppointmentRepository:
@@ -231,8 +235,10 @@ class TicketRepository:
         )
 
 
+#: Before any day, as an ISO date string (a lower bound for date fields kept as text).
+EARLIEST_DAY = "0001-01-01"
 #: ``reminded_on`` of a case never reminded as overdue: date-shaped, before any day.
-NEVER_REMINDED = "0001-01-01"
+NEVER_REMINDED = EARLIEST_DAY
 
 
 class CaseRepository:
@@ -276,9 +282,9 @@ class CaseRepository:
             return_document=ReturnDocument.AFTER,
         )
 
-    def listing(self, query: dict[str, Any]) -> Listing[dict[str, Any]]:
-        """Cases matching ``query``, newest first."""
-        return CASE_ORDER.listing(self.cases, query)
+    def listing(self, query: dict[str, Any], order: Keyset = CASE_ORDER) -> Listing[dict[str, Any]]:
+        """Cases matching ``query``, newest first (or in ``order``)."""
+        return order.listing(self.cases, query)
 
     async def open_of(
         self, department_code: str | None, statuses: Sequence[str]

@@ -28,6 +28,8 @@ from modules.cases import (
 from modules.cases.events import CASE_CHANGED, QUEUE_CHANGED
 from modules.cases.permissions import APPOINTMENT_MANAGE, CASE_REVIEW, QUEUE_OPERATE
 from modules.cases.repository import (
+    DUE_ORDER,
+    EARLIEST_DAY,
     FOLLOW_UP_ORDER,
     RATING_ORDER,
     NotificationRepository,
@@ -50,6 +52,7 @@ from modules.cases.types import (
     CaseStatus,
     DepartmentSupervision,
     HallQueue,
+    InboxOrder,
     Notification,
     NotificationConnection,
     QueueTicket,
@@ -144,8 +147,8 @@ class CasesQuery:
         return await _cases(info, {"citizen": info.context.principal.subject}, first, after)
 
     @strawberry.field(
-        description="The caller's department's cases (后台收件箱), newest first; optionally "
-        "only those in `status`.",
+        description="The caller's department's cases (后台收件箱), newest first or by "
+        "deadline; filtered by status, item, and promised date.",
         extensions=[requires(CASE_REVIEW.name)],
     )
     async def department_cases(
@@ -154,12 +157,38 @@ class CasesQuery:
         status: Annotated[
             CaseStatus | None, strawberry.argument(description="Only cases in this status.")
         ] = None,
+        item_code: Annotated[
+            str | None, strawberry.argument(description="Only cases of this item.")
+        ] = None,
+        due_by: Annotated[
+            date | None,
+            strawberry.argument(
+                description="Only open cases promised for this day or earlier (overdue and "
+                "due soon)."
+            ),
+        ] = None,
+        order: Annotated[
+            InboxOrder, strawberry.argument(description="Newest first, or by deadline.")
+        ] = InboxOrder.NEWEST,
         first: First = None,
         after: After = None,
     ) -> CaseConnection:
-        query: dict[str, object] = {"department_code": info.context.principal.department}
+        query: dict[str, Any] = {"department_code": info.context.principal.department}
         if status is not None:
             query["status"] = status.value
+        if item_code is not None:
+            query["item_code"] = item_code
+        if due_by is not None:
+            # Open: accepted (a promised date) and not yet decided. Asked of ``finished_at``
+            # rather than a list of statuses: nx-27017 scans every case for a `$in` beside a
+            # range (1.2 s for a department's month, 0.17 s this way; docs/cases.md).
+            query["due_date"] = {"$lte": due_by.isoformat(), "$gte": EARLIEST_DAY}
+            query["finished_at"] = {"$exists": False}
+        if order is InboxOrder.DUE_SOONEST:
+            # Accepted cases only: those with a promised date.
+            query.setdefault("due_date", {})["$gte"] = EARLIEST_DAY
+            listing = casework.store(info.context).listing(query, DUE_ORDER)
+            return await _page(info, CaseConnection, listing, Case.from_doc, first, after)
         return await _cases(info, query, first, after)
 
     @strawberry.field(

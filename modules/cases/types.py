@@ -167,6 +167,15 @@ class HallQueue:
     )
 
 
+@strawberry.enum(description="How a department's inbox is ordered.")
+class InboxOrder(Enum):
+    NEWEST = strawberry.enum_value("newest", description="Newest submission first.")
+    DUE_SOONEST = strawberry.enum_value(
+        "due_soonest",
+        description="Soonest promised finish date first (accepted cases only): the deadlines.",
+    )
+
+
 @strawberry.enum(description="Where a case (办件) stands.")
 class CaseStatus(Enum):
     SUBMITTED = strawberry.enum_value("submitted", description="已提交: waiting for intake.")

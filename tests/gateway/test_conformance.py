@@ -602,3 +602,28 @@ async def test_equality_on_iso_date_shaped_string_ids(db: AsyncDatabase[Any], is
             await c.update_one({"_id": "2026-11-05|dept"}, {"$inc": {"n": 1}}, upsert=True)
     else:
         await c.update_one({"_id": "2026-11-05|dept"}, {"$inc": {"n": 1}}, upsert=True)
+
+
+async def test_the_count_command_agrees_with_count_documents(
+    db: AsyncDatabase[Any], is_nx: bool
+) -> None:
+    """Connections count with the ``count`` command (gateway/kit/connections.py
+    count_matching): on nx-27017 ``count_documents`` decodes every document of the
+    collection. Both must give the same number for the filters the app uses."""
+    c = db["counted"]
+    await c.create_index([("department_code", 1), ("status", 1)])
+    await c.insert_many(
+        [
+            {"_id": f"{n:04d}", "department_code": f"d{n % 3}", "status": "ab"[n % 2], "due": n}
+            for n in range(300)
+        ]
+    )
+    for query in (
+        {},
+        {"department_code": "d1"},
+        {"department_code": "d1", "status": "a"},
+        {"department_code": "d2", "due": {"$gte": 100}},
+        {"status": {"$in": ["a", "b"]}, "due": {"$lt": 10}},
+    ):
+        command = (await db.command("count", "counted", query=query))["n"]
+        assert command == await c.count_documents(query), query

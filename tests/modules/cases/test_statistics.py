@@ -14,6 +14,9 @@ from cases_client import SEEDS, citizen, code, upload_pdf
 from harness import GatewayProcess, unique_db
 
 from gateway.kit.calendar import today_cst
+from modules.cases.supervision import OPEN
+
+OPEN_STATUSES = {status.upper() for status in OPEN}
 
 HISTORY = json.loads((SEEDS.parent / "cases" / "history.json").read_text(encoding="utf-8"))
 FIELDS = """departmentCode firstDay lastDay submitted finished finishRate instantRate onlineRate
@@ -128,3 +131,36 @@ def test_a_day_of_live_cases_in_numbers(history: GatewayProcess) -> None:
         == (instant["promised_limit_days"] + promised["promised_limit_days"]) / 2
     )
     assert (day["finishedLate"], day["overdueOpen"], day["ratings"]) == (0, 0, 0)
+
+
+INBOX = """query($o: InboxOrder!, $d: Date, $i: String, $a: String) {
+  departmentCases(order: $o, dueBy: $d, itemCode: $i, first: 25, after: $a) {
+    totalCount pageInfo { endCursor hasNextPage }
+    edges { node { id itemCode status dueDate light } } } }"""
+
+
+def test_the_inbox_by_deadline_item_and_due_date(history: GatewayProcess) -> None:
+    """后台收件箱 over a month of history: the deadlines view orders accepted cases by promised
+    date across pages; `dueBy` keeps open cases due by then (the late ones red); `itemCode`
+    narrows to one item."""
+    departments = history.data(BY_DEPARTMENT, month(), token=history.token("a", ("admin",)))
+    busiest = departments["caseStatisticsByDepartment"][0]["departmentCode"]
+    office = history.token("staff-inbox", ("staff",), department=busiest)
+    first = history.data(INBOX, {"o": "DUE_SOONEST"}, token=office)["departmentCases"]
+    after = first["pageInfo"]["endCursor"]
+    second = history.data(INBOX, {"o": "DUE_SOONEST", "a": after}, token=office)
+    dues = [e["node"]["dueDate"] for e in first["edges"] + second["departmentCases"]["edges"]]
+    assert len(dues) == 50 and None not in dues and dues == sorted(dues)
+    today = today_cst().isoformat()
+    due = history.data(INBOX, {"o": "DUE_SOONEST", "d": today}, token=office)["departmentCases"]
+    assert due["totalCount"] > 0  # the month's unfinished cases are all past due by now
+    for edge in due["edges"]:
+        node = edge["node"]
+        assert node["dueDate"] <= today and node["status"] in OPEN_STATUSES
+        assert node["light"] == ("RED" if node["dueDate"] < today else node["light"])
+    item = first["edges"][0]["node"]["itemCode"]
+    narrowed = history.data(INBOX, {"o": "NEWEST", "i": item}, token=office)["departmentCases"]
+    assert narrowed["totalCount"] >= 1
+    assert {e["node"]["itemCode"] for e in narrowed["edges"]} == {item}
+    ids = [e["node"]["id"] for e in narrowed["edges"]]
+    assert ids == sorted(ids, reverse=True)  # newest first
