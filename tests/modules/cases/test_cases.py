@@ -5,12 +5,10 @@ recorded, with the promised date in working days and special procedures pausing 
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -563,27 +561,36 @@ def test_the_citizen_keeps_a_notification_list(
     )
 
 
-@pytest.fixture(scope="module")
-def with_wallet(start_gateway: Any) -> GatewayProcess:
-    """A gateway with a stand-in wallet module (tests/fixtures/wallet_stub) on its path."""
-    stub = Path(__file__).resolve().parents[2] / "fixtures" / "wallet_stub"
-    path = os.pathsep.join(p for p in (str(stub), os.environ.get("PYTHONPATH", "")) if p)
-    gateway: GatewayProcess = start_gateway({"PYTHONPATH": path})
-    return gateway
+ISSUE_LICENSE = (
+    """mutation($input: IssueLicenseInput!) { issueLicense(input: $input) { id status } }"""
+)
+#: 区市场监督管理局, which issues business licences.
+MARKET_REGULATION = "114403030075452221"
 
 
-def test_the_wallet_seam_decides_an_enterprise_instant_item(with_wallet: GatewayProcess) -> None:
-    """秒批's e-license rule asks the wallet through wallet.licenses: with a stand-in wallet,
-    a holder of the business licence is approved in the submit request, others wait."""
+def test_the_wallet_decides_an_enterprise_instant_item(gateway: GatewayProcess) -> None:
+    """秒批's e-license rule asks the wallet through wallet.licenses: a holder of a valid
+    business licence (issued by the market regulator into their wallet) is approved in the
+    submit request; others wait, with the reason."""
     item = instant_item("license")
     form = {"企业名称": "深圳市罗湖区示例贸易有限公司", "统一社会信用代码": "91440303MA5F00000X"}
-    holder = with_wallet.token(f"licensed-{uuid.uuid4().hex[:8]}", identity_level=2)
-    body = {**application(with_wallet, holder, item), "form": form}
-    case = with_wallet.data(INSTANT, {"input": body}, token=holder)["submitCase"]
+    subject = f"licensed-{uuid.uuid4().hex[:8]}"
+    holder = gateway.token(subject, identity_level=2)
+    issuer = gateway.token("market-staff", ("staff",), department=MARKET_REGULATION)
+    licence = {
+        "typeCode": "BUSINESS_LICENSE",
+        "holder": subject,
+        "holderName": form["企业名称"],
+        "holderIdNumber": form["统一社会信用代码"],
+    }
+    issued = gateway.data(ISSUE_LICENSE, {"input": licence}, token=issuer)["issueLicense"]
+    assert issued["status"] == "VALID"
+    body = {**application(gateway, holder, item), "form": form}
+    case = gateway.data(INSTANT, {"input": body}, token=holder)["submitCase"]
     assert case["status"] == "RESULT_ISSUED", case["instantApproval"]
-    other = citizen(with_wallet)
-    body = {**application(with_wallet, other, item), "form": form}
-    waiting = with_wallet.data(INSTANT, {"input": body}, token=other)["submitCase"]
+    other = citizen(gateway)
+    body = {**application(gateway, other, item), "form": form}
+    waiting = gateway.data(INSTANT, {"input": body}, token=other)["submitCase"]
     assert waiting["status"] == "SUBMITTED"
     (failed,) = [r for r in waiting["instantApproval"]["rules"] if not r["passed"]]
     assert "BUSINESS_LICENSE" in failed["reason"]
