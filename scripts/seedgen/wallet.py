@@ -13,6 +13,7 @@ issuer's key is made at first start (modules/wallet/keys.py).
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -112,13 +113,16 @@ HOLDERS = [
 ]
 
 
-def write(name: str, data: list[dict[str, Any]]) -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
+def write(out: Path, name: str, data: list[dict[str, Any]]) -> None:
+    out.mkdir(parents=True, exist_ok=True)
     lines = ",\n".join(json.dumps(d, ensure_ascii=False, sort_keys=True) for d in data)
-    (OUT / name).write_text(f"[\n{lines}\n]\n", encoding="utf-8")
+    (out / name).write_text(f"[\n{lines}\n]\n", encoding="utf-8")
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=OUT, help="folder to write (default: seeds)")
+    out = parser.parse_args().out
     names = {d["code"]: d["name"] for d in json.loads(DEPARTMENTS.read_text(encoding="utf-8"))}
     types_of: dict[str, list[str]] = {}
     for spec in LICENSE_TYPES:
@@ -128,8 +132,8 @@ def main() -> None:
         {"code": code, "name": names[code], "license_types": sorted(types)}
         for code, types in sorted(types_of.items())
     ]
-    write("issuers.json", issuers)
-    write("holders.json", HOLDERS)
+    write(out, "issuers.json", issuers)
+    write(out, "holders.json", HOLDERS)
 
 
 if __name__ == "__main__":
