@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from gateway.registry import Interface, InterfaceUse, Module
 from modules.cases.interface import CASE_RESULTS, CaseResults
-from modules.wallet.events import LICENSE_EXPIRING
 from modules.wallet.handlers import HANDLERS
 from modules.wallet.held import HeldLicensesService
-from modules.wallet.interface import LICENSES, HeldLicenses
+from modules.wallet.interface import LICENSE_EXPIRING, LICENSES, HeldLicenses
 from modules.wallet.keys import WalletKeys
 from modules.wallet.permissions import PERMISSIONS
 from modules.wallet.reminders import start_reminders

@@ -16,7 +16,7 @@ from datetime import timedelta
 from gateway.bus import Bus
 from gateway.runtime import Runtime
 from modules.wallet.core import Wallet
-from modules.wallet.events import LICENSE_EXPIRING, LicenseExpiring
+from modules.wallet.interface import LICENSE_EXPIRING, LicenseExpiring
 from modules.wallet.license_types import license_type
 
 __all__ = ["DEFAULT_DAYS", "remind_expiring", "start_reminders"]

@@ -366,13 +366,13 @@ def test_an_instant_item_is_approved_inside_the_submit_request(gateway: GatewayP
     assert len(failed) == 2 and any("福田区" in reason for reason in failed)
 
 
-def test_an_enterprise_instant_item_needs_the_wallet(gateway: GatewayProcess) -> None:
-    """Until the wallet module exists, the e-license rule fails and says why."""
+def test_an_enterprise_instant_item_needs_the_wallet(start_gateway: Any) -> None:
+    """Without the wallet module loaded, the e-license rule fails and says why."""
+    without: GatewayProcess = start_gateway({"ONESTOP_MODULES": "affairs,cases"})
     item = instant_item("license")
-    applicant = citizen(gateway)
-    case = gateway.data(INSTANT, {"input": application(gateway, applicant, item)}, token=applicant)[
-        "submitCase"
-    ]
+    applicant = citizen(without)
+    body = {"input": application(without, applicant, item)}
+    case = without.data(INSTANT, body, token=applicant)["submitCase"]
     assert case["status"] == "SUBMITTED"
     (failed,) = [r for r in case["instantApproval"]["rules"] if not r["passed"]]
     assert "wallet is not available" in failed["reason"]

@@ -5,6 +5,7 @@ issuer's lifecycle, 授权用证 with revocation, the holder's audit list, and a
 from __future__ import annotations
 
 import base64
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -309,3 +310,35 @@ def test_hide_and_order(gateway: GatewayProcess) -> None:
     assert everything["totalCount"] == 2
     _, stranger = holder(gateway)
     assert code(gateway.graphql(hide, {"id": first["id"]}, token=stranger).json()) == "NOT_FOUND"
+
+
+NOTES = "{ myNotifications(first: 10) { edges { node { kind text ref } } } }"
+REMIND = "mutation($d: Int!) { remindExpiringLicenses(withinDays: $d) }"
+
+
+def test_holders_are_reminded_once_before_a_license_expires(gateway: GatewayProcess) -> None:
+    subject, token = holder(gateway)
+    soon = (datetime.now(UTC) + timedelta(days=12)).date().isoformat()
+    licence = {
+        "typeCode": "DRIVING_LICENSE",
+        "holder": subject,
+        "holderName": "李四",
+        "holderIdNumber": "440303198001010010",
+        "validUntil": soon,
+        "extension": {"vehicle_class": "C1"},
+    }
+    issue = "mutation($i: IssueLicenseInput!) { issueLicense(input: $i) { id validUntil } }"
+    card = gateway.data(issue, {"i": licence}, token=staff(gateway, POLICE))["issueLicense"]
+    admin = gateway.token("wallet-admin", ("admin",))
+    assert gateway.data(REMIND, {"d": 30}, token=admin)["remindExpiringLicenses"] >= 1
+    gateway.data(REMIND, {"d": 30}, token=admin)  # a second scan tells nobody twice
+    assert code(gateway.graphql(REMIND, {"d": 30}, token=token).json()) == "FORBIDDEN"
+    deadline = time.monotonic() + 10  # written by a bus handler of the cases module
+    while not (notes := gateway.data(NOTES, token=token)["myNotifications"]["edges"]):
+        assert time.monotonic() < deadline, "no reminder"
+        time.sleep(0.2)
+    time.sleep(0.5)
+    notes = gateway.data(NOTES, token=token)["myNotifications"]["edges"]
+    assert [n["node"]["kind"] for n in notes] == ["LICENSE"]
+    assert notes[0]["node"]["ref"] == card["id"] and soon in notes[0]["node"]["text"]
+    assert "机动车驾驶证" in notes[0]["node"]["text"]
