@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from gateway.errors import BadUserInput, FieldError, Forbidden, NotFound
+from gateway.kit.calendar import CST
 from modules.wallet.core import HOLDER, Actor, Wallet, effective_status
 from modules.wallet.identifiers import mask_name, mask_number
 from modules.wallet.trust import verify_document
@@ -68,6 +69,8 @@ async def share(
     doc = await wallet.repository.license(license_id)
     if doc is None or doc["holder_key"] != holder_key:
         raise NotFound("证照不存在 (no such license)")
+    if until.tzinfo is None:  # a time without an offset is China time
+        until = until.replace(tzinfo=CST)
     now = wallet.now()
     errors = _check_grant(purpose, until, now)
     if not grantee_code.isalnum() or not 4 <= len(grantee_code) <= 32:

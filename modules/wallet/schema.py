@@ -371,7 +371,7 @@ class WalletMutation:
         extensions=[requires(LICENSE_ISSUE.name)],
     )
     async def suspend_license(
-        self, info: WalletInfo, id: LicenseId, reason: Reason
+        self, info: WalletInfo, id: LicenseId, reason: Reason = None
     ) -> WalletLicense:
         return await _move(info, str(id), "suspend", reason)
 
@@ -389,7 +389,7 @@ class WalletMutation:
         extensions=[requires(LICENSE_ISSUE.name)],
     )
     async def revoke_license(
-        self, info: WalletInfo, id: LicenseId, reason: Reason
+        self, info: WalletInfo, id: LicenseId, reason: Reason = None
     ) -> WalletLicense:
         return await _move(info, str(id), "revoke", reason)
 
