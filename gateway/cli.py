@@ -13,6 +13,7 @@ import difflib
 import json
 import os
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from gateway.registry import Composition, CompositionError, discover
 __all__ = ["main"]
 
 DEFAULT_SCHEMA_PATH = Path("schema.graphql")
+COMMANDS_GROUP = "onestop.commands"
 
 
 def _composition(settings: Settings) -> Composition:
@@ -198,6 +200,11 @@ def parser() -> argparse.ArgumentParser:
     modules = sub.add_parser("modules", help="list the modules that would be loaded")
     modules.add_argument("--json", action="store_true")
     modules.set_defaults(func=cmd_modules)
+
+    # Installed packages add their own subcommands through the `onestop.commands` entry
+    # points: ``register(subparsers)`` adds parsers whose ``func`` returns the exit status.
+    for point in entry_points(group=COMMANDS_GROUP):
+        point.load()(sub)
     return root
 
 

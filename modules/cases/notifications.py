@@ -1,7 +1,8 @@
 """消息通知: what a citizen is told, kept as a list they can read later.
 
 Written by bus handlers (once per event, in the publishing process): every status change of
-a case (``CASE_CHANGED``) and every ticket called to a window (``QUEUE_CHANGED``). The
+a case (``CASE_CHANGED``), every ticket called to a window (``QUEUE_CHANGED``) and every
+e-license about to expire (the wallet's ``LICENSE_EXPIRING``). The
 subscriptions (``caseUpdated``, ``myTicketCalled``) tell a connected app at once; this list is
 what the app shows after it was closed. A notification's id is its event's time and id, so
 newest come first and a handler run twice writes one.
@@ -17,6 +18,7 @@ from gateway.kit.calendar import now_cst
 from gateway.runtime import Runtime
 from modules.cases.events import CASE_CHANGED, CASE_OVERDUE, QUEUE_CHANGED
 from modules.cases.repository import NotificationRepository
+from modules.wallet.interface import LICENSE_EXPIRING
 
 __all__ = ["HANDLERS"]
 
@@ -74,8 +76,20 @@ async def on_case_overdue(event: Event, runtime: Runtime) -> None:
     await NotificationRepository(runtime.db).insert(note)
 
 
+async def on_license_expiring(event: Event, runtime: Runtime) -> None:
+    """到期提醒 from the wallet: the holder's notification list is the one a citizen reads."""
+    expiring = LICENSE_EXPIRING.payload_of(event)
+    text = (
+        f"您的{expiring.type_name}将于{expiring.valid_until}到期"
+        f"（剩余{expiring.days_left}天），请及时换领"
+    )
+    note = _note(event, expiring.holder, "license", text, expiring.license_id)
+    await NotificationRepository(runtime.db).insert(note)
+
+
 HANDLERS = {
     CASE_CHANGED.name: (on_case_changed,),
     CASE_OVERDUE.name: (on_case_overdue,),
     QUEUE_CHANGED.name: (on_queue_changed,),
+    LICENSE_EXPIRING.name: (on_license_expiring,),
 }

@@ -624,6 +624,9 @@ class SubmitBundleInput:
 class NotificationKind(Enum):
     CASE = strawberry.enum_value("case", description="A case of yours moved.")
     TICKET = strawberry.enum_value("ticket", description="Your queue ticket was called.")
+    LICENSE = strawberry.enum_value(
+        "license", description="An e-license in your wallet is about to expire."
+    )
 
 
 @strawberry.type(description="消息: something the citizen was told.")

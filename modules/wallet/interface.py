@@ -14,7 +14,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-__all__ = ["LICENSES", "HeldLicenses", "LicenseCopy", "LicenseUnusable"]
+from gateway.bus import Topic
+
+__all__ = [
+    "LICENSES",
+    "LICENSE_EXPIRING",
+    "HeldLicenses",
+    "LicenseCopy",
+    "LicenseExpiring",
+    "LicenseUnusable",
+]
 
 #: The interface's name in the registry.
 LICENSES = "wallet.licenses"
@@ -76,3 +85,23 @@ class HeldLicenses(Protocol):
         handled by ``department_code`` (a grant for ``purpose`` until ``until``, audited).
         Raises :class:`LicenseUnusable`."""
         ...
+
+
+@dataclass(frozen=True)
+class LicenseExpiring:
+    """A holder's license ends soon (到期提醒); no personal data beyond the account."""
+
+    license_id: str
+    holder: str  # the holder's account subject (who is told)
+    type_name: str
+    valid_until: str  # ISO date
+    days_left: int
+
+
+#: Published by the wallet; the cases module's notification list tells the holder.
+LICENSE_EXPIRING = Topic(
+    "wallet.license.expiring",
+    LicenseExpiring,
+    "A license in a holder's wallet ends within the reminder period (once per license, "
+    "validity and period).",
+)

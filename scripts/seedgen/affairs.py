@@ -33,6 +33,11 @@ import affairs_lexicon as lexicon  # noqa: E402
 import affairs_locations_data as locdata  # noqa: E402
 import affairs_volumes as volumes  # noqa: E402
 
+REPO_ROOT = os.path.dirname(os.path.dirname(HERE))
+if REPO_ROOT not in sys.path:
+    sys.path.insert(0, REPO_ROOT)
+from modules.wallet.license_types import LICENSE_TYPES  # noqa: E402
+
 REPO = os.path.dirname(os.path.dirname(HERE))
 OUT_DIR = os.path.join(REPO, "seeds", "affairs")
 SEED = 20261121
@@ -408,18 +413,11 @@ def build_reference() -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[
         }
         for i, (code, name, group, description) in enumerate(cat.THEMES, 1)
     ]
-    licenses = []
-    for code, name, issuer, holder, ministry, serial in cat.LICENSE_TYPES:
-        ministry_uscc = make_uscc("11100000", cat.MINISTRY_ORGS[ministry])
-        licenses.append(
-            {
-                "code": code,
-                "name": name,
-                "issuer_kind": issuer,
-                "holder_kind": holder,
-                "national_code": f"{ministry_uscc}{serial:03d}",
-            }
-        )
+    # The wallet owns the e-license types; the catalogue keeps what it shows of each.
+    licenses = [
+        {"code": spec.code, "name": spec.name, "issuer_kind": spec.issuer_kind}
+        for spec in LICENSE_TYPES
+    ]
     groups.sort(key=lambda g: g["code"])
     themes.sort(key=lambda t: t["code"])
     licenses.sort(key=lambda lt: lt["code"])

@@ -5,17 +5,16 @@ recorded, with the promised date in working days and special procedures pausing 
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from cases_client import SEEDS, citizen, code, next_result, socket, upload_pdf
 from harness import GatewayProcess
+from wallet_client import POLICE, issue_id_card
 
 from gateway.kit.calendar import CST, add_working_days, working_days_between
 
@@ -392,13 +391,13 @@ def test_an_instant_item_is_approved_inside_the_submit_request(gateway: GatewayP
     assert len(failed) == 2 and any("福田区" in reason for reason in failed)
 
 
-def test_an_enterprise_instant_item_needs_the_wallet(gateway: GatewayProcess) -> None:
-    """Until the wallet module exists, the e-license rule fails and says why."""
+def test_an_enterprise_instant_item_needs_the_wallet(start_gateway: Any) -> None:
+    """Without the wallet module loaded, the e-license rule fails and says why."""
+    without: GatewayProcess = start_gateway({"ONESTOP_MODULES": "affairs,cases"})
     item = instant_item("license")
-    applicant = citizen(gateway)
-    case = gateway.data(INSTANT, {"input": application(gateway, applicant, item)}, token=applicant)[
-        "submitCase"
-    ]
+    applicant = citizen(without)
+    body = {"input": application(without, applicant, item)}
+    case = without.data(INSTANT, body, token=applicant)["submitCase"]
     assert case["status"] == "SUBMITTED"
     (failed,) = [r for r in case["instantApproval"]["rules"] if not r["passed"]]
     assert "wallet is not available" in failed["reason"]
@@ -587,32 +586,44 @@ def test_the_citizen_keeps_a_notification_list(
     )
 
 
-@pytest.fixture(scope="module")
-def with_wallet(start_gateway: Any) -> GatewayProcess:
-    """A gateway with a stand-in wallet module (tests/fixtures/wallet_stub) on its path."""
-    stub = Path(__file__).resolve().parents[2] / "fixtures" / "wallet_stub"
-    path = os.pathsep.join(p for p in (str(stub), os.environ.get("PYTHONPATH", "")) if p)
-    gateway: GatewayProcess = start_gateway({"PYTHONPATH": path})
-    return gateway
+ISSUE_LICENSE = (
+    """mutation($input: IssueLicenseInput!) { issueLicense(input: $input) { id status } }"""
+)
+#: 区市场监督管理局, which issues business licences.
+MARKET_REGULATION = "114403030075452221"
 
 
-def test_the_wallet_seam_decides_an_enterprise_instant_item(with_wallet: GatewayProcess) -> None:
-    """秒批's e-license rule asks the wallet through wallet.licenses: with a stand-in wallet,
-    a holder of the business licence is approved in the submit request, others wait."""
+def test_the_wallet_decides_an_enterprise_instant_item(gateway: GatewayProcess) -> None:
+    """秒批's e-license rule asks the wallet through wallet.licenses: a holder of a valid
+    business licence (issued by the market regulator into their wallet) is approved in the
+    submit request; others wait, with the reason."""
     item = instant_item("license")
     form = {"企业名称": "深圳市罗湖区示例贸易有限公司", "统一社会信用代码": "91440303MA5F00000X"}
-    holder = with_wallet.token(f"licensed-{uuid.uuid4().hex[:8]}", identity_level=2)
-    body = {**application(with_wallet, holder, item), "form": form}
-    case = with_wallet.data(INSTANT, {"input": body}, token=holder)["submitCase"]
+    subject = f"licensed-{uuid.uuid4().hex[:8]}"
+    holder = gateway.token(subject, identity_level=2)
+    issuer = gateway.token("market-staff", ("staff",), department=MARKET_REGULATION)
+    licence = {
+        "typeCode": "BUSINESS_LICENSE",
+        "holder": subject,
+        "holderName": form["企业名称"],
+        "holderIdNumber": form["统一社会信用代码"],
+    }
+    issued = gateway.data(ISSUE_LICENSE, {"input": licence}, token=issuer)["issueLicense"]
+    assert issued["status"] == "VALID"
+    body = {**application(gateway, holder, item), "form": form}
+    case = gateway.data(INSTANT, {"input": body}, token=holder)["submitCase"]
     assert case["status"] == "RESULT_ISSUED", case["instantApproval"]
-    other = citizen(with_wallet)
-    body = {**application(with_wallet, other, item), "form": form}
-    waiting = with_wallet.data(INSTANT, {"input": body}, token=other)["submitCase"]
+    other = citizen(gateway)
+    body = {**application(gateway, other, item), "form": form}
+    waiting = gateway.data(INSTANT, {"input": body}, token=other)["submitCase"]
     assert waiting["status"] == "SUBMITTED"
     (failed,) = [r for r in waiting["instantApproval"]["rules"] if not r["passed"]]
     assert "BUSINESS_LICENSE" in failed["reason"]
 
 
+WALLET_AUDIT = """query($l: ID) { myLicenseAudit(licenseId: $l, first: 100) {
+  edges { node { action actorOrganisation purpose } } } }"""
+REVOKE_LICENSE = "mutation($id: ID!, $r: String) { revokeLicense(id: $id, reason: $r) { status } }"
 LICENSED_MATERIALS = """query($id: ID!) { case(id: $id) { status materials { name fileId
   license { licenseId typeCode number holderName authentic status stamp } } } }"""
 
@@ -631,57 +642,88 @@ def license_item() -> dict[str, Any]:
     raise AssertionError("no item with two e-license materials in the seeds")
 
 
-def test_an_e_license_stands_in_for_a_scan(with_wallet: GatewayProcess) -> None:
+def test_an_e_license_stands_in_for_a_scan(gateway: GatewayProcess) -> None:
     """免证办: materials an e-license replaces are given as the applicant's licenses; the
-    wallet vouches for each, and the department's staff see its verified, masked copy."""
+    wallet vouches for each (a grant to the department, in the holder's audit list), and the
+    department's staff see its verified, masked copy instead of a scan."""
     item = license_item()
-    holder = with_wallet.token(f"licensed-{uuid.uuid4().hex[:8]}", identity_level=2)
+    subject = f"licensed-{uuid.uuid4().hex[:8]}"
+    holder = gateway.token(subject, identity_level=2)
+    licences = {
+        "BUSINESS_LICENSE": gateway.data(
+            ISSUE_LICENSE,
+            {
+                "input": {
+                    "typeCode": "BUSINESS_LICENSE",
+                    "holder": subject,
+                    "holderName": "深圳市罗湖区示例贸易有限公司",
+                    "holderIdNumber": "91440303MA5F00000X",
+                }
+            },
+            token=staff(gateway, MARKET_REGULATION),
+        )["issueLicense"]["id"],
+        "ID_CARD": issue_id_card(gateway, subject)["id"],
+    }
 
     def given(m: dict[str, Any], token: str) -> dict[str, str]:
         if m.get("license_type"):
-            return {"name": m["name"], "licenseId": f"stub-{m['license_type']}"}
-        return {"name": m["name"], "fileId": upload_pdf(with_wallet, token)}
+            return {"name": m["name"], "licenseId": licences[m["license_type"]]}
+        return {"name": m["name"], "fileId": upload_pdf(gateway, token)}
 
     body = {
-        **application(with_wallet, holder, {**item, "required": []}),
+        **application(gateway, holder, {**item, "required": []}),
         "materials": [given(m, holder) for m in item["needed"]],
     }
-    case = with_wallet.data(SUBMIT, {"input": body}, token=holder)["submitCase"]
+    case = gateway.data(SUBMIT, {"input": body}, token=holder)["submitCase"]
     assert case["status"] == "SUBMITTED"
-    office = staff(with_wallet, item["department_code"])
-    seen = with_wallet.data(LICENSED_MATERIALS, {"id": case["id"]}, token=office)["case"]
+    office = staff(gateway, item["department_code"])
+    seen = gateway.data(LICENSED_MATERIALS, {"id": case["id"]}, token=office)["case"]
     licensed = [m for m in seen["materials"] if m["license"]]
-    assert {m["license"]["typeCode"] for m in licensed} == {
-        m["license_type"] for m in item["needed"] if m.get("license_type")
-    }
+    assert {m["license"]["typeCode"] for m in licensed} == set(licences)
     for material in licensed:
         copy = material["license"]
         assert material["fileId"] == f"license:{copy['licenseId']}"
         assert copy["authentic"] is True and copy["status"] == "01"
         assert "*" in copy["number"] and "*" in copy["holderName"]  # masked for staff
         assert copy["stamp"].startswith(f"仅供办理{item['name']}使用，有效期至")
-    # Somebody without the license, a license of the wrong type, both or neither kinds given,
-    # a license for a material no e-license replaces: each refused, named, nothing stored.
-    stranger = citizen(with_wallet)
-    wrong = [{**given(m, stranger)} for m in item["needed"]]
+    # The holder sees the use in the wallet's audit list: the department, for this item.
+    audit = gateway.data(WALLET_AUDIT, {"l": licences["ID_CARD"]}, token=holder)
+    uses = [e["node"] for e in audit["myLicenseAudit"]["edges"]]
+    assert any(
+        u["actorOrganisation"] == item["department_code"] and u["purpose"] == item["name"]
+        for u in uses
+    ), uses
+    # Somebody else's license, a license of the wrong type, both kinds or neither, a license
+    # for a material no e-license replaces, a revoked license: each refused and named.
+    stranger = citizen(gateway)
     first = next(n for n, m in enumerate(item["needed"]) if m.get("license_type"))
     plain = next(n for n, m in enumerate(item["needed"]) if not m.get("license_type"))
-    wrong[plain] = {"name": item["needed"][plain]["name"], "licenseId": "stub-ID_CARD"}
-    refused = with_wallet.graphql(
-        SUBMIT, {"input": {**body, "materials": wrong}}, token=stranger
-    ).json()
-    assert code(refused) == "BAD_USER_INPUT"
-    reasons = {e["field"]: e["code"] for e in refused["errors"][0]["extensions"]["fieldErrors"]}
+    wrong = [given(m, stranger) for m in item["needed"]]
+    wrong[plain] = {"name": item["needed"][plain]["name"], "licenseId": licences["ID_CARD"]}
+    refused = gateway.graphql(SUBMIT, {"input": {**body, "materials": wrong}}, token=stranger)
+    assert code(refused.json()) == "BAD_USER_INPUT"
+    reasons = {
+        e["field"]: e["code"] for e in refused.json()["errors"][0]["extensions"]["fieldErrors"]
+    }
     assert reasons[f"materials.{first}.licenseId"] == "license_not_found"
     assert reasons[f"materials.{plain}.licenseId"] == "no_license"
     mixed = [given(m, holder) for m in item["needed"]]
-    mixed[first] = {**mixed[first], "licenseId": "stub-NOPE"}
-    mixed[plain] = {**mixed[plain], "licenseId": "stub-ID_CARD"}
-    swapped = with_wallet.graphql(
-        SUBMIT, {"input": {**body, "materials": mixed}}, token=holder
-    ).json()
-    reasons = {e["field"]: e["code"] for e in swapped["errors"][0]["extensions"]["fieldErrors"]}
+    other = next(t for t in licences if t != item["needed"][first]["license_type"])
+    mixed[first] = {**mixed[first], "licenseId": licences[other]}
+    mixed[plain] = {**mixed[plain], "licenseId": licences["ID_CARD"]}
+    swapped = gateway.graphql(SUBMIT, {"input": {**body, "materials": mixed}}, token=holder)
+    reasons = {
+        e["field"]: e["code"] for e in swapped.json()["errors"][0]["extensions"]["fieldErrors"]
+    }
     assert reasons[f"materials.{first}.licenseId"] == "license_type_mismatch"
     assert reasons[f"materials.{plain}"] == "one_of"
-    mine = with_wallet.data(MY, token=stranger)["myCases"]
-    assert mine["totalCount"] == 0
+    revoked = item["needed"][first]["license_type"]
+    gateway.data(
+        REVOKE_LICENSE,
+        {"id": licences[revoked], "r": "营业执照已注销"},
+        token=staff(gateway, MARKET_REGULATION if revoked == "BUSINESS_LICENSE" else POLICE),
+    )
+    again = gateway.graphql(SUBMIT, {"input": body}, token=holder).json()
+    reasons = {e["field"]: e["code"] for e in again["errors"][0]["extensions"]["fieldErrors"]}
+    assert reasons == {f"materials.{first}.licenseId": "license_not_valid"}
+    assert gateway.data(MY, token=stranger)["myCases"]["totalCount"] == 0
