@@ -6,25 +6,50 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck schema check bench bench-gateway bench-bookings clean redis-server chromium e2e-deps
+.PHONY: run test lint typecheck schema check lock bench bench-gateway bench-bookings clean redis-server chromium promtool e2e-deps
 
-$(STAMP): pyproject.toml
+# Installs exactly the lock (every package pinned and hashed), then the checkout itself
+# without resolving anything: the suite runs on the versions the lock names. The
+# embedded database is an extra (`embedded`): `make run` and the suite need it, the
+# production image (Dockerfile: requirements/prod.txt) does not have it.
+$(STAMP): pyproject.toml requirements/dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e '.[dev,embedded]'
 	touch $(STAMP)
+
+# The lock files, from pyproject.toml (run after changing a dependency; commit the result):
+#   requirements/prod.txt   the runtime dependencies: what the production image installs
+#   requirements/dev.txt    plus the dev and embedded extras, at prod.txt's versions
+#   requirements/build.txt  the build backend (pyproject's build-system), for the image
+# Versions already locked are kept while they still fit; `make lock UPGRADE=--upgrade` moves
+# every package to its newest allowed version.
+LOCK = $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+       --custom-compile-command 'make lock' $(UPGRADE)
+BUILD_REQUIRES = $(BIN)/python -c 'import tomllib; \
+  print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"]))'
+
+lock: $(STAMP)
+	$(LOCK) pyproject.toml -o requirements/prod.txt
+	$(LOCK) pyproject.toml --extra dev --extra embedded -c requirements/prod.txt \
+	  -o requirements/dev.txt
+	$(BUILD_REQUIRES) | $(LOCK) - -o requirements/build.txt
 
 run: $(STAMP)
 	$(BIN)/onestop serve
 
 # Debian packages the suite runs, installed when their command is missing (as root, or via
-# sudo): redis-server (started on a free port) and chromium (GraphiQL opened in it, headless
-# and offline: tests/e2e/test_graphiql_browser.py). The package is named as its command.
+# sudo): redis-server (started on a free port), chromium (GraphiQL opened in it, headless
+# and offline: tests/e2e/test_graphiql_browser.py) and promtool, from the package
+# prometheus (the alert rules checked and unit-tested: tests/deploy/test_prometheus.py).
+# $(1) is the command, $(2) the package when its name differs.
 define apt-install
 @command -v $(1) >/dev/null 2>&1 || { \
-  echo "installing $(1) (Debian)"; \
+  echo "installing $(or $(2),$(1)) (Debian)"; \
   if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(1) >/dev/null; }
+  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+    $$SUDO apt-get install -y -qq $(or $(2),$(1)) >/dev/null; }
 endef
 
 redis-server:
@@ -32,6 +57,9 @@ redis-server:
 
 chromium:
 	$(call apt-install,chromium)
+
+promtool:
+	$(call apt-install,promtool,prometheus)
 
 # The e2e tests' Node packages (Apollo Client; graphql-http's audit), each pinned by its
 # package-lock.json. Without npm nothing is installed and those tests fail saying so (they
@@ -46,7 +74,7 @@ e2e-deps:
 %/node_modules/.package-lock.json: %/package.json %/package-lock.json
 	cd $* && npm ci --no-audit --no-fund
 
-test: $(STAMP) redis-server chromium e2e-deps
+test: $(STAMP) redis-server chromium promtool e2e-deps
 	$(BIN)/pytest -q
 
 lint: $(STAMP)

@@ -34,6 +34,7 @@ from gateway.config import Settings
 from gateway.errors import BadUserInput, Conflict, FieldError, RateLimited, Unauthenticated
 from gateway.kit.ratelimit import client_key
 from gateway.registry import IndexSpec
+from gateway.sms import HttpSmsSender
 
 __all__ = [
     "ACCOUNT_INDEXES",
@@ -150,10 +151,13 @@ class LogSender:
 
 
 def load_sender(settings: Settings) -> LoginCodeSender:
-    """``log`` (dev default) or ``package.module:factory`` called with the settings."""
+    """``log`` (dev default), ``http`` (an SMS gateway over HTTP: gateway/sms.py) or
+    ``package.module:factory`` called with the settings."""
     spec = settings.login_code_sender or "log"
     if spec == "log":
         return LogSender()
+    if spec == "http":
+        return HttpSmsSender.from_settings(settings)
     module_name, _, attribute = spec.partition(":")
     factory = getattr(importlib.import_module(module_name), attribute)
     sender: LoginCodeSender = factory(settings)
@@ -226,7 +230,13 @@ class LoginCodes:
         record = {"hash": hashlib.sha256(code.encode()).hexdigest(), "attempts": 0}
         await self.cache.set(f"auth:code:{key}", json.dumps(record), self.TTL)
         await self.cache.delete(f"auth:code-attempts:{key}")
-        await self.sender.send(phone, code)
+        try:
+            await self.sender.send(phone, code)
+        except Exception:
+            # Not sent: the citizen may ask again at once rather than wait out a cooldown
+            # for a message that never came (the per-address and daily counts stand).
+            await self.cache.delete(f"auth:code:{key}", f"auth:code-cooldown:{key}")
+            raise
         return code
 
     async def verify(self, phone: str, code: str, client_ip: str | None = None) -> None:

@@ -28,7 +28,7 @@ from gateway.bus import Bus
 from gateway.cache import connect_cache
 from gateway.config import Settings, load_settings
 from gateway.cors import OneStopCORS
-from gateway.embedded import EmbeddedMongo
+from gateway.embedded import EmbeddedMongo, require_embedded
 from gateway.extensions.persisted_queries import PersistedQueries
 from gateway.extensions.rate_limit import RateLimit, RateLimitMiddleware
 from gateway.graphql_view import GraphQLView
@@ -137,6 +137,8 @@ def create_app(
     """The ASGI application. Composition and manifest errors raise here, before anything
     listens."""
     settings = settings or load_settings()
+    if settings.mongodb_url is None:
+        require_embedded()  # said now, before anything listens, not in the lifespan's traceback
     composition = composition or compose_with_core(discover(settings.modules))
     metrics = Metrics()
     metrics.modules_loaded.set(len(composition.modules))

@@ -17,7 +17,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from gateway.uploads.formats import FileKind
 
-__all__ = ["ConfigError", "Environment", "Settings", "load_settings"]
+__all__ = ["ConfigError", "Environment", "Settings", "load_settings", "secret_file_settings"]
 
 
 class Environment(StrEnum):
@@ -69,11 +69,17 @@ class Settings(BaseSettings):
     mongodb_url: str | None = Field(
         default=None, description="MongoDB URL; unset = start the embedded nx-27017 server"
     )
+    mongodb_url_file: Path | None = Field(
+        default=None, description="file holding the MongoDB URL (it carries the password)"
+    )
     mongodb_db: str | None = Field(
         default=None, description="database name; default: the URL's path, else 'onestop'"
     )
     redis_url: str | None = Field(
         default=None, description="Redis URL; unset = in-process cache, limits and bus"
+    )
+    redis_url_file: Path | None = Field(
+        default=None, description="file holding the Redis URL (it carries the password)"
     )
     modules: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(), description="comma-separated module names to load; empty = all installed"
@@ -93,7 +99,7 @@ class Settings(BaseSettings):
 
     jwt_algorithm: str = "ES256"
     jwt_private_key: str | None = Field(default=None, description="PEM; prod signing key")
-    jwt_private_key_file: Path | None = None
+    jwt_private_key_file: Path | None = Field(default=None, description="file holding the PEM")
     jwt_kid: str | None = Field(default=None, description="key id of the signing key")
     jwt_extra_public_keys_file: Path | None = Field(
         default=None, description="JWKS file of older keys still accepted (key rotation)"
@@ -103,7 +109,25 @@ class Settings(BaseSettings):
     access_token_ttl: int = Field(default=900, ge=30, le=86_400)
     refresh_token_ttl: int = Field(default=30 * 86_400, ge=300)
     login_code_sender: str | None = Field(
-        default=None, description="'log' or 'package.module:factory' for SMS login codes"
+        default=None,
+        description="'log' (dev), 'http' (an SMS gateway over HTTP: gateway/sms.py) or "
+        "'package.module:factory' for SMS login codes",
+    )
+    # The built-in SMS sender (ONESTOP_LOGIN_CODE_SENDER=http, gateway/sms.py).
+    sms_url: str | None = Field(
+        default=None, description="endpoint the http sender POSTs {phone, code, template} to"
+    )
+    sms_key: str | None = Field(default=None, description="the SMS gateway's API key")
+    sms_key_file: Path | None = Field(default=None, description="file holding the SMS key")
+    sms_key_header: str = Field(
+        default="Authorization",
+        description="header carrying the key; 'Authorization' sends 'Bearer <key>'",
+    )
+    sms_template: str = Field(
+        default="onestop_login_code", min_length=1, description="the gateway's template id"
+    )
+    sms_timeout_ms: int = Field(
+        default=3000, ge=100, le=30_000, description="whole SMS call, connect to last byte"
     )
     # Login abuse limits (SMS pumping, exhausting someone's codes, guessing codes).
     login_code_ip_window: int = Field(default=600, ge=10, description="per-IP window, seconds")
@@ -266,6 +290,39 @@ class Settings(BaseSettings):
         description="HMAC key of download URLs, shared by every process; required in prod "
         "(dev: generated once under the data dir)",
     )
+    upload_url_secret_file: Path | None = Field(
+        default=None, description="file holding ONESTOP_UPLOAD_URL_SECRET"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_secret_files(cls, data: Any) -> Any:
+        """``ONESTOP_X_FILE`` fills ``ONESTOP_X`` from a file, for every secret ``x`` that
+        has a ``x_file`` field.
+
+        Secrets belong in files (a Docker or Kubernetes secret mounted read-only), not in
+        the environment, which every child process inherits and crash reporters and
+        ``/proc/<pid>/environ`` show. Surrounding whitespace (the file's final newline) is
+        dropped.
+        """
+        if not isinstance(data, dict):
+            return data
+        for name in secret_file_settings():
+            path = data.get(f"{name}_file")
+            if path in (None, ""):
+                continue
+            variable = f"ONESTOP_{name.upper()}"
+            if data.get(name) not in (None, ""):
+                raise ValueError(f"set {variable} or {variable}_FILE, not both")
+            try:
+                value = Path(path).read_text(encoding="utf-8").strip()
+            except (OSError, UnicodeDecodeError) as exc:
+                reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+                raise ValueError(f"{variable}_FILE: cannot read {path}: {reason}") from None
+            if not value:
+                raise ValueError(f"{variable}_FILE: {path} is empty")
+            data = {**data, name: value}
+        return data
 
     @field_validator("modules", "trusted_clients", "cors_origins", "upload_types", mode="before")
     @classmethod
@@ -319,6 +376,14 @@ class Settings(BaseSettings):
                 missing.append("ONESTOP_CLOCK_OFFSET_SECONDS unset (a moved clock is for tests)")
             if missing:
                 raise ValueError("ONESTOP_ENV=prod requires " + "; ".join(missing))
+        if self.login_code_sender == "http":
+            if not (self.sms_url and self.sms_key):
+                raise ValueError(
+                    "ONESTOP_LOGIN_CODE_SENDER=http needs ONESTOP_SMS_URL and ONESTOP_SMS_KEY "
+                    "(or ONESTOP_SMS_KEY_FILE)"
+                )
+            if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", self.sms_url):
+                raise ValueError(f"ONESTOP_SMS_URL must be an http(s) URL, not {self.sms_url!r}")
         if self.wechat_provider == "wechat" and not (self.wechat_appid and self.wechat_secret_file):
             raise ValueError(
                 "ONESTOP_WECHAT_PROVIDER=wechat needs ONESTOP_WECHAT_APPID and "
@@ -452,6 +517,16 @@ class Settings(BaseSettings):
                 f"({self.max_document_chars}): longer documents are refused anyway"
             )
         return self
+
+
+def secret_file_settings() -> tuple[str, ...]:
+    """The settings that may be read from a file: each ``x`` with an ``x_file`` field."""
+    fields = Settings.model_fields
+    return tuple(
+        name[: -len("_file")]
+        for name in fields
+        if name.endswith("_file") and name[: -len("_file")] in fields
+    )
 
 
 def load_settings(**overrides: Any) -> Settings:

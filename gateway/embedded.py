@@ -2,12 +2,15 @@
 
 Started when no ``ONESTOP_MONGODB_URL`` is set, on a free loopback port, with
 its files under the data dir; the gateway talks to it through the real PyMongo
-driver exactly as it would to MongoDB.
+driver exactly as it would to MongoDB. nx-27017 is the ``embedded`` extra
+(``pip install 'onestop[embedded]'``, which ``make run`` and ``make test`` do): the
+production image does not carry it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import signal
 import socket
@@ -20,11 +23,34 @@ from types import TracebackType
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
-__all__ = ["EmbeddedMongo", "EmbeddedMongoError", "free_port"]
+from gateway.config import ConfigError
+
+__all__ = [
+    "EmbeddedMongo",
+    "EmbeddedMongoError",
+    "EmbeddedMongoMissing",
+    "free_port",
+    "require_embedded",
+]
 
 
 class EmbeddedMongoError(RuntimeError):
     """The embedded server could not start."""
+
+
+class EmbeddedMongoMissing(ConfigError):
+    """No ``ONESTOP_MONGODB_URL``, and nx-27017 (the ``embedded`` extra) is not installed."""
+
+
+def require_embedded() -> None:
+    """Raise EmbeddedMongoMissing, saying what to do, unless nx-27017 can be imported."""
+    if importlib.util.find_spec("nx_27017") is None:
+        raise EmbeddedMongoMissing(
+            "ONESTOP_MONGODB_URL is not set, and the embedded database it would start "
+            "(nx-27017, for development and tests) is not installed: set ONESTOP_MONGODB_URL "
+            "(or ONESTOP_MONGODB_URL_FILE) to your MongoDB, or install the extra: "
+            "pip install 'onestop[embedded]'"
+        )
 
 
 def _die_with_parent() -> None:
@@ -66,6 +92,7 @@ class EmbeddedMongo:
         return self.root / "nx-27017.pid"
 
     def start(self, timeout: float = 20.0) -> EmbeddedMongo:
+        require_embedded()
         self.root.mkdir(parents=True, exist_ok=True)
         self._refuse_if_in_use()
         log_path = self.root / "nx-27017.log"

@@ -114,3 +114,102 @@ def test_cli_prints_config_errors_without_a_traceback() -> None:
     assert result.returncode == 2
     assert "ONESTOP_PORT" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("name", ["mongodb_url", "redis_url", "jwt_private_key", "sms_key"])
+def test_a_secret_is_read_from_its_file(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``ONESTOP_X_FILE`` (a mounted Docker or Kubernetes secret) fills ``ONESTOP_X``; the
+    file's final newline is not part of the secret."""
+    secret = tmp_path / name
+    secret.write_text(f"value-of-{name}\n")
+    monkeypatch.setenv(f"ONESTOP_{name.upper()}_FILE", str(secret))
+    assert getattr(load_settings(), name) == f"value-of-{name}"
+
+
+def test_every_secret_file_setting_is_listed() -> None:
+    from gateway.config import secret_file_settings
+
+    assert set(secret_file_settings()) == {
+        "mongodb_url",
+        "redis_url",
+        "jwt_private_key",
+        "sms_key",
+        "upload_url_secret",
+    }
+
+
+def test_a_prod_configuration_can_hold_every_secret_in_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    values = {
+        "MONGODB_URL": "mongodb://onestop:pw@mongo:27017/onestop?replicaSet=rs0",
+        "REDIS_URL": "redis://default:pw@redis:6379/0",
+        "JWT_PRIVATE_KEY": "-----BEGIN PRIVATE KEY-----\nMIG\n-----END PRIVATE KEY-----",
+        "SMS_KEY": "k" * 24,
+        "UPLOAD_URL_SECRET": "u" * 64,
+    }
+    for name, value in values.items():
+        (tmp_path / name).write_text(value + "\n")
+        monkeypatch.setenv(f"ONESTOP_{name}_FILE", str(tmp_path / name))
+    monkeypatch.setenv("ONESTOP_ENV", "prod")
+    monkeypatch.setenv("ONESTOP_JWT_KID", "prod-1")
+    monkeypatch.setenv("ONESTOP_LOGIN_CODE_SENDER", "http")
+    monkeypatch.setenv("ONESTOP_SMS_URL", "https://sms.example/v1/messages")
+    settings = load_settings()
+    assert settings.mongodb_url == values["MONGODB_URL"]
+    assert settings.jwt_private_key == values["JWT_PRIVATE_KEY"]  # inner newlines kept
+    assert settings.upload_url_secret == values["UPLOAD_URL_SECRET"]
+
+
+def test_a_secret_in_both_places_or_in_a_missing_or_empty_file_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ONESTOP_REDIS_URL_FILE", str(tmp_path / "absent"))
+    with pytest.raises(ConfigError, match=r"ONESTOP_REDIS_URL_FILE: cannot read .*absent"):
+        load_settings()
+    (tmp_path / "empty").write_text("\n")
+    monkeypatch.setenv("ONESTOP_REDIS_URL_FILE", str(tmp_path / "empty"))
+    with pytest.raises(ConfigError, match=r"ONESTOP_REDIS_URL_FILE: .* is empty"):
+        load_settings()
+    (tmp_path / "url").write_text("redis://redis:6379/0")
+    monkeypatch.setenv("ONESTOP_REDIS_URL_FILE", str(tmp_path / "url"))
+    monkeypatch.setenv("ONESTOP_REDIS_URL", "redis://other:6379/0")
+    with pytest.raises(ConfigError, match="ONESTOP_REDIS_URL or ONESTOP_REDIS_URL_FILE, not both"):
+        load_settings()
+
+
+def test_the_http_sms_sender_needs_a_url_and_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ONESTOP_LOGIN_CODE_SENDER", "http")
+    with pytest.raises(ConfigError, match="ONESTOP_SMS_URL and ONESTOP_SMS_KEY"):
+        load_settings()
+    monkeypatch.setenv("ONESTOP_SMS_KEY", "k" * 24)
+    monkeypatch.setenv("ONESTOP_SMS_URL", "sms.example/send")
+    with pytest.raises(ConfigError, match="ONESTOP_SMS_URL must be an http"):
+        load_settings()
+    monkeypatch.setenv("ONESTOP_SMS_URL", "https://sms.example/send")
+    assert load_settings().sms_url == "https://sms.example/send"
+
+
+def test_without_a_database_url_or_the_embedded_extra_serve_says_what_to_do(
+    tmp_path: Path,
+) -> None:
+    """The production image has no nx-27017 (the ``embedded`` extra): forgetting
+    ONESTOP_MONGODB_URL there is one clear line, not a traceback from the lifespan."""
+    without_nx = (
+        "import sys; sys.modules['nx_27017'] = None; "  # as if the extra were not installed
+        "from gateway.cli import main; sys.exit(main(['serve', '--port', '1']))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", without_nx],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "ONESTOP_DATA_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "ONESTOP_MONGODB_URL is not set" in result.stderr
+    assert "pip install 'onestop[embedded]'" in result.stderr
+    assert "Traceback" not in result.stderr
