@@ -171,6 +171,7 @@ def create_app(
     metrics.modules_loaded.set(len(composition.modules))
     metrics.set_modules(composition.root_field_modules())
     metrics.set_build_info(settings.revision)
+    metrics.start_at_zero(composition.topics)
     tracing = configure_tracing(build_version())
     schema = build_schema(composition, settings, metrics)
     schema.runner.tracing = tracing

@@ -441,6 +441,18 @@ class Metrics:
             found = self._children[key] = series.labels(*values) if values else series
         return found
 
+    def start_at_zero(self, topics: Iterable[str]) -> None:
+        """The series whose label values are known in advance, at 0 from the start, so
+        that they are scraped (and ``rate()`` works) before their first event."""
+        for result in ("hit", "miss"):
+            self.child(self.response_cache, result)
+        for kind in ("principal", "address"):
+            self.child(self.rate_limited, kind)
+        for outcome in ("trusted", "hit", "miss", "registered", "refused"):
+            self.child(self.persisted_queries, outcome)
+        for topic in topics:
+            self.child(self.subscriptions_active, topic)
+
     def add_known_operations(self, names: Iterable[str]) -> None:
         """Count these operation names under their own label too (trusted documents)."""
         self.known_operations = self.known_operations | frozenset(names)
