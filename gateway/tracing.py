@@ -122,6 +122,7 @@ class Tracing:
         self.provider = provider
         self.tracer = provider.get_tracer("onestop.gateway")
         self.commands = CommandSpans(self.tracer)
+        self._root_fields = RootFieldSpans(self.tracer)
 
     # -- request --------------------------------------------------------------------
 
@@ -181,14 +182,39 @@ class Tracing:
     def root_fields(self) -> list[Any]:
         """graphql-core middleware spanning each root field's resolver (for a recorded
         operation only: the caller passes it then)."""
-        return [self._root_field]
+        return [self._root_fields]
 
-    def _root_field(self, next_: Callable[..., Any], root: Any, info: Any, **args: Any) -> Any:
+    # -- Redis -----------------------------------------------------------------------
+
+    def redis_call(self, command: str) -> Span | None:
+        """A client span for one Redis call under a recorded span (else None); the
+        caller ends it."""
+        if not trace.get_current_span().is_recording():
+            return None
+        return self.tracer.start_span(
+            f"redis {command}",
+            kind=SpanKind.CLIENT,
+            attributes={"db.system.name": "redis", "db.operation.name": command},
+        )
+
+    def shutdown(self) -> None:
+        """Export what is buffered, then stop the export thread."""
+        self.provider.shutdown()
+
+
+class RootFieldSpans:
+    """graphql-core middleware (an object with ``resolve``: graphql-core takes plain
+    functions or such objects, not bound methods) making each root field a span."""
+
+    def __init__(self, tracer: trace.Tracer) -> None:
+        self.tracer = tracer
+
+    def resolve(self, next_: Callable[..., Any], root: Any, info: Any, **args: Any) -> Any:
         if info.path.prev is not None:  # nested: no span (they are many and mostly cheap)
             return next_(root, info, **args)
-        return self._spanned_root_field(next_, root, info, args)
+        return self._spanned(next_, root, info, args)
 
-    async def _spanned_root_field(
+    async def _spanned(
         self, next_: Callable[..., Any], root: Any, info: Any, args: dict[str, Any]
     ) -> Any:
         # Started inside the coroutine: graphql-core runs root fields as tasks, so the
@@ -210,23 +236,6 @@ class Tracing:
                 span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
                 raise
             return result
-
-    # -- Redis -----------------------------------------------------------------------
-
-    def redis_call(self, command: str) -> Span | None:
-        """A client span for one Redis call under a recorded span (else None); the
-        caller ends it."""
-        if not trace.get_current_span().is_recording():
-            return None
-        return self.tracer.start_span(
-            f"redis {command}",
-            kind=SpanKind.CLIENT,
-            attributes={"db.system.name": "redis", "db.operation.name": command},
-        )
-
-    def shutdown(self) -> None:
-        """Export what is buffered, then stop the export thread."""
-        self.provider.shutdown()
 
 
 class CommandSpans:
