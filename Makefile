@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck schema check bench bench-gateway bench-bookings clean redis-server chromium e2e-deps
+.PHONY: run test lint typecheck schema check bench bench-gateway bench-bookings clean redis-server chromium promtool e2e-deps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,13 +18,16 @@ run: $(STAMP)
 	$(BIN)/onestop serve
 
 # Debian packages the suite runs, installed when their command is missing (as root, or via
-# sudo): redis-server (started on a free port) and chromium (GraphiQL opened in it, headless
-# and offline: tests/e2e/test_graphiql_browser.py). The package is named as its command.
+# sudo): redis-server (started on a free port), chromium (GraphiQL opened in it, headless
+# and offline: tests/e2e/test_graphiql_browser.py) and promtool (package prometheus: a
+# scrape checked by `promtool check metrics`, tests/gateway/test_metrics.py). The package is
+# named as its command unless a second argument names it.
 define apt-install
 @command -v $(1) >/dev/null 2>&1 || { \
-  echo "installing $(1) (Debian)"; \
+  echo "installing $(or $(2),$(1)) (Debian)"; \
   if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(1) >/dev/null; }
+  $$SUDO apt-get update -qq && \
+  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(or $(2),$(1)) >/dev/null; }
 endef
 
 redis-server:
@@ -32,6 +35,9 @@ redis-server:
 
 chromium:
 	$(call apt-install,chromium)
+
+promtool:
+	$(call apt-install,promtool,prometheus)
 
 # The e2e tests' Node packages (Apollo Client; graphql-http's audit), each pinned by its
 # package-lock.json. Without npm nothing is installed and those tests fail saying so (they
@@ -46,7 +52,7 @@ e2e-deps:
 %/node_modules/.package-lock.json: %/package.json %/package-lock.json
 	cd $* && npm ci --no-audit --no-fund
 
-test: $(STAMP) redis-server chromium e2e-deps
+test: $(STAMP) redis-server chromium promtool e2e-deps
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
