@@ -63,6 +63,7 @@ def collector() -> Iterator[Collector]:
     running = Collector()
     yield running
     running.httpd.shutdown()
+    running.httpd.server_close()
 
 
 @pytest.fixture(scope="module")
