@@ -42,7 +42,8 @@ run: $(STAMP)
 # Debian packages the suite runs, installed when their command is missing (as root, or via
 # sudo): redis-server (started on a free port), chromium (GraphiQL opened in it, headless
 # and offline: tests/e2e/test_graphiql_browser.py) and promtool, from the package
-# prometheus (the alert rules checked and unit-tested: tests/deploy/test_prometheus.py).
+# prometheus (the alert rules checked and unit-tested: tests/deploy/test_prometheus.py;
+# a scrape checked by `promtool check metrics`: tests/gateway/test_metrics.py).
 # $(1) is the command, $(2) the package when its name differs.
 define apt-install
 @command -v $(1) >/dev/null 2>&1 || { \

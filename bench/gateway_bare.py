@@ -10,7 +10,8 @@ error codes. Only for measuring, never for serving:
   the HTTP checks of each request's members (``check_request``) and the guard's admission
   (token, depth, alias, field, cost limits of the document's shape) are skipped; the
   document is still validated (from the validation cache);
-* metrics — every series is a no-op (the HTTP and operation counters, histograms);
+* metrics — every series is a no-op (the HTTP and operation counters, histograms, the
+  in-flight gauge, the steps' and the database calls' times);
 * logging — ``ONESTOP_LOG_LEVEL=WARNING`` (set by the benchmark), so no access line.
 
     python bench/gateway_bare.py serve --port PORT
@@ -40,6 +41,9 @@ class _NoSeries:
         pass
 
     def observe(self, amount: float) -> None:
+        pass
+
+    def dec(self, amount: float = 1) -> None:
         pass
 
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
+from prometheus_client.multiprocess import mark_process_dead
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
@@ -25,25 +27,35 @@ from gateway.accounts import AccountRepository, LoginCodes, load_sender
 from gateway.audit import AuditTrail
 from gateway.auth import SigningKeys, TokenService
 from gateway.bus import Bus
-from gateway.cache import connect_cache
+from gateway.cache import RedisCache, connect_cache
 from gateway.config import Settings, load_settings
 from gateway.cors import OneStopCORS
 from gateway.embedded import EmbeddedMongo, require_embedded
 from gateway.extensions.persisted_queries import PersistedQueries
 from gateway.extensions.rate_limit import RateLimit, RateLimitMiddleware
 from gateway.graphql_view import GraphQLView
+from gateway.health import ResourceGauges
 from gateway.ide import GraphiQLPage
 from gateway.idempotency import Idempotency
 from gateway.kit.calendar import set_clock_offset
+from gateway.metrics_server import MULTIPROCESS_DIR
 from gateway.middleware import AuthMiddleware, BodySizeLimit, RequestContextMiddleware
-from gateway.mongo import connect_mongo, database_name, ensure_indexes, startup_timeout
-from gateway.observability import Metrics, configure_logging
+from gateway.mongo import (
+    CommandObserver,
+    PoolCounter,
+    connect_mongo,
+    database_name,
+    ensure_indexes,
+    startup_timeout,
+)
+from gateway.observability import Metrics, build_version, configure_logging
 from gateway.ops_routes import ops_routes
 from gateway.registry import Composition, check_interfaces, discover
 from gateway.response_cache import ResponseCache
 from gateway.runtime import Runtime
 from gateway.schema import build_schema, compose_with_core
 from gateway.seeding import run_seeds
+from gateway.tracing import Tracing, configure_tracing
 from gateway.uploads.routes import upload_routes
 from gateway.uploads.service import Uploads
 from gateway.uploads.store import FileStore
@@ -54,20 +66,36 @@ __all__ = ["app_from_env", "create_app", "open_runtime"]
 log = logging.getLogger("onestop.app")
 
 
-async def open_runtime(settings: Settings, composition: Composition, metrics: Metrics) -> Runtime:
-    """Open every resource the gateway needs; the caller must ``close_runtime``."""
+async def open_runtime(
+    settings: Settings,
+    composition: Composition,
+    metrics: Metrics,
+    tracing: Tracing | None = None,
+) -> Runtime:
+    """Open every resource the gateway needs; the caller must ``close_runtime``.
+
+    Database and cache calls are timed into ``metrics`` and, with ``tracing``, spanned.
+    """
     embedded = None
     url = settings.mongodb_url
     if url is None:
         embedded = await asyncio.to_thread(EmbeddedMongo(settings.data_dir).start)
         url = embedded.url
         log.info("embedded database nx-27017 listening", extra={"port": embedded.port})
+    pool = PoolCounter()
+    observer = CommandObserver(metrics, tracing.commands if tracing is not None else None)
     mongo = connect_mongo(
-        url, timeout_ms=settings.mongodb_timeout_ms, selection_ms=settings.request_deadline_ms
+        url,
+        timeout_ms=settings.mongodb_timeout_ms,
+        selection_ms=settings.request_deadline_ms,
+        listeners=(observer, pool),
     )
     db = mongo[database_name(url, settings.mongodb_db)]
     cache = connect_cache(settings.redis_url, timeout=settings.redis_timeout_ms / 1000)
+    if isinstance(cache, RedisCache):
+        cache.metrics, cache.tracing = metrics, tracing
     bus = Bus(settings.redis_url, timeout=settings.redis_timeout_ms / 1000)
+    bus.metrics = metrics
     tokens = TokenService(SigningKeys.from_settings(settings), settings, cache, db)
     runtime = Runtime(
         settings=settings,
@@ -84,6 +112,8 @@ async def open_runtime(settings: Settings, composition: Composition, metrics: Me
         wechat=WeChatSignIn(load_session_provider(settings), WeChatBindings(db), cache, settings),
         uploads=Uploads.from_settings(settings, FileStore(db)),
         embedded=embedded,
+        mongo_pool=pool,
+        tracing=tracing,
     )
     try:
         await ensure_indexes(db, composition.indexes)
@@ -140,10 +170,16 @@ def create_app(
     if settings.mongodb_url is None:
         require_embedded()  # said now, before anything listens, not in the lifespan's traceback
     composition = composition or compose_with_core(discover(settings.modules))
-    metrics = Metrics()
+    metrics = Metrics(settings.known_operations)
     metrics.modules_loaded.set(len(composition.modules))
+    metrics.set_modules(composition.root_field_modules())
+    metrics.set_build_info(settings.revision)
+    metrics.start_at_zero(composition.topics)
+    tracing = configure_tracing(build_version())
     schema = build_schema(composition, settings, metrics)
+    schema.runner.tracing = tracing
     persisted_queries = PersistedQueries.from_settings(settings, schema, metrics)
+    metrics.add_known_operations(persisted_queries.trusted_operation_names())
     graphql = GraphQLView(
         schema,
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
@@ -164,7 +200,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        runtime = await open_runtime(settings, composition, metrics)
+        runtime = await open_runtime(settings, composition, metrics, tracing)
         persisted_queries.attach(runtime.cache)
         app.state.runtime = runtime
         app.state.idempotency = Idempotency(runtime.cache)
@@ -183,14 +219,24 @@ def create_app(
         gc.collect()
         gc.freeze()
         metrics.gc_frozen_objects.set(gc.get_freeze_count())
+        gauges = ResourceGauges(runtime)
+        gauges.start()
         log.info(
             "gateway ready",
-            extra={"modules": composition.module_names(), "env": settings.env.value},
+            extra={
+                "modules": composition.module_names(),
+                "env": settings.env.value,
+                "tracing": tracing is not None,
+            },
         )
         try:
             yield
         finally:
+            await gauges.stop()
             await close_runtime(runtime)
+            if tracing is not None:
+                await asyncio.to_thread(tracing.shutdown)  # exports what is buffered
+            _forget_live_gauges()
 
     app = Starlette(
         routes=[
@@ -219,8 +265,17 @@ def create_app(
     )
     app.state.settings = settings
     app.state.metrics = metrics
+    app.state.tracing = tracing
     app.state.schema = schema
     return app
+
+
+def _forget_live_gauges() -> None:
+    """A worker that stops takes its in-flight, subscription and pool gauges with it
+    (its counters stay: they are totals); the metrics listener drops those of a worker
+    that crashed."""
+    if os.environ.get(MULTIPROCESS_DIR):
+        mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
 
 
 def _rate_limit(settings: Settings) -> list[Middleware]:

@@ -18,14 +18,18 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import redis.asyncio as redis
+
+if TYPE_CHECKING:
+    from gateway.observability import Metrics
 
 __all__ = ["Bus", "Event", "Topic"]
 
@@ -104,6 +108,7 @@ class Bus:
         self._listener: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self.backend = "redis" if redis_url else "memory"
+        self.metrics: Metrics | None = None  # set by the runtime: publishes are timed
 
     def declare(self, topic: Topic[Any]) -> None:
         """Accept events of ``topic`` (done at start for every loaded module's topics)."""
@@ -151,6 +156,7 @@ class Bus:
         if self._redis is None:
             self._deliver(event)
             return event
+        started = time.perf_counter()
         try:
             await self._redis.publish(CHANNEL_PREFIX + topic.name, event.encode())
         except (redis.ConnectionError, redis.TimeoutError):
@@ -158,6 +164,11 @@ class Bus:
             # this replica still hear it, other replicas' miss it (no durable outbox yet).
             log.warning("bus: Redis unavailable, event delivered locally only: %s", topic.name)
             self._deliver(event)
+        finally:
+            if self.metrics is not None:
+                self.metrics.child(self.metrics.redis_commands, "publish").observe(
+                    time.perf_counter() - started
+                )
         return event
 
     async def subscribe(self, topic: str) -> AsyncGenerator[Event, None]:

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Coroutine, Mapping, Sequence
-from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 import redis.asyncio as redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+
+if TYPE_CHECKING:
+    from gateway.observability import Metrics
+    from gateway.tracing import Tracing
 
 __all__ = ["Cache", "MemoryCache", "RedisCache", "connect_cache"]
 
@@ -190,6 +194,19 @@ R = TypeVar("R")
 
 # Seconds every call fails at once after Redis failed, before one is tried again.
 OPEN_AFTER_FAILURE = 1.0
+# The Redis command each cache operation sends (a transaction: multi), the metric label.
+REDIS_COMMANDS = {
+    "get": "get",
+    "get_many": "mget",
+    "set": "set",
+    "set_many": "multi",
+    "add": "set",
+    "delete": "del",
+    "incr": "multi",
+    "ttl": "ttl",
+    "take_tokens": "evalsha",
+    "ping": "ping",
+}
 
 
 def _breaker(
@@ -201,16 +218,29 @@ def _breaker(
     request makes several calls (token check, rate limit, response cache), so without the
     breaker a catalog read that does not need Redis would still take seconds; with it
     only the first call after each pause pays the timeout.
+
+    Every call that reaches Redis is also timed (``onestop_redis_command_duration_seconds``
+    by the Redis command it sends) and, with tracing on, spanned.
     """
+    command = REDIS_COMMANDS[method.__name__]
 
     async def guarded(self: RedisCache, /, *args: P.args, **kwargs: P.kwargs) -> R:
         if self.open_until and time.monotonic() < self.open_until:
             raise RedisConnectionError("cache circuit open after a recent failure")
+        span = self.tracing.redis_call(command) if self.tracing is not None else None
+        started = time.perf_counter()
         try:
             result = await method(self, *args, **kwargs)
         except (RedisConnectionError, RedisTimeoutError):
             self.open_until = time.monotonic() + OPEN_AFTER_FAILURE
             raise
+        finally:
+            if self.metrics is not None:
+                self.metrics.child(self.metrics.redis_commands, command).observe(
+                    time.perf_counter() - started
+                )
+            if span is not None:
+                span.end()
         self.open_until = 0.0
         return result
 
@@ -226,6 +256,16 @@ class RedisCache:
         self._take_tokens = client.register_script(TAKE_TOKENS_LUA)
         #: monotonic time until which calls fail at once (0: closed, calls go through)
         self.open_until = 0.0
+        # Set by the gateway's runtime: every call timed, and spanned when tracing is on.
+        self.metrics: Metrics | None = None
+        self.tracing: Tracing | None = None
+
+    def pool_connections(self) -> tuple[int, int]:
+        """Connections of the client's pool: (in use, idle)."""
+        pool = self.client.connection_pool
+        in_use = getattr(pool, "_in_use_connections", ())
+        idle = getattr(pool, "_available_connections", ())
+        return len(in_use), len(idle)
 
     @_breaker
     async def get(self, key: str) -> bytes | None:

@@ -41,10 +41,7 @@ def _sdl(settings: Settings) -> str:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from gateway.app import create_app
-    from gateway.observability import configure_logging
+    from gateway.metrics_server import prepare_directory
 
     overrides: dict[str, Any] = {}
     if args.host:
@@ -54,7 +51,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.workers:
         overrides["workers"] = args.workers
     settings = load_settings(**overrides)
+    # Before anything imports prometheus-client (it picks its storage at import): every
+    # worker writes to this directory, and the one listener below reads them all.
+    metrics_dir = prepare_directory() if settings.metrics_port else None
+
+    import uvicorn
+
+    from gateway.app import create_app
+    from gateway.metrics_server import MetricsServer
+    from gateway.observability import configure_logging
+
     configure_logging(settings.log_level)
+    if metrics_dir is not None:
+        try:
+            metrics = MetricsServer(
+                settings.metrics_host, settings.metrics_port, metrics_dir, settings.metrics_token
+            )
+        except OSError as exc:
+            raise ConfigError(
+                f"ONESTOP_METRICS_PORT: cannot listen on {settings.metrics_host}:"
+                f"{settings.metrics_port} ({exc.strerror}); choose another port, or 0 for none"
+            ) from None
+        metrics.start()
     common: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,

@@ -199,8 +199,24 @@ class Settings(BaseSettings):
     ws_init_timeout_seconds: float = Field(
         default=10, gt=0, le=300, description="seconds a socket may take to send connection_init"
     )
+    # Prometheus metrics on an internal port of their own (gateway/metrics_server.py), never
+    # on the public one; one listener in the serving command adds up every worker.
+    metrics_port: int = Field(
+        default=9464, ge=0, le=65535, description="port of /metrics; 0: no metrics served"
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1", description="address the metrics port binds (0.0.0.0 in the image)"
+    )
     metrics_token: str | None = Field(
-        default=None, description="bearer token for /metrics; prod without one: no /metrics"
+        default=None, description="bearer token /metrics asks for, on top of the internal port"
+    )
+    known_operations: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="operation names counted under their own label besides the trusted "
+        "documents' (comma-separated); every other name is 'unknown'",
+    )
+    revision: str | None = Field(
+        default=None, description="source revision of the build (onestop_build_info)"
     )
     mongodb_timeout_ms: int = Field(
         default=2500, ge=100, le=600_000, description="client-side MongoDB operation timeout"
@@ -324,7 +340,14 @@ class Settings(BaseSettings):
             data = {**data, name: value}
         return data
 
-    @field_validator("modules", "trusted_clients", "cors_origins", "upload_types", mode="before")
+    @field_validator(
+        "modules",
+        "trusted_clients",
+        "cors_origins",
+        "upload_types",
+        "known_operations",
+        mode="before",
+    )
     @classmethod
     def _split_names(cls, value: Any) -> Any:
         if isinstance(value, str):

@@ -13,7 +13,10 @@ stacks. Profiled under ``{ __typename }`` load that machinery was ~14% of the CP
    view answers with HTTP 400/405);
 3. the limits and validation (:meth:`GuardState.check`, cached per document);
 4. graphql-core's ``execute`` with strawberry's execution context class;
-5. error codes (:class:`ErrorMapping`) and the operation's metrics.
+5. error codes (:class:`ErrorMapping`) and the operation's metrics: its count, latency
+   and errors by name and module, each step's time (parse, validate, execute), and the
+   request's record (the access line, the gateway's overhead); with tracing on, a span
+   for the operation and one per root field.
 
 The schema keeps the equivalent extensions (``DocumentGuard``, ``ErrorCodeMapper``,
 ``OperationMetricsRecorder``) for the operations strawberry runs itself (over
@@ -37,9 +40,10 @@ from strawberry.types.graphql import OperationType
 
 from gateway.extensions.errors import ErrorMapping, error_codes
 from gateway.extensions.limits import GuardState
-from gateway.extensions.metrics import db_commands_extension
+from gateway.extensions.metrics import db_commands_extension, root_field
 from gateway.mongo import CommandCounter, command_counter
-from gateway.observability import Metrics
+from gateway.observability import UNKNOWN, Metrics, request_record_var
+from gateway.tracing import Tracing
 
 if TYPE_CHECKING:
     from gateway.schema import OneStopSchema
@@ -78,11 +82,13 @@ class OperationRunner:
         errors: ErrorMapping,
         metrics: Metrics | None = None,
         expose_db_commands: bool = False,
+        tracing: Tracing | None = None,
     ) -> None:
         self.schema = schema
         self.errors = errors
         self.metrics = metrics
         self.expose_db_commands = expose_db_commands
+        self.tracing = tracing  # set by create_app when tracing is on
 
     async def execute(
         self,
@@ -107,8 +113,11 @@ class OperationRunner:
         counter = CommandCounter()
         token = command_counter.set(counter)
         operation_type = "unknown"
+        module = UNKNOWN
+        steps = _Steps()
         try:
             document = self.guard.parse(query)
+            steps.parse = time.perf_counter() - started
             if isinstance(document, GraphQLError):
                 result = ExecutionResult(data=None, errors=[document])
             else:
@@ -121,7 +130,10 @@ class OperationRunner:
                 if kind not in (allowed_operation_types or OperationType):
                     raise InvalidOperationTypeError(kind)
                 operation_type = kind.value
-                result = await self._checked_run(
+                if self.metrics is not None:
+                    first = root_field(document, definition)
+                    module = self.metrics.module_of(operation_type, first)
+                run = (
                     query,
                     document,
                     operation_name,
@@ -129,19 +141,33 @@ class OperationRunner:
                     context_value,
                     root_value,
                     operation_extensions,
+                    steps,
                 )
+                if self.tracing is None:
+                    result = await self._checked_run(*run)
+                else:
+                    with self.tracing.operation(operation_type, operation_name) as span:
+                        recorded = span.is_recording()
+                        middleware = self.tracing.root_fields() if recorded else None
+                        result = await self._checked_run(*run, middleware)
         finally:
             command_counter.reset(token)
         if result.errors:
             result.errors = [self.errors.process(error) for error in result.errors]
+        codes = error_codes(result.errors)
         if self.metrics is not None:
             self.metrics.record_operation(
                 operation_name,
+                module,
                 operation_type,
                 time.perf_counter() - started,
                 counter.count,
-                error_codes(result.errors),
+                codes,
             )
+            steps.record(self.metrics)
+        record = request_record_var.get()
+        if record is not None:
+            record.add(operation_name, codes, steps.execute or 0.0)
         result.extensions = db_commands_extension(
             self.expose_db_commands, context_value, counter.count
         )
@@ -160,7 +186,10 @@ class OperationRunner:
         context: Any,
         root_value: Any,
         operation_extensions: dict[str, Any] | None,
+        steps: _Steps,
+        middleware: list[Any] | None = None,
     ) -> ExecutionResult:
+        started = time.perf_counter()
         refused = self.guard.check(
             query,
             document,
@@ -170,6 +199,8 @@ class OperationRunner:
             # A trusted client's budget for its manifest document (graphql_view).
             getattr(context, "max_cost", None),
         )
+        validated = time.perf_counter()
+        steps.validate = validated - started
         if refused:
             return ExecutionResult(data=None, errors=refused)
         try:
@@ -183,9 +214,29 @@ class OperationRunner:
                 **execution_context_class_kwargs(self.schema.execution_context_class),
                 is_awaitable=_IS_AWAITABLE,
                 operation_extensions=operation_extensions,
+                middleware=middleware,
             )
             if isawaitable(outcome):
                 outcome = await outcome
         except Exception as exc:
             return ExecutionResult(data=None, errors=[GraphQLError(str(exc), original_error=exc)])
+        finally:
+            steps.execute = time.perf_counter() - validated
         return ExecutionResult(data=outcome.data, errors=outcome.errors)
+
+
+class _Steps:
+    """How long each step of one operation took (None: it did not run)."""
+
+    __slots__ = ("execute", "parse", "validate")
+
+    def __init__(self) -> None:
+        self.parse: float | None = None
+        self.validate: float | None = None
+        self.execute: float | None = None
+
+    def record(self, metrics: Metrics) -> None:
+        for phase in ("parse", "validate", "execute"):
+            seconds = getattr(self, phase)
+            if seconds is not None:
+                metrics.child(metrics.phases, phase).observe(seconds)

@@ -1,8 +1,11 @@
-"""MongoDB access for the gateway: the client, index declarations, and command counting.
+"""MongoDB access for the gateway: the client, index declarations, and command observation.
 
 The command listener counts database round trips per GraphQL operation (a
 context variable set by the metrics extension), so tests and ops can see that
-nested fields are batched rather than issued once per row.
+nested fields are batched rather than issued once per row; it times every command
+by command and collection, and, with tracing on, makes each one a span under the
+request's (PyMongo calls listeners in the task that issued the command, async too).
+A pool listener counts the connections in use and idle for the pool gauges.
 """
 
 from __future__ import annotations
@@ -25,12 +28,28 @@ from pymongo.monitoring import (
     CommandListener,
     CommandStartedEvent,
     CommandSucceededEvent,
+    ConnectionCheckedInEvent,
+    ConnectionCheckedOutEvent,
+    ConnectionCheckOutFailedEvent,
+    ConnectionCheckOutStartedEvent,
+    ConnectionClosedEvent,
+    ConnectionCreatedEvent,
+    ConnectionPoolListener,
+    ConnectionReadyEvent,
+    PoolClearedEvent,
+    PoolClosedEvent,
+    PoolCreatedEvent,
+    PoolReadyEvent,
 )
 
+from gateway.observability import Metrics
 from gateway.registry import IndexSpec
+from gateway.tracing import CommandSpans
 
 __all__ = [
     "CommandCounter",
+    "CommandObserver",
+    "PoolCounter",
     "command_counter",
     "connect_mongo",
     "database_name",
@@ -56,16 +75,101 @@ command_counter: ContextVar[CommandCounter | None] = ContextVar("onestop_db_comm
 _HANDSHAKE = frozenset({"hello", "ismaster", "isMaster", "ping", "endSessions", "saslStart"})
 
 
-class _CountingListener(CommandListener):
+class CommandObserver(CommandListener):
+    """Counts each command for its operation, times it, and (tracing on) spans it."""
+
+    def __init__(self, metrics: Metrics | None = None, spans: CommandSpans | None = None) -> None:
+        self.metrics = metrics
+        self.spans = spans
+        # request id -> collection label, from a command's start to its end (the end
+        # events carry no command document).
+        self._collections: dict[int, str] = {}
+
     def started(self, event: CommandStartedEvent) -> None:
         counter = command_counter.get()
         if counter is not None and event.command_name not in _HANDSHAKE:
             counter.count += 1
+        if self.metrics is None and self.spans is None:
+            return
+        collection = self._collection_label(_collection(event))
+        self._collections[event.request_id] = collection
+        if self.spans is not None:
+            self.spans.start(event, collection)
 
     def succeeded(self, event: CommandSucceededEvent) -> None:
-        return None
+        self._finish(event, None)
 
     def failed(self, event: CommandFailedEvent) -> None:
+        self._finish(event, event.failure)
+
+    def _finish(self, event: CommandSucceededEvent | CommandFailedEvent, failure: Any) -> None:
+        collection = self._collections.pop(event.request_id, None)
+        if collection is None:
+            return
+        metrics = self.metrics
+        if metrics is not None:
+            command = metrics.database_label(event.command_name)
+            metrics.child(metrics.mongodb_commands, command, collection).observe(
+                event.duration_micros / 1_000_000
+            )
+        if self.spans is not None:
+            self.spans.end(event.request_id, failure)
+
+    def _collection_label(self, name: str) -> str:
+        return self.metrics.database_label(name) if self.metrics is not None else name
+
+
+def _collection(event: CommandStartedEvent) -> str:
+    """The collection a command works on (``none`` for database and admin commands)."""
+    command = event.command
+    target = command.get("collection") if event.command_name == "getMore" else None
+    if target is None:
+        target = command.get(event.command_name)
+    return target if isinstance(target, str) and target else "none"
+
+
+class PoolCounter(ConnectionPoolListener):
+    """Connections of the client's pools, as plain counts (read by the pool gauges)."""
+
+    def __init__(self) -> None:
+        self.open = 0
+        self.in_use = 0
+
+    @property
+    def idle(self) -> int:
+        return max(0, self.open - self.in_use)
+
+    def connection_created(self, event: ConnectionCreatedEvent) -> None:
+        self.open += 1
+
+    def connection_closed(self, event: ConnectionClosedEvent) -> None:
+        self.open -= 1
+
+    def connection_checked_out(self, event: ConnectionCheckedOutEvent) -> None:
+        self.in_use += 1
+
+    def connection_checked_in(self, event: ConnectionCheckedInEvent) -> None:
+        self.in_use -= 1
+
+    def connection_ready(self, event: ConnectionReadyEvent) -> None:
+        return None
+
+    def connection_check_out_started(self, event: ConnectionCheckOutStartedEvent) -> None:
+        return None
+
+    def connection_check_out_failed(self, event: ConnectionCheckOutFailedEvent) -> None:
+        return None
+
+    def pool_created(self, event: PoolCreatedEvent) -> None:
+        return None
+
+    def pool_ready(self, event: PoolReadyEvent) -> None:
+        return None
+
+    def pool_cleared(self, event: PoolClearedEvent) -> None:
+        return None
+
+    def pool_closed(self, event: PoolClosedEvent) -> None:
         return None
 
 
@@ -83,6 +187,7 @@ def connect_mongo(
     app_name: str = "onestop-gateway",
     timeout_ms: int = 2500,
     selection_ms: int = 2000,
+    listeners: tuple[CommandListener | ConnectionPoolListener, ...] = (),
 ) -> AsyncMongoClient[Any]:
     """A client that fails fast: a dead or frozen database is an error within ``timeout_ms``.
 
@@ -104,7 +209,7 @@ def connect_mongo(
         serverSelectionTimeoutMS=selection_ms,
         connectTimeoutMS=selection_ms,
         tz_aware=True,
-        event_listeners=[_CountingListener()],
+        event_listeners=list(listeners) or [CommandObserver()],
     )
 
 

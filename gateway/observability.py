@@ -1,20 +1,28 @@
-"""Structured JSON logs with a request id, PII scrubbing, and the Prometheus metrics.
+"""Structured JSON logs with request and trace ids, PII scrubbing, and the Prometheus metrics.
 
 Personal data must never reach a log line. Besides not logging variables, the
-formatter scrubs anything shaped like a mainland mobile number or a resident ID
-number, and the value of an ``openid``/``unionid`` key, so an exception message
-quoting a document cannot leak one either.
+formatter scrubs anything shaped like a mainland mobile number, a resident ID
+number or a signed token (JWT), and the value of an ``openid``/``unionid`` key, so an
+exception message quoting a document cannot leak one either.
+
+The metrics are written for Prometheus' multiprocess mode when ``onestop serve`` set
+``PROMETHEUS_MULTIPROC_DIR`` (gateway/metrics_server.py): every series adds up across
+the workers of one replica, and across replicas by the usual ``sum``. Each gauge says
+how its workers' values combine (``multiprocess_mode``); docs/observability.md lists
+every series.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import platform
 import re
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any, cast
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -22,13 +30,42 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 __all__ = [
     "AccessLog",
     "Metrics",
+    "RequestRecord",
     "configure_logging",
     "current_request_id",
     "request_id_var",
+    "request_record_var",
     "scrub",
+    "trace_id_var",
 ]
 
 request_id_var: ContextVar[str | None] = ContextVar("onestop_request_id", default=None)
+# The request's trace id (32 hex digits) while tracing is on (gateway/tracing.py).
+trace_id_var: ContextVar[str | None] = ContextVar("onestop_trace_id", default=None)
+
+
+class RequestRecord:
+    """What one HTTP request did, for its access line and its overhead: filled by the
+    operations it ran (gateway/execution.py), read by the middleware when it answers."""
+
+    __slots__ = ("error_codes", "execute_seconds", "operations")
+
+    def __init__(self) -> None:
+        self.operations: list[str] = []  # names as sent (scrubbed in the line), or anonymous
+        self.error_codes: list[str] = []
+        self.execute_seconds = 0.0  # time in graphql-core's execute: resolvers, their I/O
+
+    def add(self, name: str | None, codes: Iterable[str], execute_seconds: float) -> None:
+        self.operations.append(name[:64] if name else "anonymous")
+        for code in codes:
+            if code not in self.error_codes:
+                self.error_codes.append(code)
+        self.execute_seconds += execute_seconds
+
+
+request_record_var: ContextVar[RequestRecord | None] = ContextVar(
+    "onestop_request_record", default=None
+)
 
 # 18-digit resident IDs (last char may be X) and 11-digit mobiles, not inside longer digit runs.
 _ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![0-9A-Za-z])")
@@ -37,6 +74,8 @@ _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
 
 # Both need a run of at least 11 digits: one search rules most lines out at once.
 _LONG_DIGITS = re.compile(r"\d{11}")
+# A JWT (access or refresh token) in any text: its header always starts "eyJ" ('{"').
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 # WeChat ids have no shape of their own (letters, digits, - and _), so they are masked by
 # the key in front of them, as a duplicate-key error or a document's repr quotes them:
 # `openid: "oAbc…"`, `'unionid': 'uAbc…'`. Both keys contain "nid", a cheap first test.
@@ -46,7 +85,10 @@ _WECHAT_ID = re.compile(
 
 
 def scrub(text: str) -> str:
-    """Mask resident ID numbers, mobile numbers and WeChat openids/unionids in free text."""
+    """Mask resident ID numbers, mobile numbers, tokens and WeChat openids/unionids in
+    free text."""
+    if "eyJ" in text:
+        text = _JWT.sub("eyJ…(token)", text)
     if "nid" in text:
         text = _WECHAT_ID.sub(lambda m: f"{m.group(1)}{m.group(2)}****", text)
     if not _LONG_DIGITS.search(text):
@@ -99,6 +141,9 @@ class JsonFormatter(logging.Formatter):
         request_id = request_id_var.get()
         if request_id:
             entry["requestId"] = request_id
+        trace_id = trace_id_var.get()
+        if trace_id:
+            entry["traceId"] = trace_id
         for key, value in extras.items():
             entry[key] = scrub(value) if isinstance(value, str) else value
         return json.dumps(entry, ensure_ascii=False, default=str)
@@ -178,15 +223,50 @@ def configure_logging(level: str = "INFO") -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
+# Latency buckets: operations (ms to s), and the gateway's own steps and its database
+# calls, which take microseconds to milliseconds.
+OPERATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+STEP_BUCKETS = (
+    0.0001,
+    0.00025,
+    0.0005,
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1,
+    2.5,
+)
+# Labels of client-chosen or open-ended values once the bound is reached.
+UNKNOWN = "unknown"
+OTHER = "other"
+
+
+def build_version() -> str:
+    try:
+        return version("onestop")
+    except PackageNotFoundError:  # a checkout on the path, not installed
+        return "0+unknown"
+
+
 class Metrics:
-    """The gateway's Prometheus series, in a registry owned by one app instance."""
+    """The gateway's Prometheus series, in a registry owned by one app instance.
 
-    # Operation names come from clients; cap them so a hostile client cannot
-    # explode the label cardinality.
-    MAX_OPERATION_NAMES = 500
-    _OPERATION_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+    Every label value is bounded: operation names are those of the trusted documents and
+    ``ONESTOP_KNOWN_OPERATIONS`` (anything else a client sends is ``unknown``), modules
+    and routes are the composition's, database collections and commands are capped.
+    """
 
-    def __init__(self) -> None:
+    # Distinct MongoDB collection or command names labelled before the rest are "other"
+    # (modules declare theirs; GridFS and the driver add a few).
+    MAX_DATABASE_NAMES = 200
+
+    def __init__(self, known_operations: Iterable[str] = ()) -> None:
         self.registry = CollectorRegistry()
         self.http_requests = Counter(
             "onestop_http_requests_total",
@@ -194,24 +274,87 @@ class Metrics:
             ["route", "method", "status"],
             registry=self.registry,
         )
+        self.in_flight = Gauge(
+            "onestop_http_requests_in_flight",
+            "HTTP requests being answered now (WebSockets while open)",
+            registry=self.registry,
+            multiprocess_mode="livesum",
+        )
         self.operations = Counter(
             "onestop_graphql_operations_total",
-            "GraphQL operations by operation name and type",
-            ["operation", "type"],
+            "GraphQL operations by operation name (known ones; else unknown or anonymous), "
+            "owning module (of the first root field) and type",
+            ["operation", "module", "type"],
             registry=self.registry,
         )
         self.operation_latency = Histogram(
             "onestop_graphql_operation_duration_seconds",
-            "GraphQL operation latency by operation name",
-            ["operation"],
-            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            "GraphQL operation latency by operation name and module",
+            ["operation", "module"],
+            buckets=OPERATION_BUCKETS,
             registry=self.registry,
         )
         self.errors = Counter(
             "onestop_graphql_errors_total",
-            "GraphQL errors by operation name and error code",
-            ["operation", "code"],
+            "GraphQL errors by operation name, module and error code",
+            ["operation", "module", "code"],
             registry=self.registry,
+        )
+        self.phases = Histogram(
+            "onestop_graphql_phase_duration_seconds",
+            "Time of each step of an operation: parse, validate (limits and validation, "
+            "both cached per document), execute (resolvers and their I/O)",
+            ["phase"],
+            buckets=STEP_BUCKETS,
+            registry=self.registry,
+        )
+        self.overhead = Histogram(
+            "onestop_gateway_overhead_seconds",
+            "Time of a /graphql request outside executing its operations: HTTP, token "
+            "check, rate limit, parse, validation, response cache, serialisation",
+            buckets=STEP_BUCKETS,
+            registry=self.registry,
+        )
+        self.mongodb_commands = Histogram(
+            "onestop_mongodb_command_duration_seconds",
+            "MongoDB commands by command and collection (the _count is the number run)",
+            ["command", "collection"],
+            buckets=STEP_BUCKETS,
+            registry=self.registry,
+        )
+        self.redis_commands = Histogram(
+            "onestop_redis_command_duration_seconds",
+            "Redis calls (cache, rate limits, tokens, bus) by command",
+            ["command"],
+            buckets=STEP_BUCKETS,
+            registry=self.registry,
+        )
+        self.mongodb_pool = Gauge(
+            "onestop_mongodb_pool_connections",
+            "MongoDB connections of the workers' pools: in_use (checked out), idle",
+            ["state"],
+            registry=self.registry,
+            multiprocess_mode="livesum",
+        )
+        self.redis_pool = Gauge(
+            "onestop_redis_pool_connections",
+            "Redis connections of the workers' cache pools: in_use, idle",
+            ["state"],
+            registry=self.registry,
+            multiprocess_mode="livesum",
+        )
+        self.ready = Gauge(
+            "onestop_ready",
+            "1 when the last readiness check (MongoDB and Redis answer) passed, else 0",
+            registry=self.registry,
+            multiprocess_mode="livemostrecent",
+        )
+        self.build_info = Gauge(
+            "onestop_build_info",
+            "Always 1; the labels say which build runs",
+            ["version", "revision", "python"],
+            registry=self.registry,
+            multiprocess_mode="livemax",
         )
         self.db_commands = Histogram(
             "onestop_db_commands_per_operation",
@@ -253,6 +396,7 @@ class Metrics:
             "Subscriptions listening now (sockets and SSE streams), by event topic",
             ["topic"],
             registry=self.registry,
+            multiprocess_mode="livesum",
         )
         self.rate_limited = Counter(
             "onestop_rate_limited_total",
@@ -268,30 +412,67 @@ class Metrics:
             registry=self.registry,
         )
         self.modules_loaded = Gauge(
-            "onestop_modules_loaded", "Modules composed into the schema", registry=self.registry
+            "onestop_modules_loaded",
+            "Modules composed into the schema",
+            registry=self.registry,
+            multiprocess_mode="livemax",
         )
         self.gc_frozen_objects = Gauge(
             "onestop_gc_frozen_objects",
             "Objects built at start-up and frozen out of the garbage collector's full "
-            "collections (gc.freeze); 0 means every full collection walks them again",
+            "collections (gc.freeze), the fewest of any worker; 0 means every full "
+            "collection walks them again",
             registry=self.registry,
+            multiprocess_mode="livemin",
         )
-        self._seen_operations: set[str] = set()
+        self.known_operations = frozenset(known_operations)
+        # (operation type, root field) -> the module that owns it (set_modules).
+        self._field_modules: dict[tuple[str, str], str] = {}
+        self._database_names: set[str] = set()
         # Labelled children by (series, label values): labels() takes a lock and builds a
         # key on every call (~0.8 µs), several times per request. Bounded with the labels.
         self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
 
     def child(self, series: Counter | Histogram | Gauge, *values: str) -> Any:
-        """``series.labels(*values)``, remembered."""
+        """``series.labels(*values)`` (the series itself when it has no labels), remembered."""
         key = (id(series), values)
         found = self._children.get(key)
         if found is None:
-            found = self._children[key] = series.labels(*values)
+            found = self._children[key] = series.labels(*values) if values else series
         return found
+
+    def start_at_zero(self, topics: Iterable[str]) -> None:
+        """The series whose label values are known in advance, at 0 from the start, so
+        that they are scraped (and ``rate()`` works) before their first event."""
+        for result in ("hit", "miss"):
+            self.child(self.response_cache, result)
+        for kind in ("principal", "address"):
+            self.child(self.rate_limited, kind)
+        for outcome in ("trusted", "hit", "miss", "registered", "refused"):
+            self.child(self.persisted_queries, outcome)
+        for topic in topics:
+            self.child(self.subscriptions_active, topic)
+
+    def add_known_operations(self, names: Iterable[str]) -> None:
+        """Count these operation names under their own label too (trusted documents)."""
+        self.known_operations = self.known_operations | frozenset(names)
+
+    def set_modules(self, fields: Mapping[tuple[str, str], str]) -> None:
+        """Which module owns each root field: ``(operation type, field) -> module``."""
+        self._field_modules = dict(fields)
+
+    def module_of(self, operation_type: str, root_field: str | None) -> str:
+        """The module label of an operation whose first root field is ``root_field``."""
+        if root_field is None:
+            return UNKNOWN
+        if root_field.startswith("__"):
+            return "gateway"  # introspection and __typename: the core answers them
+        return self._field_modules.get((operation_type, root_field), UNKNOWN)
 
     def record_operation(
         self,
         name: str | None,
+        module: str,
         operation_type: str,
         seconds: float,
         db_commands: int,
@@ -299,20 +480,30 @@ class Metrics:
     ) -> None:
         """One operation's series: count, latency, database commands, errors by code."""
         label = self.operation_label(name)
-        self.child(self.operations, label, operation_type).inc()
-        self.child(self.operation_latency, label).observe(seconds)
+        self.child(self.operations, label, module, operation_type).inc()
+        self.child(self.operation_latency, label, module).observe(seconds)
         self.db_commands.observe(db_commands)
         for code in error_codes:
-            self.child(self.errors, label, code).inc()
+            self.child(self.errors, label, module, code).inc()
 
     def operation_label(self, name: str | None) -> str:
+        """The name when it is a known operation; ``anonymous`` without one, else
+        ``unknown``: names are the client's choice, so only a list fixed at start may
+        become label values (no client can add a series)."""
         if not name:
             return "anonymous"
-        if name in self._seen_operations:
+        return name if name in self.known_operations else UNKNOWN
+
+    def database_label(self, name: str) -> str:
+        """A MongoDB collection or command name as a label, within MAX_DATABASE_NAMES."""
+        if name in self._database_names:
             return name
-        if not self._OPERATION_NAME.match(name) or len(self._seen_operations) >= (
-            self.MAX_OPERATION_NAMES
-        ):
-            return "other"
-        self._seen_operations.add(name)
+        if len(self._database_names) >= self.MAX_DATABASE_NAMES:
+            return OTHER
+        self._database_names.add(name)
         return name
+
+    def set_build_info(self, revision: str | None) -> None:
+        self.build_info.labels(build_version(), revision or UNKNOWN, platform.python_version()).set(
+            1
+        )

@@ -327,6 +327,19 @@ class Composition:
     def module_names(self) -> list[str]:
         return [info.module.name for info in self.modules]
 
+    def root_field_modules(self) -> dict[tuple[str, str], str]:
+        """``(operation type, root field) -> module``: whose field an operation starts with."""
+        return {
+            (kind, name): info.module.name
+            for info in self.modules
+            for kind, names in (
+                ("query", info.query_fields),
+                ("mutation", info.mutation_fields),
+                ("subscription", info.subscription_fields),
+            )
+            for name in names
+        }
+
     def grants(self, roles: Iterable[str]) -> frozenset[str]:
         """Permissions granted by default to any of ``roles``."""
         wanted = set(roles)

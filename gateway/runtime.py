@@ -18,8 +18,10 @@ from gateway.bus import Bus
 from gateway.cache import Cache
 from gateway.config import Settings
 from gateway.embedded import EmbeddedMongo
+from gateway.mongo import PoolCounter
 from gateway.observability import Metrics
 from gateway.registry import Composition
+from gateway.tracing import Tracing
 from gateway.uploads.service import Uploads
 from gateway.wechat import WeChatSignIn
 
@@ -47,6 +49,8 @@ class Runtime:
     wechat: WeChatSignIn
     uploads: Uploads
     embedded: EmbeddedMongo | None = None
+    mongo_pool: PoolCounter | None = None  # the client's connections (pool gauges)
+    tracing: Tracing | None = None  # None: tracing off (the OTEL_* variables)
     interfaces: dict[str, object] = field(default_factory=dict)
     states: dict[object, object] = field(default_factory=dict)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)

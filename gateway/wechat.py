@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import httpx
+from opentelemetry import propagate
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -160,9 +161,13 @@ class JsCode2SessionProvider:
             "js_code": code,
             "grant_type": "authorization_code",
         }
+        headers: dict[str, str] = {}
+        propagate.inject(headers)  # the request's traceparent, when tracing is on
         try:
             async with asyncio.timeout(self.timeout):
-                response = await self.client.get("/sns/jscode2session", params=params)
+                response = await self.client.get(
+                    "/sns/jscode2session", params=params, headers=headers
+                )
         except (httpx.HTTPError, TimeoutError) as exc:
             log.warning("jscode2session failed: %s", type(exc).__name__)
             raise _unavailable() from None

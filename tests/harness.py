@@ -112,6 +112,8 @@ class GatewayProcess:
         command: Sequence[str] = SERVE,
     ) -> None:
         self.port = free_port()
+        # Metrics on an internal port of their own (ONESTOP_METRICS_PORT), one per gateway.
+        self.metrics_port = int(env.get("ONESTOP_METRICS_PORT") or free_port())
         self.workdir = workdir
         self.data_dir = workdir / "var"
         self.log_path = workdir / "gateway.log"
@@ -128,6 +130,7 @@ class GatewayProcess:
             # 127.0.0.1: with production limits the suite would throttle itself. The rate
             # limit tests set their own (tests/gateway/test_rate_limit.py).
             **UNTHROTTLED,
+            "ONESTOP_METRICS_PORT": str(self.metrics_port),
             **env,
         }
         with self.log_path.open("ab") as log:
@@ -195,11 +198,21 @@ class GatewayProcess:
         errors: list[Any] = payload["errors"]
         return errors
 
+    @property
+    def metrics_url(self) -> str:
+        return f"http://127.0.0.1:{self.metrics_port}/metrics"
+
+    def scrape(self, *, token: str | None = None) -> str:
+        """``/metrics`` from the internal metrics port (``token``: ONESTOP_METRICS_TOKEN)."""
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = httpx.get(self.metrics_url, headers=headers, timeout=30)
+        assert response.status_code == 200, response.text
+        return response.text
+
     def metric(self, name: str, labels: str = "", *, token: str | None = None) -> float:
         """The value of one series on ``/metrics`` (0 when absent); ``labels`` as
-        Prometheus prints them (``'{limit="cost"}'``), ``token`` for a prod gateway."""
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        text = self.client.get("/metrics", headers=headers).text
+        Prometheus prints them (``'{limit="cost"}'``), ``token`` when one is set."""
+        text = self.scrape(token=token)
         pattern = rf"^{re.escape(name)}{re.escape(labels)} ([0-9.e+]+)$"
         found = re.search(pattern, text, re.MULTILINE)
         return float(found.group(1)) if found else 0.0

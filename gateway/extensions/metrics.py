@@ -6,13 +6,28 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    get_operation_ast,
+)
 from strawberry.extensions import SchemaExtension
 
 from gateway.extensions.errors import error_codes
 from gateway.mongo import CommandCounter, command_counter
-from gateway.observability import Metrics
+from gateway.observability import UNKNOWN, Metrics
 
-__all__ = ["DB_COMMANDS_DEBUG", "DEBUG_HEADER", "OperationMetricsRecorder", "db_commands_extension"]
+__all__ = [
+    "DB_COMMANDS_DEBUG",
+    "DEBUG_HEADER",
+    "OperationMetricsRecorder",
+    "db_commands_extension",
+    "root_field",
+]
 
 DEBUG_HEADER = "x-onestop-debug"  # asks for execution details (never a cached answer)
 DB_COMMANDS_DEBUG = "db-commands"  # X-OneStop-Debug value asking for extensions.dbCommands
@@ -24,6 +39,33 @@ def db_commands_extension(expose: bool, context: Any, count: int) -> dict[str, A
         return {}
     headers = getattr(getattr(context, "request", None), "headers", None) or {}
     return {"dbCommands": count} if headers.get(DEBUG_HEADER) == DB_COMMANDS_DEBUG else {}
+
+
+def root_field(document: DocumentNode, definition: OperationDefinitionNode) -> str | None:
+    """The name of the operation's first root field (through fragments), which names the
+    module the operation is counted under."""
+    selections = definition.selection_set.selections
+    while selections:
+        first = selections[0]
+        if isinstance(first, FieldNode):
+            return first.name.value
+        if isinstance(first, InlineFragmentNode):
+            selections = first.selection_set.selections
+        elif isinstance(first, FragmentSpreadNode):
+            fragment = next(
+                (
+                    d
+                    for d in document.definitions
+                    if isinstance(d, FragmentDefinitionNode) and d.name.value == first.name.value
+                ),
+                None,
+            )
+            if fragment is None:
+                return None
+            selections = fragment.selection_set.selections
+        else:
+            return None
+    return None
 
 
 class OperationMetricsRecorder(SchemaExtension):
@@ -47,12 +89,19 @@ class OperationMetricsRecorder(SchemaExtension):
         finally:
             command_counter.reset(token)
         context = self.execution_context
+        module = UNKNOWN
         try:
             operation_type = context.operation_type.value
         except Exception:  # no parsable document: nothing to name
             operation_type = "unknown"
+        document = context.graphql_document
+        if document is not None and operation_type != "unknown":
+            definition = get_operation_ast(document, context.operation_name)
+            if definition is not None:
+                module = self.metrics.module_of(operation_type, root_field(document, definition))
         self.metrics.record_operation(
             context.operation_name,
+            module,
             operation_type,
             time.perf_counter() - started,
             self._counter.count,

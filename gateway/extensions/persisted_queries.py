@@ -43,7 +43,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from graphql import ASTValidationRule, GraphQLError, OperationDefinitionNode
+from graphql import ASTValidationRule, DocumentNode, GraphQLError, OperationDefinitionNode
 from strawberry.http import GraphQLRequestData
 
 from gateway.cache import Cache
@@ -330,6 +330,19 @@ class PersistedQueries:
             memory_size=settings.apq_cache_size,
             metrics=metrics,
         )
+
+    def trusted_operation_names(self) -> set[str]:
+        """The names of the manifest's operations: the known operations of the metrics."""
+        names: set[str] = set()
+        for document in self.trusted.values():
+            parsed = self.guard.parse(document)
+            if isinstance(parsed, DocumentNode):
+                names.update(
+                    d.name.value
+                    for d in parsed.definitions
+                    if isinstance(d, OperationDefinitionNode) and d.name is not None
+                )
+        return names
 
     def attach(self, cache: Cache) -> None:
         """Keep APQ documents in ``cache`` when it is Redis (shared by every replica)."""

@@ -39,6 +39,13 @@ from gateway.observability import AccessLog, JsonFormatter, scrub
         ),
         ("openid=oGZUI0egBJY1zhBYw2KhdUfwVJJE&x=1", "openid=oGZU****&x=1"),
         ("unionid 用户 13800138000", "unionid 用户 138****8000"),  # no value after the key
+        # Signed tokens (access and refresh JWTs), wherever they are quoted.
+        (
+            "refresh eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ1XzEyMyJ9.c2lnbmF0dXJlLWJ5dGVz used twice",
+            "refresh eyJ…(token) used twice",
+        ),
+        ("Bearer eyJhbGci.eyJzdWIi.", "Bearer eyJ…(token)"),
+        ("eyJ alone is no token", "eyJ alone is no token"),
     ],
 )
 def test_scrub_masks_mobiles_and_resident_ids_only(text: str, expected: str) -> None:

@@ -1,13 +1,12 @@
-"""/metrics in production: only with ONESTOP_METRICS_TOKEN, otherwise not served; open in dev.
-
-(A separate internal port for ops endpoints is issue 12's.)
-"""
+"""/metrics lives on the internal metrics port only (ONESTOP_METRICS_PORT), optionally
+behind ONESTOP_METRICS_TOKEN; the public port never serves it."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from harness import GatewayProcess, prod_env
 
@@ -22,8 +21,28 @@ def prod_with_token(start_gateway: Any, external_module_path: Path) -> GatewayPr
     return gateway
 
 
-def test_prod_metrics_need_the_token(prod_with_token: GatewayProcess) -> None:
-    client = prod_with_token.client
+def test_the_public_port_serves_no_metrics(gateway: GatewayProcess) -> None:
+    response = gateway.client.get("/metrics")
+    assert response.status_code == 404
+    assert "onestop_" not in response.text
+    # The same answer as any unknown path.
+    assert response.text == gateway.client.get("/no-such-path").text
+    assert "onestop_http_requests_total" in gateway.scrape()
+    assert '"metrics served"' in gateway.log()
+
+
+def test_the_metrics_port_answers_metrics_only(gateway: GatewayProcess) -> None:
+    base = gateway.metrics_url.removesuffix("/metrics")
+    assert httpx.get(f"{base}/graphql").status_code == 404
+    assert httpx.get(f"{base}/").status_code == 404
+    response = httpx.get(gateway.metrics_url)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+
+
+def test_a_metrics_token_is_asked_for_on_the_metrics_port(
+    prod_with_token: GatewayProcess,
+) -> None:
     for headers in (
         {},
         {"Authorization": "Bearer wrong"},
@@ -31,33 +50,24 @@ def test_prod_metrics_need_the_token(prod_with_token: GatewayProcess) -> None:
         {"Authorization": METRICS_TOKEN},
         {"Authorization": f"Basic {METRICS_TOKEN}"},
     ):
-        response = client.get("/metrics", headers=headers)
+        response = httpx.get(prod_with_token.metrics_url, headers=headers)
         assert response.status_code == 404, headers
         assert "onestop_" not in response.text
-    # The same answer as any unknown path.
-    assert response.text == client.get("/no-such-path").text
-    response = client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
-    assert response.status_code == 200
-    assert "onestop_" in response.text
-    # The metrics token is not a session token: GraphQL still refuses it.
+    assert "onestop_" in prod_with_token.scrape(token=METRICS_TOKEN)
+    # Nor does the public port serve it with the token; and the token is no session token.
+    public = prod_with_token.client.get(
+        "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
+    )
+    assert public.status_code == 401
     denied = prod_with_token.graphql("{ me { id } }", token=METRICS_TOKEN)
     assert denied.status_code == 401
 
 
-def test_prod_without_a_token_serves_no_metrics(
-    start_gateway: Any, external_module_path: Path
-) -> None:
-    gateway: GatewayProcess = start_gateway(prod_env(external_module_path))
+def test_metrics_port_zero_serves_none(start_gateway: Any) -> None:
+    gateway: GatewayProcess = start_gateway({"ONESTOP_METRICS_PORT": "0"})
     try:
-        assert gateway.client.get("/metrics").status_code == 404
-        response = gateway.client.get("/metrics", headers={"Authorization": "Bearer None"})
-        assert response.status_code == 404
         assert gateway.client.get("/healthz").status_code == 200
+        assert gateway.data("{ __typename }")
+        assert "metrics served" not in gateway.log()
     finally:
         gateway.stop()
-
-
-def test_dev_metrics_stay_open(gateway: GatewayProcess) -> None:
-    response = gateway.client.get("/metrics")
-    assert response.status_code == 200
-    assert "onestop_" in response.text

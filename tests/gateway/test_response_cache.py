@@ -34,7 +34,7 @@ def outcome(response: httpx.Response) -> str | None:
 
 
 def cache_counter(gateway: GatewayProcess, result: str) -> float:
-    text = gateway.client.get("/metrics").text
+    text = gateway.scrape()
     match = re.search(rf'onestop_response_cache_total{{result="{result}"}} ([0-9.e+]+)', text)
     return float(match.group(1)) if match else 0.0
 

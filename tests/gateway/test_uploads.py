@@ -209,7 +209,7 @@ def test_upload_and_download_round_trip(gateway: GatewayProcess, db: Database[An
     assert entry is not None
     assert entry["subject"] == subject(gateway, token)
     assert entry["detail"]["file"] == stored["fileId"]
-    assert "/files/{id}" in gateway.client.get("/metrics").text  # one label, never the id
+    assert "/files/{id}" in gateway.scrape()  # one label, never the id
 
 
 def test_every_accepted_kind_is_recognised_from_its_bytes(gateway: GatewayProcess) -> None:
