@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck schema check lock bench bench-gateway bench-bookings clean redis-server chromium promtool e2e-deps
+.PHONY: run test lint typecheck schema check lock bench bench-gateway bench-bookings bench-cases clean redis-server chromium promtool e2e-deps
 
 # Installs exactly the lock (every package pinned and hashed), then the checkout itself
 # without resolving anything: the suite runs on the versions the lock names. The
@@ -101,6 +101,9 @@ bench-gateway: $(STAMP)
 # 200 concurrent bookings of one slot and of 200 slots (~2 minutes; docs/cases.md).
 bench-bookings: $(STAMP)
 	$(BIN)/python bench/bookings.py $(ARGS)
+
+bench-cases: $(STAMP)
+	$(BIN)/python bench/cases.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache $(E2E_PACKAGES:%=%/node_modules)
