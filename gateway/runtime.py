@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -68,7 +69,10 @@ class Runtime:
                     log.exception("periodic job failed", extra={"job": name})
                 await asyncio.sleep(seconds)
 
-        self.tasks.append(asyncio.create_task(loop(), name=name))
+        # A fresh context: start-up hooks run under the start-up deadline (pymongo.timeout
+        # is a context variable), which a task made there would otherwise keep forever.
+        task = asyncio.create_task(loop(), name=name, context=contextvars.Context())
+        self.tasks.append(task)
 
     async def stop_tasks(self) -> None:
         for task in self.tasks:
