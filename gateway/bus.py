@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import redis.asyncio as redis
 
+from gateway.background import spawn
+
 if TYPE_CHECKING:
     from gateway.observability import Metrics
 
@@ -150,7 +152,7 @@ class Bus:
             )
         event = Event(topic=topic.name, payload=asdict(payload))  # type: ignore[call-overload]
         for handler in self._handlers.get(topic.name, ()):
-            task = asyncio.create_task(self._run(handler, event))
+            task = spawn(self._run(handler, event))  # not under the publishing request's deadline
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         if self._redis is None:

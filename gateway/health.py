@@ -14,6 +14,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
+from gateway.background import spawn
 from gateway.mongo import ping
 
 if TYPE_CHECKING:
@@ -60,7 +61,7 @@ class ResourceGauges:
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="resource-gauges")
+        self._task = spawn(self._run(), name="resource-gauges")
 
     async def stop(self) -> None:
         if self._task is not None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from gateway.accounts import AccountRepository, LoginCodes
 from gateway.audit import AuditTrail
 from gateway.auth import TokenService
+from gateway.background import spawn
 from gateway.bus import Bus
 from gateway.cache import Cache
 from gateway.config import Settings
@@ -69,10 +69,8 @@ class Runtime:
                     log.exception("periodic job failed", extra={"job": name})
                 await asyncio.sleep(seconds)
 
-        # A fresh context: start-up hooks run under the start-up deadline (pymongo.timeout
-        # is a context variable), which a task made there would otherwise keep forever.
-        task = asyncio.create_task(loop(), name=name, context=contextvars.Context())
-        self.tasks.append(task)
+        # Start-up hooks run under the start-up deadline: not this task (gateway/background).
+        self.tasks.append(spawn(loop(), name=name))
 
     async def stop_tasks(self) -> None:
         for task in self.tasks:

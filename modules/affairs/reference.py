@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from gateway.background import spawn
 from gateway.kit.generations import Generations
 from modules.affairs import search
 from modules.affairs.repository import (
@@ -102,7 +103,7 @@ class CatalogReference:
                 if self._data is None or force:
                     await self._load()
         elif time.monotonic() - self._loaded_at >= REFERENCE_TTL and not self._reloading_now:
-            self._reloading = asyncio.create_task(self._reload())
+            self._reloading = spawn(self._reload())  # not under this request's deadline
         assert self._data is not None
         return self._data
 

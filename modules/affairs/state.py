@@ -13,6 +13,7 @@ import asyncio
 import logging
 import time
 
+from gateway.background import spawn
 from gateway.context import Context
 from gateway.kit.textsearch import Spelling
 from gateway.kit.textsearch.index import InvertedIndex
@@ -61,7 +62,7 @@ class CatalogState:
         this request still gets the old one (never waits for it)."""
         stale = time.monotonic() - self._spelling_at >= SPELLING_TTL
         if stale and (self._rebuilding is None or self._rebuilding.done()):
-            self._rebuilding = asyncio.create_task(self._rebuild())
+            self._rebuilding = spawn(self._rebuild())  # not under this request's deadline
         return self._spelling
 
     async def _rebuild(self) -> None:
