@@ -54,7 +54,7 @@ from gateway.registry import Composition, check_interfaces, discover
 from gateway.response_cache import ResponseCache
 from gateway.runtime import Runtime
 from gateway.schema import build_schema, compose_with_core
-from gateway.seeding import run_seeds
+from gateway.seeding import seed_at_start
 from gateway.tracing import Tracing, configure_tracing
 from gateway.uploads.routes import upload_routes
 from gateway.uploads.service import Uploads
@@ -137,7 +137,7 @@ async def open_runtime(
                 for hook in info.module.on_startup:
                     await hook(runtime)
             if settings.seed_on_start:
-                await run_seeds(runtime, only_unseeded=True)
+                await seed_at_start(runtime)
     except BaseException:
         await close_runtime(runtime)
         raise

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
+import uuid
 from datetime import UTC, datetime
+from typing import Any
+
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
 
 from gateway.registry import SeedContext
 from gateway.runtime import Runtime
@@ -12,6 +19,37 @@ __all__ = ["run_seeds"]
 
 log = logging.getLogger("onestop.seeding")
 META = "gateway_meta"
+#: One process seeds at a time (``--workers N``, replicas starting together on an empty
+#: database); the lease lapses after this long if its holder died mid-seed.
+LEASE_SECONDS = 600
+
+
+async def seed_at_start(runtime: Runtime) -> dict[str, int]:
+    """Start-up: seed what is not seeded yet, one process at a time.
+
+    Workers and replicas start together; without this, two of them seeding one empty
+    database at once collide on unique keys and one stops. The others wait for the lease,
+    then find every module seeded and write nothing.
+    """
+    meta = runtime.db[META]
+    owner = uuid.uuid4().hex
+    while not await _take_lease(meta, owner):  # noqa: ASYNC110 (the lease is in the database)
+        await asyncio.sleep(0.5)
+    try:
+        return await run_seeds(runtime, only_unseeded=True)
+    finally:
+        await meta.delete_one({"_id": "seeding", "owner": owner})
+
+
+async def _take_lease(meta: AsyncCollection[Any], owner: str) -> bool:
+    until = time.time() + LEASE_SECONDS  # a number: nx-27017 keeps $set datetimes as text
+    try:
+        await meta.insert_one({"_id": "seeding", "owner": owner, "until": until})
+        return True
+    except DuplicateKeyError:
+        lapsed = {"_id": "seeding", "until": {"$lt": time.time()}}
+        taken = await meta.find_one_and_update(lapsed, {"$set": {"owner": owner, "until": until}})
+        return taken is not None
 
 
 async def run_seeds(runtime: Runtime, *, only_unseeded: bool) -> dict[str, int]:

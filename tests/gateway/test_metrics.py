@@ -195,8 +195,7 @@ def test_two_workers_one_scrape_shows_both_and_sign_alike(
             # A Redis database of its own: the login codes it asks for from 127.0.0.1 must
             # not count against the other tests' (per-address limits live in Redis).
             "ONESTOP_REDIS_URL": redis_url.rsplit("/", 1)[0] + "/9",
-            # Two workers seeding one empty database at once collide on the search
-            # index (docs/OPERATIONS.md, Per-process state); signing in needs no catalog.
+            # Signing in needs no catalog: no seeding (tested in test_seeding_workers).
             "ONESTOP_SEED_ON_START": "false",
             "PROMETHEUS_MULTIPROC_DIR": str(directory),
             "ONESTOP_LOGIN_CODE_PER_IP": "1000",
