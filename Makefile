@@ -76,7 +76,7 @@ e2e-deps:
 	cd $* && npm ci --no-audit --no-fund
 
 test: $(STAMP) redis-server chromium promtool e2e-deps
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=15
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
