@@ -49,8 +49,10 @@ def test_a_citizen_from_search_to_a_rated_result(
     found = gateway.data(SEARCH, {"q": "幼儿园教师资格认定"}, token=applicant)["affairItems"]
     item_code = next(e["node"]["code"] for e in found["edges"] if e["node"]["name"] == TEACHER)
     item = place["by_code"][item_code]
-    # 2. Book a free slot from 10:00 at the street hall (its check-in opens when the hall does).
-    day = gateway.data(DATES, {"i": item_code, "l": LOCATION})["appointmentDates"][0]
+    # 2. Book a free slot from 10:00 at the street hall (its check-in opens when the hall does),
+    # on a day whose queue no other test calls (test_queues: the first two; the hall's queue
+    # is one per place and day).
+    day = gateway.data(DATES, {"i": item_code, "l": LOCATION})["appointmentDates"][2]
     slot = next(
         s
         for s in slots(gateway, item_code, LOCATION, day)
