@@ -32,7 +32,10 @@ RUN python -m venv --without-pip /opt/venv \
  && pip --python /opt/venv/bin/python install --no-deps /wheels/onestop-*.whl
 
 FROM python:3.11-slim-bookworm@sha256:a36c24f9cbdf4fd0f52d67f0823eeac19c2028c637cecc392d97f980d4fec56b AS runtime
+# The source revision, shown by onestop_build_info: docker build --build-arg REVISION=$(git rev-parse HEAD)
+ARG REVISION=unknown
 ENV PATH=/opt/venv/bin:$PATH \
+    ONESTOP_REVISION=$REVISION \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     ONESTOP_ENV=prod \
@@ -41,6 +44,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     ONESTOP_METRICS_HOST=0.0.0.0 \
     ONESTOP_METRICS_PORT=9464 \
     ONESTOP_WORKERS=2 \
+    ONESTOP_SEED_HISTORY=false \
     ONESTOP_DATA_DIR=/var/lib/onestop \
     ONESTOP_SEEDS_DIR=/app/seeds
 RUN groupadd --system --gid 10001 onestop \
