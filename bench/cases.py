@@ -34,9 +34,7 @@ from harness import GatewayProcess  # noqa: E402
 from pymongo import AsyncMongoClient  # noqa: E402
 
 from gateway.embedded import EmbeddedMongo  # noqa: E402
-from modules.cases import rollup  # noqa: E402
-from modules.cases.history import _insert, expand  # noqa: E402
-from modules.cases.repository import CASES, RATINGS  # noqa: E402
+from modules.cases import history as history_loader  # noqa: E402
 from scripts.seedgen.cases_history import OUT, generate  # noqa: E402
 
 INBOX = """query($s: CaseStatus, $o: InboxOrder!, $d: Date) {
@@ -60,23 +58,13 @@ def sample(size: int) -> dict[str, Any]:
 async def load(url: str, db_name: str, history: dict[str, Any]) -> str:
     """Write the history into the gateway's database; returns the busiest department."""
     client: AsyncMongoClient[Any] = AsyncMongoClient(url, tz_aware=True)
-    db = client[db_name]
-    counts: collections.Counter[str] = collections.Counter()
-    cases, ratings = [], []
-    for case, rating in expand(history):
-        counts[case["department_code"]] += 1
-        cases.append(case)
-        if rating:
-            ratings.append(rating)
-        if len(cases) >= 5000:
-            await _insert(db[CASES], cases)
-            await _insert(db[RATINGS], ratings)
-            cases, ratings = [], []
-    await _insert(db[CASES], cases)
-    await _insert(db[RATINGS], ratings)
-    await rollup.rebuild(db)
-    await client.close()
-    return counts.most_common(1)[0][0]
+    try:
+        await history_loader.load(client[db_name], history)
+    finally:
+        await client.close()
+    items, at = history["items"], history["fields"].index("item")
+    departments = collections.Counter(items[row[at]]["department_code"] for row in history["cases"])
+    return departments.most_common(1)[0][0]
 
 
 def measure(

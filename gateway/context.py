@@ -16,6 +16,7 @@ from gateway.bus import Bus
 from gateway.cache import Cache
 from gateway.config import Settings
 from gateway.errors import Forbidden, Unauthenticated
+from gateway.kit.connections import Connection, Listing, keyset_page
 from gateway.runtime import Runtime
 from gateway.uploads.service import Uploads
 
@@ -23,6 +24,7 @@ __all__ = ["Context"]
 
 L = TypeVar("L")
 T = TypeVar("T")
+CN = TypeVar("CN", bound="Connection[Any]")
 
 
 @dataclass
@@ -63,6 +65,30 @@ class Context:
     @property
     def settings(self) -> Settings:
         return self.runtime.settings
+
+    async def page(
+        self,
+        connection: type[CN],
+        listing: Listing[Any],
+        *,
+        first: int | None,
+        after: str | None,
+        node: Callable[[Any], Any],
+        default: int = 20,
+        **fields: Any,
+    ) -> CN:
+        """One page of ``listing`` (:func:`~gateway.kit.connections.keyset_page`) at most
+        the deployment's largest page (``ONESTOP_MAX_PAGE_SIZE``)."""
+        return await keyset_page(
+            connection,
+            listing,
+            first=first,
+            after=after,
+            default=default,
+            maximum=self.settings.max_page_size,
+            node=node,
+            **fields,
+        )
 
     def loader(self, factory: Callable[[Context], L]) -> L:
         """The request's loader built by ``factory``; created on first use.

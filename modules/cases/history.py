@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
 from gateway.kit.calendar import CST, add_working_days
@@ -27,7 +28,7 @@ from modules.cases.repository import CASES, NEVER_REMINDED, RATINGS
 from modules.cases.statuses import DONE
 from modules.cases.steps import step
 
-__all__ = ["expand", "load_history"]
+__all__ = ["expand", "load", "load_history"]
 
 #: The applicant's own actions (not in the staff transition table).
 APPLICANT_MOVES = {"submit": "submitted", "supply": "in_review"}
@@ -175,11 +176,9 @@ async def _insert(collection: AsyncCollection[Any], docs: list[dict[str, Any]]) 
         return int(error.details.get("nInserted", 0))
 
 
-async def load_history(seed: SeedContext) -> int:
-    """Load ``history.json`` unless ``ONESTOP_SEED_HISTORY`` is off; documents written."""
-    if not seed.runtime.settings.seed_history:
-        return 0
-    sample = json.loads((seed.seeds_dir / "history.json").read_text(encoding="utf-8"))
+async def load(db: AsyncDatabase[Any], sample: Mapping[str, Any]) -> int:
+    """Write a sample's cases and ratings (skipping those already there) and count them in
+    the statistics' roll-up; documents written."""
     written = 0
     cases: list[dict[str, Any]] = []
     ratings: list[dict[str, Any]] = []
@@ -188,11 +187,19 @@ async def load_history(seed: SeedContext) -> int:
         if rating is not None:
             ratings.append(rating)
         if len(cases) >= BATCH:
-            written += await _insert(seed.db[CASES], cases)
-            written += await _insert(seed.db[RATINGS], ratings)
+            written += await _insert(db[CASES], cases)
+            written += await _insert(db[RATINGS], ratings)
             cases, ratings = [], []
-    written += await _insert(seed.db[CASES], cases)
-    written += await _insert(seed.db[RATINGS], ratings)
+    written += await _insert(db[CASES], cases)
+    written += await _insert(db[RATINGS], ratings)
     if written:  # the new cases counted in the statistics, with any already there
-        await rollup.rebuild(seed.db)
+        await rollup.rebuild(db)
     return written
+
+
+async def load_history(seed: SeedContext) -> int:
+    """Load ``history.json`` unless ``ONESTOP_SEED_HISTORY`` is off; documents written."""
+    if not seed.runtime.settings.seed_history:
+        return 0
+    sample = json.loads((seed.seeds_dir / "history.json").read_text(encoding="utf-8"))
+    return await load(seed.db, sample)

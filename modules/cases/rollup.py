@@ -16,7 +16,7 @@ history, or for ops after a crash between a case write and its roll-up).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -27,7 +27,16 @@ from gateway.kit.calendar import CST, working_days_between
 from modules.cases.repository import CASE_DAYS, CASES, RATINGS
 from modules.cases.statuses import DONE, RESULT_OUT
 
-__all__ = ["CASE_COUNTERS", "case_counts", "days", "moved", "rated", "rebuild", "total"]
+__all__ = [
+    "CASE_COUNTERS",
+    "RATING_COUNTERS",
+    "SCORES",
+    "case_counts",
+    "days",
+    "moved",
+    "rated",
+    "rebuild",
+]
 
 #: Counters of cases, by submission day.
 CASE_COUNTERS = (
@@ -41,6 +50,9 @@ CASE_COUNTERS = (
     "working_days",  # their working days from acceptance to the result (pauses excluded)
     "promised_days",  # their promised limits
 )
+#: Counters of ratings, by rating day: how many, and how many at each score.
+SCORES = {score: f"score_{score}" for score in range(1, 6)}
+RATING_COUNTERS = ("ratings", *SCORES.values())
 #: Deliveries that need no visit to the hall.
 NO_VISIT = frozenset({"mail", "electronic"})
 
@@ -92,7 +104,7 @@ def _id(key: Key) -> str:
 
 
 def _rating_counts(rating: Mapping[str, Any]) -> Counter[str]:
-    return Counter({"ratings": 1, f"score_{int(rating['score'])}": 1})
+    return Counter({"ratings": 1, SCORES[int(rating["score"])]: 1})
 
 
 async def _add(db: AsyncDatabase[Any], key: Key, counts: Mapping[str, int]) -> None:
@@ -153,12 +165,3 @@ async def days(
     if department_code is not None:
         query["department_code"] = department_code
     return await db[CASE_DAYS].find(query).to_list()
-
-
-def total(docs: Iterable[Mapping[str, Any]], names: Iterable[str]) -> Counter[str]:
-    """The named counters summed over ``docs``."""
-    wanted = tuple(names)
-    summed: Counter[str] = Counter()
-    for doc in docs:
-        summed.update({name: int(doc.get(name) or 0) for name in wanted})
-    return summed

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator
 from datetime import date
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -12,7 +12,7 @@ from strawberry.types import Info
 from gateway.context import Context
 from gateway.errors import BadUserInput, FieldError, Forbidden, NotFound
 from gateway.kit.calendar import now_cst
-from gateway.kit.connections import After, Connection, First, Keyset, Listing, keyset_page
+from gateway.kit.connections import After, First, Keyset
 from gateway.permissions import requires, signed_in
 from gateway.subscriptions import events
 from modules.cases import (
@@ -68,8 +68,14 @@ from modules.cases.types import (
 __all__ = ["CasesMutation", "CasesQuery", "CasesSubscription"]
 
 CasesInfo = Info[Context, None]
-DEFAULT_PAGE = 20
 CaseId = Annotated[strawberry.ID, strawberry.argument(description="办件编号.")]
+# A statistics period (at most a year) and whose numbers: the arguments of every report.
+FirstDay = Annotated[date, strawberry.argument(name="from", description="First day.")]
+LastDay = Annotated[date, strawberry.argument(description="Last day (inclusive).")]
+OwnDepartment = Annotated[
+    str | None,
+    strawberry.argument(description="Default: the caller's department (admins: any)."),
+]
 ItemCode = Annotated[
     str, strawberry.argument(description="实施编码 of an item that takes bookings.")
 ]
@@ -115,7 +121,9 @@ class CasesQuery:
         self, info: CasesInfo, first: First = None, after: After = None
     ) -> AppointmentConnection:
         mine = appointments.repository(info.context).mine(str(info.context.principal.subject))
-        return await _page(info, AppointmentConnection, mine, Appointment.from_doc, first, after)
+        return await info.context.page(
+            AppointmentConnection, mine, first=first, after=after, node=Appointment.from_doc
+        )
 
     @strawberry.field(
         description="The caller's queue tickets of today, in issue order.",
@@ -188,7 +196,9 @@ class CasesQuery:
             # Accepted cases only: those with a promised date.
             query.setdefault("due_date", {})["$gte"] = EARLIEST_DAY
             listing = casework.store(info.context).listing(query, DUE_ORDER)
-            return await _page(info, CaseConnection, listing, Case.from_doc, first, after)
+            return await info.context.page(
+                CaseConnection, listing, first=first, after=after, node=Case.from_doc
+            )
         return await _cases(info, query, first, after)
 
     @strawberry.field(
@@ -199,10 +209,7 @@ class CasesQuery:
     async def case_supervision(
         self,
         info: CasesInfo,
-        department_code: Annotated[
-            str | None,
-            strawberry.argument(description="Default: the caller's department (admins: any)."),
-        ] = None,
+        department_code: OwnDepartment = None,
     ) -> DepartmentSupervision:
         wanted = _own_department(info, department_code)
         counts = await supervision.department(casework.store(info.context), wanted)
@@ -233,12 +240,9 @@ class CasesQuery:
     async def rating_statistics(
         self,
         info: CasesInfo,
-        from_: Annotated[date, strawberry.argument(name="from", description="First day.")],
-        to: Annotated[date, strawberry.argument(description="Last day (inclusive).")],
-        department_code: Annotated[
-            str | None,
-            strawberry.argument(description="Default: the caller's department (admins: any)."),
-        ] = None,
+        from_: FirstDay,
+        to: LastDay,
+        department_code: OwnDepartment = None,
     ) -> RatingStatistics:
         wanted = _own_department(info, department_code)
         counts = await ratings.statistics(info.context, wanted, from_, to)
@@ -261,12 +265,9 @@ class CasesQuery:
     async def case_statistics(
         self,
         info: CasesInfo,
-        from_: Annotated[date, strawberry.argument(name="from", description="First day.")],
-        to: Annotated[date, strawberry.argument(description="Last day (inclusive).")],
-        department_code: Annotated[
-            str | None,
-            strawberry.argument(description="Default: the caller's department (admins: any)."),
-        ] = None,
+        from_: FirstDay,
+        to: LastDay,
+        department_code: OwnDepartment = None,
     ) -> CaseStatistics:
         principal = info.context.principal
         wanted = department_code or principal.department
@@ -284,8 +285,8 @@ class CasesQuery:
     async def case_statistics_by_department(
         self,
         info: CasesInfo,
-        from_: Annotated[date, strawberry.argument(name="from", description="First day.")],
-        to: Annotated[date, strawberry.argument(description="Last day (inclusive).")],
+        from_: FirstDay,
+        to: LastDay,
     ) -> list[CaseStatistics]:
         if not info.context.principal.has_role("admin"):
             raise Forbidden("仅管理员可查看全区统计 (admins only)")
@@ -330,7 +331,9 @@ class CasesQuery:
         if unread_only:
             query["read"] = False
         notes = NotificationRepository(info.context.db).listing(query)
-        return await _page(info, NotificationConnection, notes, Notification.from_doc, first, after)
+        return await info.context.page(
+            NotificationConnection, notes, first=first, after=after, node=Notification.from_doc
+        )
 
 
 def _bundle(doc: dict[str, Any], cases: list[dict[str, Any]]) -> Bundle:
@@ -361,36 +364,17 @@ async def _ratings(
     after: str | None,
 ) -> RatingConnection:
     listing = ratings.store(info.context).listing(order, query)
-    return await _page(info, RatingConnection, listing, Rating.from_doc, first, after)
+    return await info.context.page(
+        RatingConnection, listing, first=first, after=after, node=Rating.from_doc
+    )
 
 
 async def _cases(
     info: CasesInfo, query: dict[str, Any], first: int | None, after: str | None
 ) -> CaseConnection:
     listing = casework.store(info.context).listing(query)
-    return await _page(info, CaseConnection, listing, Case.from_doc, first, after)
-
-
-C = TypeVar("C", bound=Connection[Any])
-
-
-async def _page(
-    info: CasesInfo,
-    connection: type[C],
-    listing: Listing[dict[str, Any]],
-    node: Callable[[dict[str, Any]], Any],
-    first: int | None,
-    after: str | None,
-) -> C:
-    """One page of a listing, at the module's default size and the gateway's maximum."""
-    return await keyset_page(
-        connection,
-        listing,
-        first=first,
-        after=after,
-        default=DEFAULT_PAGE,
-        maximum=info.context.settings.max_page_size,
-        node=node,
+    return await info.context.page(
+        CaseConnection, listing, first=first, after=after, node=Case.from_doc
     )
 
 

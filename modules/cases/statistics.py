@@ -26,8 +26,6 @@ from modules.cases.supervision import OPEN, light
 
 __all__ = ["Tally", "tally"]
 
-SCORES = tuple(f"score_{score}" for score in range(1, 6))
-
 
 @dataclass
 class Tally:
@@ -54,7 +52,7 @@ class Tally:
             "zero_visit_rate": share("zero_visit"),
             "average_working_days": mean("working_days"),
             "average_promised_days": mean("promised_days"),
-            "ratings": ratings.summarize({n: counts[f"score_{n}"] for n in range(1, 6)}),
+            "ratings": ratings.summarize({n: counts[name] for n, name in rollup.SCORES.items()}),
         }
 
 
@@ -72,7 +70,7 @@ async def tally(
         if start <= case["submitted_at"] < end
     ]
     today = now_cst().date()
-    names = (*rollup.CASE_COUNTERS, "ratings", *SCORES)
+    names = (*rollup.CASE_COUNTERS, *rollup.RATING_COUNTERS)
     tallies: dict[str | None, Tally] = {}
 
     def scope(doc: dict[str, Any]) -> Tally:
@@ -80,7 +78,7 @@ async def tally(
         return tallies.setdefault(key, Tally(key))
 
     for doc in days:
-        scope(doc).counts.update(rollup.total([doc], names))
+        scope(doc).counts.update({name: int(doc.get(name) or 0) for name in names})
     for case in still_open:
         scope(case).overdue_open += light(case, today) == "red"
     if not by_department:

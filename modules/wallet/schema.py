@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -12,7 +11,7 @@ from strawberry.types import Info
 
 from gateway.context import Context
 from gateway.errors import BadUserInput, FieldError, Forbidden, NotFound
-from gateway.kit.connections import After, Connection, First, Listing, keyset_page
+from gateway.kit.connections import After, First
 from gateway.permissions import requires, signed_in
 from modules.wallet import grants, issuing, presentations
 from modules.wallet.core import HOLDER, Actor, Wallet, effective_status
@@ -51,7 +50,6 @@ from modules.wallet.vocabulary import (
 __all__ = ["WalletMutation", "WalletQuery"]
 
 WalletInfo = Info[Context, None]
-DEFAULT_PAGE = 20
 LicenseId = Annotated[strawberry.ID, strawberry.argument(description="The license's wallet id.")]
 GrantId = Annotated[strawberry.ID, strawberry.argument(description="The grant's id.")]
 
@@ -73,28 +71,6 @@ async def _own(wallet: Wallet, info: WalletInfo, license_id: str) -> dict[str, A
     if doc is None or doc["holder_key"] != wallet.keys.holder_key(_subject(info)):
         raise NotFound("证照不存在 (no such license)")
     return doc
-
-
-C = TypeVar("C", bound=Connection[Any])
-
-
-async def _page(
-    info: WalletInfo,
-    connection: type[C],
-    listing: Listing[dict[str, Any]],
-    node: Callable[[dict[str, Any]], Any],
-    first: int | None,
-    after: str | None,
-) -> C:
-    return await keyset_page(
-        connection,
-        listing,
-        first=first,
-        after=after,
-        default=DEFAULT_PAGE,
-        maximum=info.context.settings.max_page_size,
-        node=node,
-    )
 
 
 def _epoch(value: int | None) -> datetime | None:
@@ -125,8 +101,12 @@ class WalletQuery:
     ) -> WalletLicenseConnection:
         wallet = Wallet.of(info.context)
         listing = wallet.repository.mine(wallet.keys.holder_key(_subject(info)), include_hidden)
-        return await _page(
-            info, WalletLicenseConnection, listing, lambda d: view(wallet, d), first, after
+        return await info.context.page(
+            WalletLicenseConnection,
+            listing,
+            first=first,
+            after=after,
+            node=lambda d: view(wallet, d),
         )
 
     @strawberry.field(
@@ -176,8 +156,12 @@ class WalletQuery:
         wallet = Wallet.of(info.context)
         holder_key = wallet.keys.holder_key(_subject(info))
         listing = wallet.repository.audit_of(holder_key, str(license_id) if license_id else None)
-        return await _page(
-            info, LicenseAuditConnection, listing, LicenseAuditEntry.from_doc, first, after
+        return await info.context.page(
+            LicenseAuditConnection,
+            listing,
+            first=first,
+            after=after,
+            node=LicenseAuditEntry.from_doc,
         )
 
     @strawberry.field(description="The caller's grants, newest first.", extensions=[signed_in()])
@@ -186,8 +170,8 @@ class WalletQuery:
     ) -> LicenseGrantConnection:
         wallet = Wallet.of(info.context)
         listing = wallet.repository.grants_of(wallet.keys.holder_key(_subject(info)))
-        return await _page(
-            info, LicenseGrantConnection, listing, LicenseGrant.from_doc, first, after
+        return await info.context.page(
+            LicenseGrantConnection, listing, first=first, after=after, node=LicenseGrant.from_doc
         )
 
     @strawberry.field(
@@ -447,8 +431,8 @@ class WalletMutation:
         rest = sorted(mine - set(wanted))
         await wallet.repository.set_positions(holder_key, wanted + rest)
         listing = wallet.repository.mine(holder_key, True)
-        return await _page(
-            info, WalletLicenseConnection, listing, lambda d: view(wallet, d), None, None
+        return await info.context.page(
+            WalletLicenseConnection, listing, first=None, after=None, node=lambda d: view(wallet, d)
         )
 
     @strawberry.mutation(
